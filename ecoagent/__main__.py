@@ -1,0 +1,5 @@
+"""``python -m ecoagent`` is the ``ecoagent`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""The ``ecoagent`` command line: one module per command group.
+
+``main`` is the console-script entry point; ``app`` is the typer application that
+tests drive with ``typer.testing.CliRunner``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+from ..errors import EcoagentError
+from ._common import fail
+from .doctor import doctor
+from .sandbox import sandbox_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ecoagent",
+    help="Make an LLM assistant cheaper without making it worse: a model ladder, "
+    "banked solutions as demonstrations, and a hardened code sandbox.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecoagent {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", "-c", help="Settings file (default: ./ecoagent.toml, then the user config dir)."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    ctx.ensure_object(dict)["config_path"] = config
+
+
+app.add_typer(sandbox_app, name="sandbox")
+app.command("doctor")(doctor)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except EcoagentError as exc:  # raised outside a command (e.g. while loading settings)
+        raise SystemExit(fail(exc).exit_code) from None

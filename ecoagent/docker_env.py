@@ -1,0 +1,110 @@
+"""The Docker engine as ecoagent sees it: connect, explain failures, reap leftovers.
+
+Every sandbox container carries labels naming ecoagent and the process that owns
+it (host name and PID). A process that dies hard (``kill -9``, power loss) cannot
+remove its container, so every executor start reaps containers whose owner is
+gone; containers of live processes (another chat, a parallel batch) are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+
+from .errors import DockerUnavailableError, SandboxImageMissingError
+
+__all__ = [
+    "LABEL",
+    "LABEL_OWNER",
+    "LABEL_HASH",
+    "owner_label",
+    "connect",
+    "require_image",
+    "reap_leftovers",
+]
+
+LABEL = "io.ecoagent.sandbox"
+LABEL_OWNER = "io.ecoagent.owner"
+LABEL_HASH = "io.ecoagent.sandbox.hash"
+
+START_HINT = (
+    "start the Docker engine: run scripts/setup.sh from the ecoagent checkout (as root it "
+    "installs and starts dockerd), or `sudo systemctl start docker`; if it runs elsewhere, "
+    "set DOCKER_HOST"
+)
+
+
+def owner_label() -> str:
+    """``host:pid`` of this process, stored on every container it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def connect(timeout: float = 30.0) -> docker.DockerClient:
+    """A client for the local engine (``DOCKER_HOST`` honoured) that has answered a ping.
+
+    Raises:
+        DockerUnavailableError: The engine does not answer; the hint says how to start it.
+    """
+    try:
+        client = docker.from_env(timeout=int(timeout))
+        client.ping()
+    except DockerException as exc:
+        raise DockerUnavailableError(
+            f"the Docker engine is not answering ({_short(exc)})", START_HINT
+        ) from exc
+    return client
+
+
+def require_image(client: docker.DockerClient, image: str) -> Any:
+    """The sandbox image object.
+
+    Raises:
+        SandboxImageMissingError: The image is not in the local engine.
+    """
+    try:
+        return client.images.get(image)
+    except ImageNotFound as exc:
+        raise SandboxImageMissingError(
+            f"sandbox image {image} is not built",
+            "build it with `ecoagent sandbox build` (works offline), or run scripts/setup.sh",
+        ) from exc
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_leftovers(client: docker.DockerClient) -> list[str]:
+    """Remove sandbox containers whose owning process on this host is gone.
+
+    Returns:
+        Short ids of the removed containers.
+    """
+    host = socket.gethostname()
+    removed: list[str] = []
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = container.labels.get(LABEL_OWNER, "")
+        owner_host, _, pid = owner.rpartition(":")
+        if owner_host != host or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        try:
+            container.remove(force=True)
+            removed.append(container.short_id)
+        except DockerException:
+            continue  # already gone, or being removed by someone else
+    return removed
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

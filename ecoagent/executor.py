@@ -1,0 +1,424 @@
+"""The hardened Docker sandbox: AutoGen's ``CodeExecutor`` protocol, locked down.
+
+AutoGen's own ``DockerCommandLineCodeExecutor`` runs code as root with the network
+on, no capability, memory, CPU or process limits, and a bind mount of a host folder.
+Model-written code deserves less trust than that. :class:`DockerSandboxExecutor`
+drops into a ``CodeExecutorAgent`` the same way and, by default, runs each query in
+its own container with:
+
+* no network (``network_mode=none``), a non-root user, ``cap_drop=ALL``,
+  ``no-new-privileges``, a read-only root filesystem;
+* a size-limited tmpfs at ``/workspace`` as the only writable place and the only
+  mount (nothing from the host is mounted, no host environment is passed unless
+  allow-listed);
+* pids, memory (no swap) and CPU limits, and ``--init`` to reap zombies;
+* per block: ``timeout -k`` inside the container *and* a host deadline that kills
+  the container if the exec itself hangs; output capped in the container with a
+  visible truncation marker; every leftover process killed after the block.
+
+One container serves one query (all its blocks) and is removed by :meth:`stop`;
+containers left by crashed processes are reaped on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import hashlib
+import json
+import os
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from autogen_core import CancellationToken, Component
+from autogen_core.code_executor import CodeBlock, CodeExecutor, CodeResult
+from docker.errors import DockerException, NotFound
+from pydantic import BaseModel
+from typing_extensions import Self
+
+from . import _sandbox_runner
+from .config import SandboxSettings
+from .docker_env import LABEL, LABEL_OWNER, connect, owner_label, reap_leftovers, require_image
+from .errors import SandboxError, UnsafeFilenameError
+
+__all__ = [
+    "DockerSandboxExecutor",
+    "DockerSandboxExecutorConfig",
+    "SandboxResult",
+    "WORKSPACE",
+    "normalize_language",
+    "safe_filename",
+]
+
+WORKSPACE = "/workspace"
+KEEPER_USER = "65534:65534"  # `nobody`: the container's idle process, unkillable by the code user
+_RUNNER_SOURCE = Path(_sandbox_runner.__file__).read_text(encoding="utf-8")
+_ARG_CHUNK = 96 * 1024  # stays below Linux's 128 KiB limit for one argv string
+_LANGS = {
+    "python": "python", "py": "python", "python3": "python",
+    "sh": "sh", "shell": "sh", "bash": "bash", "console": "sh",
+}  # fmt: skip
+_EXTENSIONS = {"python": "py", "sh": "sh", "bash": "sh"}
+
+
+@dataclass
+class SandboxResult(CodeResult):
+    """A :class:`CodeResult` with what the sandbox knows beyond the exit code.
+
+    ``exit_code`` follows shell conventions: 124 for a timeout, 137 for a SIGKILL
+    (such as the OOM killer), 128+N for other signals.
+    """
+
+    timed_out: bool = False
+    truncated: bool = False
+    oom_killed: bool = False
+    duration_s: float = 0.0
+    code_file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields ``ecoagent sandbox run --json`` prints."""
+        return {
+            "exit_code": self.exit_code,
+            "output": self.output,
+            "timed_out": self.timed_out,
+            "truncated": self.truncated,
+            "duration_s": round(self.duration_s, 4),
+        }
+
+
+class DockerSandboxExecutorConfig(BaseModel):
+    """Declarative config (AutoGen component) for :class:`DockerSandboxExecutor`."""
+
+    sandbox: SandboxSettings = SandboxSettings()
+
+
+def normalize_language(lang: str) -> str:
+    """Map a code fence language to ``python``, ``sh`` or ``bash``.
+
+    Raises:
+        ValueError: The language cannot run in the sandbox.
+    """
+    key = (lang or "python").strip().lower()
+    if key not in _LANGS:
+        raise ValueError(f"unsupported language {lang!r}: the sandbox runs python and sh/bash")
+    return _LANGS[key]
+
+
+def safe_filename(name: str) -> str:
+    """Validate a requested file name: relative, inside the workspace, no surprises.
+
+    Raises:
+        UnsafeFilenameError: The name is absolute, climbs out with ``..`` or is odd.
+    """
+    bad = not name or "\x00" in name or "\\" in name or len(name) > 255
+    path = PurePosixPath(name)
+    if bad or path.is_absolute() or ".." in path.parts or str(path) in (".", ""):
+        raise UnsafeFilenameError(
+            f"filename {name!r} is outside the sandbox workspace",
+            "use a plain relative name such as 'solution.py'",
+        )
+    return str(path)
+
+
+def _filename_for(code: str, lang: str) -> str:
+    first = code.split("\n", 1)[0].strip()
+    for prefix in ("# filename:", "#filename:"):
+        if first.lower().startswith(prefix):
+            return safe_filename(first[len(prefix) :].strip())
+    digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+    return f"tmp_code_{digest}.{_EXTENSIONS[lang]}"
+
+
+_LIVE: weakref.WeakSet[DockerSandboxExecutor] = weakref.WeakSet()
+
+
+@atexit.register
+def _remove_live_containers() -> None:  # pragma: no cover - exercised at interpreter exit
+    for executor in list(_LIVE):
+        executor._remove_container()
+
+
+class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]):
+    """Run code blocks in a hardened, per-query Docker container.
+
+    Use it as an async context manager (one query = one ``async with``) or call
+    :meth:`start` / :meth:`stop`. Blocks run in order; execution stops at the
+    first block that fails, as in AutoGen's executors.
+
+    Args:
+        settings: Limits and image; defaults are the tight ones in
+            :class:`~ecoagent.config.SandboxSettings`.
+
+    Raises:
+        DockerUnavailableError: On start, when the engine does not answer.
+        SandboxImageMissingError: On start, when the image is not built.
+    """
+
+    component_type = "code_executor"
+    component_config_schema = DockerSandboxExecutorConfig
+    component_provider_override = "ecoagent.executor.DockerSandboxExecutor"
+
+    def __init__(self, settings: SandboxSettings | None = None) -> None:
+        self.settings = settings or SandboxSettings()
+        self._client: Any = None
+        self._container: Any = None
+        self._lock = threading.Lock()
+
+    # ---- lifecycle -------------------------------------------------------------
+    @property
+    def container_id(self) -> str | None:
+        """Id of the live container, if any."""
+        return None if self._container is None else str(self._container.id)
+
+    def inspect(self) -> dict[str, Any]:
+        """``docker inspect`` of the live container (empty when none is running)."""
+        container = self._container
+        if container is None:
+            return {}
+        container.reload()
+        attrs: dict[str, Any] = container.attrs
+        return attrs
+
+    async def start(self) -> None:
+        """Connect to the engine, reap crashed runs' containers, start this query's container."""
+        await asyncio.to_thread(self._start_sync)
+
+    async def stop(self) -> None:
+        """Remove the container and everything in its workspace."""
+        await asyncio.to_thread(self._remove_container)
+
+    async def restart(self) -> None:
+        """A fresh container: nothing of the previous workspace survives."""
+        await self.stop()
+        await self.start()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    def _start_sync(self) -> None:
+        with self._lock:
+            if self._container is not None:
+                return
+            if self._client is None:
+                self._client = connect()
+            require_image(self._client, self.settings.image)
+            reap_leftovers(self._client)
+            self._container = self._client.containers.run(self.settings.image, **self._run_kwargs())
+            _LIVE.add(self)
+
+    def _run_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        uid, gid = s.user.split(":")
+        env = {k: os.environ[k] for k in s.env_allowlist if k in os.environ}
+        env.update(
+            HOME=WORKSPACE, TMPDIR=f"{WORKSPACE}/.tmp", LANG="C.UTF-8", PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg",
+        )  # fmt: skip
+        return dict(
+            command=["sleep", "infinity"],
+            detach=True,
+            init=True,
+            user=KEEPER_USER,
+            network_mode="none",
+            read_only=True,
+            # Owned by the code user: some engines ignore `mode=` and copy the image
+            # directory's permissions instead; uid/gid are honoured everywhere.
+            tmpfs={WORKSPACE: f"rw,exec,nosuid,nodev,size={s.workspace_size},uid={uid},gid={gid}"},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=s.pids_limit,
+            mem_limit=s.memory,
+            memswap_limit=s.memory,
+            nano_cpus=int(s.cpus * 1e9),
+            environment=env,
+            working_dir=WORKSPACE,
+            hostname="sandbox",
+            labels={LABEL: "1", LABEL_OWNER: owner_label()},
+            log_config={"type": "none"},
+        )
+
+    def _remove_container(self) -> None:
+        with self._lock:
+            container, self._container = self._container, None
+            _LIVE.discard(self)
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except NotFound:
+                pass
+            except DockerException:
+                pass  # the reaper takes it on the next start
+
+    # ---- execution -------------------------------------------------------------
+    async def execute_code_blocks(
+        self, code_blocks: list[CodeBlock], cancellation_token: CancellationToken
+    ) -> SandboxResult:
+        """Run blocks in order in this query's container, stopping at the first failure.
+
+        Raises:
+            ValueError: No code blocks were given.
+            asyncio.CancelledError: The token was cancelled; the container is removed.
+        """
+        if not code_blocks:
+            raise ValueError("no code blocks to execute")
+        outputs: list[str] = []
+        total = SandboxResult(exit_code=0, output="")
+        for block in code_blocks:
+            try:
+                lang = normalize_language(block.language)
+                filename = _filename_for(block.code, lang)
+            except (ValueError, UnsafeFilenameError) as exc:
+                outputs.append(f"{exc}\n")
+                total.exit_code = 1
+                break
+            result = await self.run(block.code, lang, filename=filename, token=cancellation_token)
+            outputs.append(result.output)
+            total.exit_code = result.exit_code
+            total.timed_out |= result.timed_out
+            total.truncated |= result.truncated
+            total.oom_killed |= result.oom_killed
+            total.duration_s += result.duration_s
+            total.code_file = total.code_file or result.code_file
+            if result.exit_code != 0:
+                break
+        total.output = "".join(outputs)
+        return total
+
+    async def run(
+        self,
+        code: str,
+        lang: str = "python",
+        *,
+        filename: str | None = None,
+        timeout_s: float | None = None,
+        token: CancellationToken | None = None,
+    ) -> SandboxResult:
+        """Run one block; starts the container first if needed.
+
+        Args:
+            code: Source of the block.
+            lang: ``python``, ``sh`` or ``bash`` (aliases accepted).
+            filename: Workspace-relative file to write it to (validated).
+            timeout_s: Overrides the configured per-block timeout.
+            token: Cancelling it kills the container and raises ``CancelledError``.
+        """
+        lang = normalize_language(lang)
+        filename = safe_filename(filename) if filename else _filename_for(code, lang)
+        timeout = timeout_s if timeout_s is not None else self.settings.timeout_s
+        if self._container is None:
+            await self.start()
+        started = time.monotonic()
+        job = asyncio.ensure_future(asyncio.to_thread(self._exec_sync, code, lang, filename, timeout))
+        if token is not None:
+            token.link_future(job)
+        host_deadline = timeout + self.settings.kill_grace_s + self.settings.host_grace_s
+        try:
+            raw, hung = await asyncio.wait_for(asyncio.shield(job), host_deadline), False
+        except asyncio.TimeoutError:
+            hung = True
+            await asyncio.to_thread(self._remove_container)  # ends the stuck stream
+            try:
+                raw = await job
+            except SandboxError:
+                raw = b""
+        except asyncio.CancelledError:
+            await asyncio.to_thread(self._remove_container)
+            raise
+        result = self._result(raw, hung, timeout, filename, time.monotonic() - started)
+        if not hung and _sandbox_runner.MARKER.encode() not in raw:
+            # The code killed or froze its own supervisor: nothing in this container
+            # can be trusted to be clean any more, so the next block gets a new one.
+            await asyncio.to_thread(self._remove_container)
+        return result
+
+    def _exec_sync(self, code: str, lang: str, filename: str, timeout: float) -> bytes:
+        s = self.settings
+        b64 = base64.b64encode(code.encode("utf-8")).decode("ascii")
+        chunks = [b64[i : i + _ARG_CHUNK] for i in range(0, len(b64), _ARG_CHUNK)] or [""]
+        cmd = ["python3", "-I", "-S", "-c", _RUNNER_SOURCE, str(timeout), str(s.kill_grace_s),
+               str(s.output_cap_bytes), lang, filename, *chunks]  # fmt: skip
+        api = self._client.api
+        try:
+            exec_id = api.exec_create(self._container.id, cmd, user=s.user, workdir=WORKSPACE)
+            stream = api.exec_start(exec_id, stream=True)
+            return _bounded_read(stream, s.output_cap_bytes)
+        except DockerException as exc:
+            raise SandboxError(
+                f"the sandbox container stopped answering ({exc})",
+                "run `ecoagent sandbox check`; the next query starts a fresh container",
+            ) from exc
+
+    def _result(
+        self, raw: bytes, hung: bool, timeout: float, filename: str, duration: float
+    ) -> SandboxResult:
+        marker = _sandbox_runner.MARKER.encode()
+        body, sep, trailer = raw.rpartition(b"\n" + marker)
+        info: dict[str, Any] = {}
+        if sep:
+            try:
+                info = json.loads(trailer.decode())
+            except ValueError:
+                info = {}
+        else:
+            body = raw
+        output = body.decode("utf-8", errors="replace")
+        cut = int(info.get("cut", 0))
+        timed_out = hung or bool(info.get("timed_out"))
+        oom = bool(info.get("oom"))
+        exit_code = int(info.get("rc", 137 if hung else 1))
+        if cut:
+            output += (
+                f"\n[output truncated: {cut} more bytes not shown "
+                f"(limit {self.settings.output_cap_bytes} bytes)]\n"
+            )
+        if timed_out:
+            exit_code = 124
+            how = "the host killed the container" if hung else "the process was killed"
+            output += f"\n[timed out after {timeout:g}s: {how}]\n"
+        elif oom:
+            exit_code = 137
+            output += f"\n[killed: out of memory (limit {self.settings.memory})]\n"
+        elif not sep:
+            output += "\n[the sandbox ended without a result; the container was restarted]\n"
+        return SandboxResult(
+            exit_code=exit_code,
+            output=output,
+            timed_out=timed_out,
+            truncated=cut > 0,
+            oom_killed=oom,
+            duration_s=duration,
+            code_file=f"{WORKSPACE}/{filename}",
+        )
+
+    # ---- component config ------------------------------------------------------
+    def _to_config(self) -> DockerSandboxExecutorConfig:
+        return DockerSandboxExecutorConfig(sandbox=self.settings)
+
+    @classmethod
+    def _from_config(cls, config: DockerSandboxExecutorConfig) -> Self:
+        return cls(config.sandbox)
+
+
+def _bounded_read(stream: Any, cap: int) -> bytes:
+    """Read an exec stream keeping at most ``cap`` + slack bytes plus a short tail.
+
+    The runner already caps output in the container; this bound keeps the host safe
+    even if something else writes to the stream.
+    """
+    limit = cap + 64 * 1024
+    head = bytearray()
+    tail = b""
+    for chunk in stream:
+        room = limit - len(head)
+        if room > 0:
+            head.extend(chunk[:room])
+            chunk = chunk[room:]
+        if chunk:
+            tail = (tail + chunk)[-4096:]
+    return bytes(head) + tail

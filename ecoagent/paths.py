@@ -1,0 +1,66 @@
+"""Where ecoagent keeps user data, and where it finds its own data files.
+
+User data (config, solution bank, run log, chat history) lives in XDG directories,
+all of which move together under one directory when ``ECOAGENT_HOME`` is set, so a
+test, a CI job or a user with several projects can isolate everything with one
+variable. Shipped data (``agents/`` prompts and ladders, ``sandbox/`` image recipe)
+is found next to the package in a source checkout and under ``ecoagent/_data`` in
+an installed wheel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "HOME_ENV",
+    "config_dir",
+    "data_dir",
+    "state_dir",
+    "shipped_dir",
+]
+
+HOME_ENV = "ECOAGENT_HOME"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _xdg(var: str, default: str, sub: str) -> Path:
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home).expanduser() / sub
+    base = os.environ.get(var) or str(Path.home() / default)
+    return Path(base).expanduser() / "ecoagent"
+
+
+def config_dir() -> Path:
+    """User configuration directory (``$XDG_CONFIG_HOME/ecoagent``)."""
+    return _xdg("XDG_CONFIG_HOME", ".config", "config")
+
+
+def data_dir() -> Path:
+    """User data directory: solution bank, run log (``$XDG_DATA_HOME/ecoagent``)."""
+    return _xdg("XDG_DATA_HOME", ".local/share", "data")
+
+
+def state_dir() -> Path:
+    """State directory: input history, logs (``$XDG_STATE_HOME/ecoagent``)."""
+    return _xdg("XDG_STATE_HOME", ".local/state", "state")
+
+
+def shipped_dir(name: str) -> Path:
+    """Locate a shipped data folder (``agents`` or ``sandbox``).
+
+    Args:
+        name: Top-level data folder name.
+
+    Raises:
+        FileNotFoundError: Neither the installed copy nor the checkout copy exists.
+    """
+    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"ecoagent's data folder {name!r} is missing; reinstall ecoagent (pip install ecoagent)"
+    )

@@ -1,0 +1,58 @@
+"""Shared fixtures and guards.
+
+* Every test gets its own ECOAGENT_HOME (config, bank, run log, history) in a tmp dir,
+  so nothing reads or writes the user's real data.
+* Tests that need the sandbox use the ``sandbox_settings`` fixture; when the engine or
+  the image is missing it *fails* with the command that fixes it (a skipped sandbox
+  test would prove nothing). scripts/setup.sh provides both.
+* Nothing here opens a connection beyond 127.0.0.1 and the local Docker socket.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecoagent.config import SandboxSettings
+from ecoagent.docker_env import connect
+from ecoagent.errors import EcoagentError
+from ecoagent.image import image_status
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("ecoagent-home")
+    monkeypatch.setenv("ECOAGENT_HOME", str(home))
+    for key in list(os.environ):
+        if key.startswith("ECOAGENT_") and key != "ECOAGENT_HOME":
+            monkeypatch.delenv(key)
+    yield home
+
+
+@pytest.fixture(scope="session")
+def docker_client():  # type: ignore[no-untyped-def]
+    try:
+        return connect(timeout=30)
+    except EcoagentError as exc:
+        pytest.fail(f"{exc}\n(the sandbox tests need the real engine: run scripts/setup.sh)")
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(docker_client) -> str:  # type: ignore[no-untyped-def]
+    image = SandboxSettings().image
+    status = image_status(docker_client, image)
+    if not status.current:
+        pytest.fail(f"sandbox image {image} is missing or stale: run `ecoagent sandbox build` or scripts/setup.sh")
+    return image
+
+
+@pytest.fixture
+def sandbox_settings(sandbox_image: str) -> SandboxSettings:
+    """Tight, fast limits for tests (short timeouts keep the suite quick)."""
+    return SandboxSettings(image=sandbox_image, timeout_s=10, kill_grace_s=1, host_grace_s=3, output_cap_bytes=4096)
