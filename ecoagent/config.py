@@ -27,9 +27,9 @@ from .errors import EcoagentError
 from .paths import config_dir
 
 __all__ = [
+    "ENV_PREFIX",
     "SandboxSettings",
     "Settings",
-    "ENV_PREFIX",
     "find_config_file",
     "load_settings",
 ]

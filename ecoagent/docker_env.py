@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from typing import Any
 
 import docker
@@ -19,12 +20,14 @@ from .errors import DockerUnavailableError, SandboxImageMissingError
 
 __all__ = [
     "LABEL",
-    "LABEL_OWNER",
     "LABEL_HASH",
-    "owner_label",
+    "LABEL_OWNER",
     "connect",
-    "require_image",
+    "shared_client",
+    "forget_shared_client",
+    "owner_label",
     "reap_leftovers",
+    "require_image",
 ]
 
 LABEL = "io.ecoagent.sandbox"
@@ -57,6 +60,32 @@ def connect(timeout: float = 30.0) -> docker.DockerClient:
             f"the Docker engine is not answering ({_short(exc)})", START_HINT
         ) from exc
     return client
+
+
+_SHARED: dict[str | None, docker.DockerClient] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_client() -> docker.DockerClient:
+    """One pinged client per process (and ``DOCKER_HOST``), for the executors.
+
+    Creating and pinging a client costs ~20 ms; a query's sandbox should not pay it.
+
+    Raises:
+        DockerUnavailableError: The engine does not answer.
+    """
+    key = os.environ.get("DOCKER_HOST")
+    with _SHARED_LOCK:
+        client = _SHARED.get(key)
+        if client is None:
+            client = _SHARED[key] = connect()
+        return client
+
+
+def forget_shared_client() -> None:
+    """Drop the cached clients (after the engine went away, say)."""
+    with _SHARED_LOCK:
+        _SHARED.clear()
 
 
 def require_image(client: docker.DockerClient, image: str) -> Any:

@@ -8,9 +8,9 @@ and the hint and exits with the error's ``exit_code``; library users can read bo
 from __future__ import annotations
 
 __all__ = [
+    "DockerUnavailableError",
     "EcoagentError",
     "SandboxError",
-    "DockerUnavailableError",
     "SandboxImageMissingError",
     "UnsafeFilenameError",
 ]

@@ -38,11 +38,11 @@ from .paths import shipped_dir
 
 __all__ = [
     "ImageStatus",
-    "sandbox_hash",
-    "image_status",
-    "dockerfile_base",
     "apt_mirror",
     "build_image",
+    "dockerfile_base",
+    "image_status",
+    "sandbox_hash",
 ]
 
 Log = Callable[[str], None]
@@ -184,7 +184,6 @@ def build_image(
     """
     status = image_status(client, image)
     if status.current and not force:
-        log(f"{image} is current (sandbox hash {status.wanted_hash})")
         return "current"
     folder = shipped_dir("sandbox")
     base = dockerfile_base(folder)

@@ -17,8 +17,8 @@ __all__ = [
     "HOME_ENV",
     "config_dir",
     "data_dir",
-    "state_dir",
     "shipped_dir",
+    "state_dir",
 ]
 
 HOME_ENV = "ECOAGENT_HOME"

@@ -135,8 +135,10 @@ def test_sigterm_ignoring_process_and_background_child_leave_nothing(
     assert result.timed_out and result.exit_code == 124
     assert "started" in result.output and "timed out" in result.output
     assert time.monotonic() - started < 1.5 + sandbox_settings.kill_grace_s + 5
-    leftovers = [p for p in procs if "sleep 1000" in p or "python3" in p]
-    assert leftovers == [], procs
+    # Only the init and the supervisor may remain: nothing of the block survives.
+    assert len(procs) == 2, procs
+    assert any("docker-init" in p for p in procs) and any("The supervisor" in p for p in procs)
+    assert not any("sleep 1000" in p or "tmp_code" in p for p in procs), procs
 
 
 def test_hung_exec_returns_by_host_deadline(sandbox_settings: SandboxSettings) -> None:
@@ -287,3 +289,43 @@ def test_timing_and_json_fields(sandbox_settings: SandboxSettings) -> None:
     assert data["exit_code"] == 0 and data["output"] == "hello\n" and data["duration_s"] > 0
     json.dumps(data)
     assert os.environ.get("ECOAGENT_HOME")  # the isolation fixture is active
+
+
+# ---- the in-container supervisor -----------------------------------------------------
+_FIND_SUPERVISOR = textwrap.dedent(
+    """
+    import os, signal
+    def ppid(pid):
+        return int(open(f"/proc/{pid}/status").read().split("PPid:")[1].split()[0])
+    supervisor = ppid(os.getppid())  # code -> timeout -> supervisor
+    """
+)
+
+
+def test_code_cannot_write_into_the_reply_stream(sandbox_settings: SandboxSettings) -> None:
+    code = _FIND_SUPERVISOR + textwrap.dedent(
+        """
+        try:
+            with open(f"/proc/{supervisor}/fd/1", "wb") as f:
+                f.write(b"forged 0 0 0 0 0\\n")
+            print("WROTE")
+        except OSError as e:
+            print("DENIED", e.errno)
+        """
+    )
+    result = run(sandbox_settings, code)
+    assert "DENIED" in result.output and "WROTE" not in result.output
+
+
+def test_killing_the_supervisor_gets_a_fresh_container(sandbox_settings: SandboxSettings) -> None:
+    async def go() -> tuple[SandboxResult, SandboxResult, str | None, str | None]:
+        async with DockerSandboxExecutor(sandbox_settings) as ex:
+            before = ex.container_id
+            killed = await ex.run(_FIND_SUPERVISOR + "os.kill(supervisor, signal.SIGKILL)\n")
+            after = await ex.run("print('fresh', 1 + 1)")
+            return killed, after, before, ex.container_id
+
+    killed, after, before, now = asyncio.run(go())
+    assert killed.exit_code != 0 and "supervisor was killed" in killed.output
+    assert after.exit_code == 0 and "fresh 2" in after.output
+    assert before != now

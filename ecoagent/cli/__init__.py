@@ -7,7 +7,7 @@ tests drive with ``typer.testing.CliRunner``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -40,7 +40,7 @@ def _version(value: bool) -> None:
 def _root(
     ctx: typer.Context,
     config: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--config", "-c", help="Settings file (default: ./ecoagent.toml, then the user config dir)."),
     ] = None,
     version: Annotated[

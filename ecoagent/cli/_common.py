@@ -18,7 +18,7 @@ from rich.console import Console
 from ..config import Settings, load_settings
 from ..errors import EcoagentError
 
-__all__ = ["out", "err", "handle_errors", "settings_from", "fail"]
+__all__ = ["err", "fail", "handle_errors", "out", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)

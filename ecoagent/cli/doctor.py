@@ -112,7 +112,7 @@ def doctor(ctx: typer.Context) -> None:
     for col in ("check", "", "detail", "fix"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail, r.fix)
+        table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail, "" if r.ok else r.fix)
     out.print(table)
     failed = [r.name for r in rows if not r.ok]
     if failed:

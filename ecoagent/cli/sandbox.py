@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -20,7 +20,7 @@ from ..docker_env import connect
 from ..errors import EcoagentError
 from ..executor import DockerSandboxExecutor, SandboxResult, normalize_language
 from ..hardening import verify_hardening
-from ..image import build_image
+from ..image import build_image, image_status
 from ._common import err, handle_errors, settings_from
 
 __all__ = ["sandbox_app"]
@@ -40,16 +40,24 @@ def build(
         bool, typer.Option("--offline", help="Use the offline builder (debootstrap + docker import).")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the image is current.")] = False,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Build nothing; exit 0 if the image is current, 1 if not.")
+    ] = False,
 ) -> None:
     """Build the sandbox image (skipped when it already matches sandbox/)."""
     settings = settings_from(ctx).sandbox
     client = connect()
+    if check_only:
+        status = image_status(client, settings.image)
+        state = "current" if status.current else ("stale" if status.exists else "missing")
+        err.print(f"{settings.image}: {state} (sandbox hash {status.wanted_hash})")
+        raise typer.Exit(0 if status.current else 1)
     how = build_image(
         client, settings.image, offline=True if offline else None, force=force,
         log=lambda msg: err.print(f"[dim]•[/] {msg}"),
     )  # fmt: skip
     verb = {"current": "is current", "dockerfile": "built from the Dockerfile", "offline": "built offline"}
-    err.print(f"[green]✓[/] {settings.image} {verb[how]}")
+    err.print(f"[green]✓[/] {settings.image} {verb[how]} (sandbox hash {image_status(client, settings.image).wanted_hash})")
 
 
 @sandbox_app.command("check")
@@ -76,14 +84,14 @@ def check(ctx: typer.Context) -> None:
 def run(
     ctx: typer.Context,
     file: Annotated[
-        Optional[str], typer.Argument(help="Code file to run; '-' or nothing reads stdin.")
+        str | None, typer.Argument(help="Code file to run; '-' or nothing reads stdin.")
     ] = None,
     lang: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--lang", "-l", help="python or sh (default: from the file extension, else python)."),
     ] = None,
     timeout: Annotated[
-        Optional[float], typer.Option("--timeout", "-t", min=0.1, help="Seconds for this block.")
+        float | None, typer.Option("--timeout", "-t", min=0.1, help="Seconds for this block.")
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {exit_code, output, timed_out, truncated, duration_s}.")

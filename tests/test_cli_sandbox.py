@@ -1,0 +1,103 @@
+"""CLI transcripts for `ecoagent --version`, `sandbox run|check|build --check`, `doctor`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecoagent import __version__
+from ecoagent.cli import app
+
+runner = CliRunner()
+
+
+def test_version_and_help() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"ecoagent {__version__}"
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "sandbox" in result.stdout and "doctor" in result.stdout
+
+
+@pytest.mark.docker
+def test_run_file_prints_output_and_exits_with_its_status(tmp_path: Path, sandbox_image: str) -> None:
+    script = tmp_path / "fail.py"
+    script.write_text("print('partial answer')\nraise SystemExit(3)\n")
+    result = runner.invoke(app, ["sandbox", "run", str(script)])
+    assert result.exit_code == 3
+    assert result.stdout == "partial answer\n"
+
+
+@pytest.mark.docker
+def test_run_stdin_json(sandbox_image: str) -> None:
+    result = runner.invoke(app, ["sandbox", "run", "-", "--lang", "sh", "--json"], input="echo hi; exit 0\n")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["output"] == "hi\n" and data["exit_code"] == 0
+    assert data["timed_out"] is False and data["truncated"] is False and data["duration_s"] > 0
+
+
+@pytest.mark.docker
+def test_run_timeout_is_reported(sandbox_image: str) -> None:
+    result = runner.invoke(app, ["sandbox", "run", "-", "--timeout", "1", "--json"], input="import time\ntime.sleep(30)\n")
+    assert result.exit_code == 124
+    assert json.loads(result.stdout)["timed_out"] is True
+
+
+@pytest.mark.docker
+def test_run_example_file(sandbox_image: str) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "hello.py"
+    result = runner.invoke(app, ["sandbox", "run", str(example)])
+    assert result.exit_code == 0 and "their sum: 328" in result.stdout
+
+
+def test_run_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sandbox", "run", str(tmp_path / "nope.py")])
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr and result.stdout == ""
+
+
+def test_run_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sandbox", "run", "-", "--lang", "ruby"], input="puts 1\n")
+    assert result.exit_code == 2 and "python and sh" in result.stderr
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[sandbox]\ntimeout_s = 'soon'\n")
+    result = runner.invoke(app, ["--config", str(cfg), "sandbox", "run", "-"], input="print(1)\n")
+    assert result.exit_code == 2
+    assert "sandbox.timeout_s" in result.stderr and str(cfg) in result.stderr
+
+
+@pytest.mark.docker
+def test_check_passes_on_the_real_sandbox(sandbox_image: str) -> None:
+    result = runner.invoke(app, ["sandbox", "check"])
+    assert result.exit_code == 0, result.stderr
+    for row in ("non-root", "CapEff 0", "outbound connect", "metadata address", "host mounts", "init process"):
+        assert row in result.stderr
+    assert "FAIL" not in result.stderr and "all 16 checks passed" in result.stderr
+
+
+@pytest.mark.docker
+def test_build_check_reports_current(sandbox_image: str) -> None:
+    result = runner.invoke(app, ["sandbox", "build", "--check"])
+    assert result.exit_code == 0 and "current" in result.stderr
+
+
+@pytest.mark.docker
+def test_doctor_is_green_after_setup(sandbox_image: str) -> None:
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.stdout
+    for row in ("docker engine", "sandbox image", "embedding model", "chat model", "torch"):
+        assert row in result.stdout
+    assert "FAIL" not in result.stdout
+
+
+def test_doctor_says_what_to_fix_when_engine_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert "FAIL" in result.stdout and "setup.sh" in result.stdout
