@@ -226,7 +226,7 @@ def _build_offline(client: Any, image: str, folder: Path, wanted: str, log: Log)
     with tempfile.TemporaryDirectory(prefix="ecoagent-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         log(f"debootstrap {suite} from the machine's apt mirror (about 1-2 minutes)")
-        _run([str(folder / "bootstrap.sh"), str(rootfs), suite, mirror], "debootstrap")
+        _run(["sh", str(folder / "bootstrap.sh"), str(rootfs), suite, mirror], "debootstrap")
         _pip_into_rootfs(rootfs, folder / "requirements.txt", log)
         log("importing the root filesystem into Docker")
         tarball = Path(tmp) / "rootfs.tar"

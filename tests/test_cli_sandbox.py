@@ -101,3 +101,26 @@ def test_doctor_says_what_to_fix_when_engine_is_down(monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1
     assert "FAIL" in result.stdout and "setup.sh" in result.stdout
+
+
+@pytest.mark.docker
+def test_missing_image_says_how_to_build_it(sandbox_image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOAGENT_SANDBOX__IMAGE", "ecoagent-sandbox:no-such-tag")
+    result = runner.invoke(app, ["sandbox", "run", "-"], input="print(1)\n")
+    assert result.exit_code == 1
+    assert "ecoagent-sandbox:no-such-tag is not built" in result.stderr
+    assert "ecoagent sandbox build" in result.stderr
+
+
+def test_engine_down_says_how_to_start_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    result = runner.invoke(app, ["sandbox", "run", "-"], input="print(1)\n")
+    assert result.exit_code == 1
+    assert "Docker engine is not answering" in result.stderr and "setup.sh" in result.stderr
+
+
+def test_unsafe_local_runs_on_the_host_with_a_warning() -> None:
+    result = runner.invoke(app, ["sandbox", "run", "-", "--unsafe-local"], input="print(2 + 2)\n")
+    assert result.exit_code == 0
+    assert "WARNING" in result.stderr and "no sandbox" not in result.stdout
+    assert result.stdout.strip() == "4"
