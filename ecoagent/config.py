@@ -19,17 +19,23 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import EcoagentError
-from .paths import config_dir
+from .paths import config_dir, data_dir, shipped_dir
 
 __all__ = [
     "ENV_PREFIX",
+    "BankSettings",
+    "JudgeName",
+    "LadderSettings",
+    "Rung",
+    "RunSettings",
     "SandboxSettings",
     "Settings",
+    "load_ladder_preset",
     "find_config_file",
     "load_settings",
 ]
@@ -94,11 +100,136 @@ class SandboxSettings(_Section):
         return v
 
 
+JudgeName = Literal["auto", "expected", "llm", "human"]
+
+
+class Rung(_Section):
+    """One model on the ladder. Keys never live here: ``api_key_env`` names the variable."""
+
+    name: str = Field(..., min_length=1, description="Shown in logs, records and the terminal.")
+    provider: Literal["openai", "llama-cpp"] = Field(
+        ..., description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model."
+    )
+    model: str = Field(..., min_length=1, description="Model id, or for llama-cpp a GGUF path / 'bundled:smollm2'.")
+    base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the key; '' for servers that need none."
+    )
+    model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(1024, ge=1, le=200_000, description="Completion tokens per model call.")
+    context_tokens: int = Field(4096, ge=256, description="Context window (llama-cpp n_ctx).")
+    input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
+    output_price_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    timeout_s: float = Field(120.0, gt=0, description="Per model call.")
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """USD for this many tokens at this rung's prices."""
+        return (prompt_tokens * self.input_price_per_mtok + completion_tokens * self.output_price_per_mtok) / 1e6
+
+
+class LadderSettings(_Section):
+    """The ladder: a preset from ``agents/ladders/`` (or a TOML path), or inline rungs."""
+
+    preset: str = Field("offline", description="Name in agents/ladders/ or a path to a ladder TOML file.")
+    rungs: list[Rung] = Field(default_factory=list, description="Inline rungs; replace the preset's when given.")
+
+    def resolved(self) -> list[Rung]:
+        """The rungs to climb, cheapest first.
+
+        Raises:
+            EcoagentError: The preset does not exist or is invalid.
+        """
+        return list(self.rungs) if self.rungs else load_ladder_preset(self.preset)
+
+
+class RunSettings(_Section):
+    """How one query runs on one rung, and how success is judged."""
+
+    max_turns: int = Field(8, ge=2, le=100, description="Messages per rung (assistant + executor).")
+    token_budget: int = Field(16_000, ge=100, description="Tokens per rung before it counts as failed.")
+    judge: JudgeName = Field("auto", description="auto | expected | llm | human")
+    judge_rung: str | None = Field(None, description="Rung name the llm judge uses (default: the top rung).")
+    retries: int = Field(3, ge=0, le=10, description="Retries of a failing model call (429/5xx/timeouts).")
+    retry_backoff_s: float = Field(1.0, ge=0, le=60, description="First backoff; doubles per retry.")
+
+
+class BankSettings(_Section):
+    """Where confirmed solutions live and how they come back as demonstrations."""
+
+    path: Path | None = Field(None, description="Embedded Qdrant folder (default: <data dir>/bank).")
+    url: str | None = Field(None, description="Qdrant server URL; when set, used instead of the folder.")
+    api_key_env: str | None = Field(None, description="Env var with the Qdrant server's API key.")
+    collection: str = Field("solutions", pattern=r"^[A-Za-z0-9_-]+$")
+    embedding_model: str = Field(
+        "bundled:all-MiniLM-L6-v2", description="sentence-transformers model name/path, or the bundled one."
+    )
+    top_k: int = Field(2, ge=0, le=20, description="Demonstrations per query (0 turns them off).")
+    threshold: float = Field(0.5, ge=-1, le=1, description="Minimum cosine similarity of a demonstration.")
+    dedupe_threshold: float = Field(0.98, ge=0, le=1, description="At or above: update the existing entry.")
+    retire_after_downs: int = Field(2, ge=1, description="Thumbs-down on runs that used it before it retires.")
+
+    def storage_path(self) -> Path:
+        """The embedded store's folder."""
+        return self.path if self.path is not None else data_dir() / "bank"
+
+
 class Settings(_Section):
     """All of ecoagent's settings."""
 
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    ladder: LadderSettings = Field(default_factory=LadderSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
+    bank: BankSettings = Field(default_factory=BankSettings)
+    runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")
     source: Path | None = Field(None, exclude=True, description="File the settings came from.")
+
+    @model_validator(mode="after")
+    def _judge_rung_exists(self) -> Settings:
+        if self.run.judge_rung and self.ladder.rungs and self.run.judge_rung not in {r.name for r in self.ladder.rungs}:
+            raise ValueError(f"run.judge_rung {self.run.judge_rung!r} is not a rung of the ladder")
+        return self
+
+    def runlog_file(self) -> Path:
+        """The SQLite run log file."""
+        return self.runlog_path if self.runlog_path is not None else data_dir() / "runs.sqlite3"
+
+
+def load_ladder_preset(name_or_path: str) -> list[Rung]:
+    """Rungs from ``agents/ladders/<name>.toml`` or from a TOML file path.
+
+    Raises:
+        EcoagentError: The preset is unknown, not TOML, or a rung is invalid (names file and key).
+    """
+    path = Path(name_or_path).expanduser()
+    if not path.suffix:
+        path = shipped_dir("agents") / "ladders" / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (shipped_dir("agents") / "ladders").glob("*.toml"))
+        raise EcoagentError(
+            f"ladder preset {name_or_path!r} not found ({path})",
+            f"use one of {', '.join(known)} or a path to a ladder TOML file",
+            exit_code=2,
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise EcoagentError(f"{path}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2) from exc
+    raw = data.get("rungs")
+    if not isinstance(raw, list) or not raw:
+        raise EcoagentError(f"{path}: no [[rungs]] defined", "add at least one [[rungs]] table", exit_code=2)
+    try:
+        return [Rung.model_validate(r) for r in raw]
+    except ValidationError as exc:
+        raise EcoagentError(f"{path}: invalid rung: {_problems(exc, 'rungs')}", "see README.md 'Configuration'", exit_code=2) from exc
+
+
+def _problems(exc: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{prefix + '.' if prefix and loc else prefix}{loc}: {err['msg']}")
+    return "; ".join(parts)
 
 
 def find_config_file(explicit: Path | None = None) -> Path | None:
@@ -173,9 +304,7 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         where = str(source) if source else "environment"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = _problems(exc)
         raise EcoagentError(
             f"{where}: invalid settings: {problems}",
             "see README.md 'Configuration' for the allowed keys and values "

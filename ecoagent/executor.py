@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -189,6 +190,8 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
         self._container: Any = None
         self._channel: AttachChannel | None = None
         self._lock = threading.Lock()
+        #: Every ``execute_code_blocks`` call of this executor: (blocks, result), in order.
+        self.history: list[tuple[list[CodeBlock], SandboxResult]] = []
 
     # ---- lifecycle -------------------------------------------------------------
     @property
@@ -327,6 +330,8 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
             if result.exit_code != 0:
                 break
         total.output = "".join(outputs)
+        # A copy: AutoGen's CodeExecutorAgent rewrites the returned result's output in place.
+        self.history.append((list(code_blocks), dataclasses.replace(total)))
         return total
 
     async def run(

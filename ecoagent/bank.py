@@ -1,0 +1,222 @@
+"""The solution bank: confirmed query → code pairs in Qdrant, returned as demonstrations.
+
+Only what a person (or a passed ``expected`` check) confirmed goes in. A near-
+duplicate query (cosine ≥ ``dedupe_threshold``) updates its entry instead of adding
+one. Thumbs-down on runs that used a solution count against it; enough of them
+retire it. Qdrant runs embedded on disk by default (qdrant-client's local mode) or as
+a server when ``bank.url`` is set — the same code path either way.
+
+Embedded mode allows one process at a time; a second one gets a clear error that
+says to use a server. Writes are serialized and made with ``wait=True``: a solution
+reported as banked survives a ``kill -9`` of the process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from qdrant_client import QdrantClient, models
+
+from .config import BankSettings
+from .embed import Embedder
+from .errors import EcoagentError
+
+__all__ = ["BankedSolution", "SolutionBank"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class BankedSolution(BaseModel):
+    """One confirmed solution and how it has fared since."""
+
+    id: str
+    query: str
+    code: str
+    answer: str = ""
+    rung: str = ""
+    cost: float = 0.0
+    created_at: str = Field(default_factory=_now)
+    updated_at: str = Field(default_factory=_now)
+    thumbs_up: int = 1
+    thumbs_down: int = 0
+    times_retrieved: int = 0
+    times_led_to_success: int = 0
+    retired: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        """What Qdrant stores (everything but the id)."""
+        return self.model_dump(exclude={"id"})
+
+
+class SolutionBank:
+    """Qdrant-backed store of confirmed solutions.
+
+    Args:
+        settings: Location, collection, thresholds.
+        embedder: Shared embedder (loaded from ``settings.embedding_model`` if omitted).
+
+    Raises:
+        EcoagentError: The embedded store is open in another process, or the server
+            does not answer.
+    """
+
+    def __init__(self, settings: BankSettings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or BankSettings()
+        self.embedder = embedder or Embedder(self.settings.embedding_model)
+        self._write = threading.Lock()
+        self.client = self._open()
+        self.collection = self.settings.collection
+        if not self.client.collection_exists(self.collection):
+            self.client.create_collection(
+                self.collection,
+                vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.COSINE),
+            )
+
+    @property
+    def location(self) -> str:
+        """Where the bank lives (folder or URL), for banners and errors."""
+        return self.settings.url or str(self.settings.storage_path())
+
+    def _open(self) -> QdrantClient:
+        s = self.settings
+        if s.url:
+            api_key = os.environ.get(s.api_key_env) if s.api_key_env else None
+            try:
+                client = QdrantClient(url=s.url, api_key=api_key, timeout=10)
+                client.get_collections()
+            except Exception as exc:
+                raise EcoagentError(
+                    f"the Qdrant server at {s.url} does not answer ({exc})",
+                    "start it, or remove bank.url to use the embedded store",
+                ) from exc
+            return client
+        path = s.storage_path()
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            return QdrantClient(path=str(path))
+        except RuntimeError as exc:
+            if "already accessed" not in str(exc):
+                raise
+            raise EcoagentError(
+                f"the solution bank at {path} is open in another ecoagent process",
+                "close the other process, or for concurrent use run a Qdrant server and set bank.url "
+                "(`ecoagent bank migrate --to URL` moves this bank there)",
+            ) from exc
+
+    def close(self) -> None:
+        """Release the store (the embedded folder's lock)."""
+        self.client.close()
+
+    # ---- writes --------------------------------------------------------------
+    def add(self, query: str, code: str, *, answer: str = "", rung: str = "", cost: float = 0.0) -> tuple[str, bool]:
+        """Bank a confirmed solution, or update the near-duplicate already there.
+
+        Returns:
+            (id, created): ``created`` is False when an existing entry was updated.
+        """
+        vector = self.embedder.embed_one(query)
+        with self._write:
+            hits = self.client.query_points(
+                self.collection, query=vector, limit=1, score_threshold=self.settings.dedupe_threshold, with_payload=True
+            ).points
+            if hits:
+                old = self._solution(hits[0].id, hits[0].payload or {})
+                update = {"code": code, "answer": answer, "rung": rung, "cost": cost, "updated_at": _now(),
+                          "thumbs_up": old.thumbs_up + 1, "retired": False, "thumbs_down": 0}  # fmt: skip
+                self.client.set_payload(self.collection, payload=update, points=[old.id], wait=True)
+                return old.id, False
+            solution = BankedSolution(id=str(uuid.uuid4()), query=query, code=code, answer=answer, rung=rung, cost=cost)
+            point = models.PointStruct(id=solution.id, vector=vector, payload=solution.payload())
+            self.client.upsert(self.collection, points=[point], wait=True)
+            return solution.id, True
+
+    def record_outcome(self, ids: list[str], success: bool) -> list[str]:
+        """Count a run that used these demonstrations as a success or a failure.
+
+        Returns:
+            Ids retired by this call (too many thumbs-down).
+        """
+        retired: list[str] = []
+        with self._write:
+            for point in self.client.retrieve(self.collection, ids=ids, with_payload=True):
+                sol = self._solution(point.id, point.payload or {})
+                if success:
+                    update: dict[str, Any] = {"times_led_to_success": sol.times_led_to_success + 1}
+                else:
+                    downs = sol.thumbs_down + 1
+                    update = {"thumbs_down": downs}
+                    if downs >= self.settings.retire_after_downs and not sol.retired:
+                        update["retired"] = True
+                        retired.append(sol.id)
+                update["updated_at"] = _now()
+                self.client.set_payload(self.collection, payload=update, points=[sol.id], wait=True)
+        return retired
+
+    def remove(self, solution_id: str) -> bool:
+        """Delete one solution; False if it was not there."""
+        with self._write:
+            if not self.client.retrieve(self.collection, ids=[solution_id]):
+                return False
+            self.client.delete(self.collection, points_selector=models.PointIdsList(points=[solution_id]), wait=True)
+            return True
+
+    # ---- reads ---------------------------------------------------------------
+    def retrieve(
+        self, query: str, k: int | None = None, threshold: float | None = None, *, count: bool = True
+    ) -> list[tuple[BankedSolution, float]]:
+        """The top-k active solutions at or above the similarity threshold, best first."""
+        k = self.settings.top_k if k is None else k
+        if k <= 0:
+            return []
+        hits = self.client.query_points(
+            self.collection,
+            query=self.embedder.embed_one(query),
+            limit=k,
+            score_threshold=self.settings.threshold if threshold is None else threshold,
+            query_filter=models.Filter(must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))]),
+            with_payload=True,
+        ).points
+        found = [(self._solution(h.id, h.payload or {}), float(h.score)) for h in hits]
+        if count and found:
+            with self._write:
+                for sol, _ in found:
+                    self.client.set_payload(
+                        self.collection, payload={"times_retrieved": sol.times_retrieved + 1}, points=[sol.id], wait=True
+                    )
+        return found
+
+    def get(self, solution_id: str) -> BankedSolution | None:
+        """One solution by id."""
+        try:
+            points = self.client.retrieve(self.collection, ids=[solution_id], with_payload=True)
+        except (ValueError, Exception):  # a malformed id is simply not there
+            return None
+        return self._solution(points[0].id, points[0].payload or {}) if points else None
+
+    def count(self, include_retired: bool = True) -> int:
+        """How many solutions the bank holds."""
+        flt = None if include_retired else models.Filter(
+            must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))]
+        )
+        return int(self.client.count(self.collection, count_filter=flt, exact=True).count)
+
+    def __iter__(self) -> Iterator[BankedSolution]:
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, limit=256, offset=offset, with_payload=True)
+            for p in points:
+                yield self._solution(p.id, p.payload or {})
+            if offset is None:
+                return
+
+    @staticmethod
+    def _solution(point_id: Any, payload: dict[str, Any]) -> BankedSolution:
+        return BankedSolution(id=str(point_id), **payload)

@@ -1,0 +1,150 @@
+"""Verdicts: did this rung solve the query?
+
+* ``auto`` — the last execution exited 0 and the assistant declared completion;
+* ``expected`` — a batch row's expected answer (substring) or regex is in the output;
+* ``llm`` — a judge model answers Yes/No on query + transcript, as EcoAssistant's
+  GPT-4 judge did (it is only asked when code did run successfully: a failed run
+  needs no paid opinion);
+* ``human`` — a person says so (chat).
+
+Every judge first applies the hard failures that no opinion can overrule: a model
+endpoint that kept failing, no code run at all, or a last execution that failed or
+timed out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
+
+from .records import RungAttempt, Verdict
+from .team import load_prompt
+
+__all__ = [
+    "AutoJudge",
+    "ExpectedJudge",
+    "HumanJudge",
+    "Judge",
+    "JudgeInput",
+    "LLMJudge",
+    "hard_failure",
+]
+
+
+@dataclass
+class JudgeInput:
+    """What a judge sees of one rung's attempt."""
+
+    query: str
+    attempt: RungAttempt
+    declared_done: bool
+    final_answer: str
+    expected: str | None = None
+    expected_regex: str | None = None
+
+
+def hard_failure(data: JudgeInput) -> str | None:
+    """The reason the attempt failed whatever any judge thinks, or None."""
+    attempt = data.attempt
+    if attempt.error:
+        return f"model endpoint failing: {attempt.error}"
+    if not attempt.executions:
+        return "no code ran"
+    last = attempt.executions[-1]
+    if last.timed_out:
+        return "the last execution timed out"
+    if last.exit_code != 0:
+        return f"the last execution exited {last.exit_code}"
+    return None
+
+
+class Judge:
+    """Base judge: subclasses decide after the hard failures."""
+
+    name = "judge"
+
+    async def __call__(self, data: JudgeInput) -> Verdict:
+        reason = hard_failure(data)
+        if reason:
+            return Verdict(ok=False, judge=self.name, reason=reason)
+        return await self.decide(data)
+
+    async def decide(self, data: JudgeInput) -> Verdict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class AutoJudge(Judge):
+    """Success = code ran fine and the assistant said it is done."""
+
+    name = "auto"
+
+    async def decide(self, data: JudgeInput) -> Verdict:
+        if not data.declared_done:
+            stop = data.attempt.stop_reason or "the conversation ended"
+            return Verdict(ok=False, judge=self.name, reason=f"the assistant did not declare completion ({stop})")
+        return Verdict(ok=True, judge=self.name, reason="code ran successfully and the assistant declared completion")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+class ExpectedJudge(Judge):
+    """Success = the expected answer (or regex) appears in the output or the final answer."""
+
+    name = "expected"
+
+    async def decide(self, data: JudgeInput) -> Verdict:
+        outputs = [e.output for e in data.attempt.executions if e.exit_code == 0]
+        haystack = "\n".join([*outputs, data.final_answer])
+        if data.expected_regex:
+            found = re.search(data.expected_regex, haystack) is not None
+            what = f"regex {data.expected_regex!r}"
+        elif data.expected is not None:
+            found = _norm(data.expected) in _norm(haystack)
+            what = f"expected {data.expected!r}"
+        else:
+            return Verdict(ok=False, judge=self.name, reason="no expected answer was given for this query")
+        return Verdict(ok=found, judge=self.name, reason=f"{what} {'found' if found else 'not found'} in the output")
+
+
+class LLMJudge(Judge):
+    """Success = a judge model answers Yes for the query and the transcript."""
+
+    name = "llm"
+
+    def __init__(self, client: ChatCompletionClient, rung_name: str = "judge") -> None:
+        self.client = client
+        self.rung_name = rung_name
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    async def decide(self, data: JudgeInput) -> Verdict:
+        transcript = "\n\n".join(f"[{m.source}]\n{m.content}" for m in data.attempt.messages[-8:])
+        result = await self.client.create(
+            [
+                SystemMessage(content=load_prompt("judge")),
+                UserMessage(content=f"Task:\n{data.query}\n\nTranscript:\n{transcript[-12000:]}", source="user"),
+            ]
+        )
+        self.prompt_tokens += result.usage.prompt_tokens
+        self.completion_tokens += result.usage.completion_tokens
+        answer = str(result.content).strip()
+        ok = answer.lower().lstrip("*\"' ").startswith("yes")
+        return Verdict(ok=ok, judge=self.name, reason=f"{self.rung_name} answered {answer[:40]!r}")
+
+
+class HumanJudge(Judge):
+    """Success = the person says so; ``ask`` shows the attempt and returns their verdict."""
+
+    name = "human"
+
+    def __init__(self, ask: Callable[[JudgeInput], Awaitable[bool]]) -> None:
+        self.ask = ask
+
+    async def decide(self, data: JudgeInput) -> Verdict:
+        ok = await self.ask(data)
+        return Verdict(ok=ok, judge=self.name, reason="the person confirmed it" if ok else "the person rejected it")

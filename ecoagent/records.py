@@ -1,0 +1,144 @@
+"""What a query leaves behind: the :class:`RunRecord` and its parts.
+
+A record is the single source of truth for everything after the run: the terminal
+shows it, the run log stores it as JSON, feedback finds the code to bank in it, and
+cost reports and fine-tuning exports read it back. Pydantic models, so they
+round-trip through JSON unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Demonstration",
+    "Execution",
+    "Message",
+    "RunRecord",
+    "RungAttempt",
+    "Verdict",
+    "new_run_id",
+]
+
+
+def new_run_id() -> str:
+    """A short, sortable-enough, unique run id."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+class Demonstration(BaseModel):
+    """A banked solution put into the first message."""
+
+    id: str
+    score: float
+    query: str
+    code: str
+
+
+class Message(BaseModel):
+    """One message of a rung's conversation."""
+
+    source: str
+    content: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Execution(BaseModel):
+    """One run of the assistant's code in the sandbox."""
+
+    code: str
+    language: str
+    exit_code: int
+    output: str
+    timed_out: bool = False
+
+
+class Verdict(BaseModel):
+    """Whether a rung solved the query, who said so and why."""
+
+    ok: bool
+    judge: str
+    reason: str
+
+
+class RungAttempt(BaseModel):
+    """One rung's fresh conversation on the query."""
+
+    rung: str
+    messages: list[Message] = Field(default_factory=list)
+    executions: list[Execution] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    stop_reason: str = ""
+    error: str | None = None
+    verdict: Verdict | None = None
+    duration_s: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def final_code(self) -> str | None:
+        """The code of the last successful execution."""
+        ok = [e for e in self.executions if e.exit_code == 0]
+        return ok[-1].code if ok else None
+
+
+class RunRecord(BaseModel):
+    """The full story of one query on the ladder."""
+
+    run_id: str = Field(default_factory=new_run_id)
+    query: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    demonstrations: list[Demonstration] = Field(default_factory=list)
+    attempts: list[RungAttempt] = Field(default_factory=list)
+    resolved: bool = False
+    final_rung: str | None = None
+    final_answer: str | None = None
+    final_code: str | None = None
+    total_cost: float = 0.0
+    top_rung: str | None = None
+    top_rung_cost_estimate: float = Field(
+        0.0, description="Estimate: these runs' tokens priced at the top rung's prices."
+    )
+    duration_s: float = 0.0
+    expected: str | None = None
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens over all rungs."""
+        return sum(a.prompt_tokens for a in self.attempts)
+
+    @property
+    def completion_tokens(self) -> int:
+        """Completion tokens over all rungs."""
+        return sum(a.completion_tokens for a in self.attempts)
+
+    @property
+    def tokens(self) -> int:
+        """All tokens over all rungs."""
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def saving_estimate(self) -> float:
+        """Estimated USD saved against sending the same tokens to the top rung."""
+        return self.top_rung_cost_estimate - self.total_cost
+
+    def summary(self) -> dict[str, object]:
+        """The short form ``ecoagent ask --json`` prints."""
+        return {
+            "run_id": self.run_id,
+            "resolved": self.resolved,
+            "rung": self.final_rung,
+            "cost": round(self.total_cost, 8),
+            "tokens": self.tokens,
+            "answer": self.final_answer,
+            "code": self.final_code,
+        }
