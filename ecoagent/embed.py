@@ -55,7 +55,8 @@ class Embedder:
     def __init__(self, model: str = BUNDLED_EMBEDDING) -> None:
         self.model_name = model
         self._model = _load(model)
-        self.dim: int = int(self._model.get_sentence_embedding_dimension())
+        size = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim: int = int(size())
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed several texts at once."""

@@ -164,7 +164,7 @@ class Ladder:
                 for blocks, res in executor.history:
                     attempt.executions.append(
                         Execution(
-                            code="\n\n".join(b.code for b in blocks),
+                            code="\n\n".join(b.code.strip("\n") for b in blocks),
                             language=blocks[0].language if blocks else "python",
                             exit_code=res.exit_code, output=res.output, timed_out=res.timed_out,
                         )  # fmt: skip

@@ -1,0 +1,89 @@
+"""EcoAssistant end to end on scripted models: real sandbox, real bank, real run log."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecoagent import EcoAssistant
+from ecoagent.config import LadderSettings, Rung, Settings
+from ecoagent.errors import EcoagentError
+from ecoagent.testing import ScriptedChatCompletionClient
+
+pytestmark = pytest.mark.docker
+
+RUNGS = [
+    Rung(name="cheap", provider="openai", model="c", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
+    Rung(name="top", provider="openai", model="t", input_price_per_mtok=2.5, output_price_per_mtok=10.0),
+]
+
+
+def make(cheap: list[str], top: list[str] | None = None, **settings: object) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
+    c = ScriptedChatCompletionClient(cheap)
+    t = ScriptedChatCompletionClient(top or [])
+    cfg = Settings(ladder=LadderSettings(rungs=RUNGS), **settings)  # type: ignore[arg-type]
+    cfg.sandbox.timeout_s = 10
+    return EcoAssistant(cfg, clients={"cheap": c, "top": t}), c
+
+
+def test_run_logs_feedback_banks_and_demonstrations_come_back(sandbox_image: str) -> None:
+    eco, _ = make(["```python\nprint(sum(range(1, 101)))\n```", "The sum is 5050. TERMINATE"])
+    record = eco.run_sync("What is the sum of the integers from 1 to 100?")
+    assert record.resolved and record.final_rung == "cheap" and record.demonstrations == []
+    assert eco.runlog.get(record.run_id) == record
+
+    result = eco.feedback(record.run_id, good=True)
+    assert result.created and result.solution_id and result.note == "banked"
+    banked = eco.bank.get(result.solution_id)
+    assert banked is not None and banked.code == "print(sum(range(1, 101)))" and banked.rung == "cheap"
+    eco.close()
+
+    eco2, cheap2 = make(["```python\nprint(sum(range(1, 201)))\n```", "It is 20100. TERMINATE"])
+    second = eco2.run_sync("Add up all integers from 1 to 200")
+    assert [d.id for d in second.demonstrations] == [result.solution_id]
+    assert second.demonstrations[0].score >= 0.5
+    assert "print(sum(range(1, 101)))" in str(cheap2.calls[0][-1].content)  # in the first message
+    eco2.close()
+
+
+def test_thumbs_down_counts_against_demonstrations_and_retires(sandbox_image: str) -> None:
+    eco, _ = make(["```python\nprint(2 ** 16)\n```", "65536. TERMINATE"])
+    first = eco.run_sync("What is 2 to the 16th power?")
+    sid = eco.feedback(first.run_id, good=True).solution_id
+    eco.close()
+    for expected_retired in ([], [sid]):
+        eco, _ = make(["```python\nprint(2 ** 17)\n```", "131072. TERMINATE"])
+        run = eco.run_sync("What is 2 to the power of 17?")
+        assert [d.id for d in run.demonstrations] == [sid]
+        assert eco.feedback(run.run_id, good=False).retired == expected_retired
+        eco.close()
+    eco, _ = make(["```python\nprint(2 ** 18)\n```", "262144. TERMINATE"])
+    assert eco.run_sync("What is 2 to the power of 18?").demonstrations == []  # retired
+    assert [f.good for f in eco.runlog.feedback(first.run_id)] == [True]
+    eco.close()
+
+
+def test_thumbs_up_on_an_unresolved_run_banks_nothing(sandbox_image: str) -> None:
+    eco, _ = make(["I don't know. TERMINATE"], ["Neither do I. TERMINATE"])
+    record = eco.run_sync("What is the meaning of life?")
+    assert not record.resolved
+    result = eco.feedback(record.run_id, good=True)
+    assert result.solution_id is None and "not banked" in result.note and eco.bank.count() == 0
+    eco.close()
+
+
+def test_bad_input_is_a_clear_error(sandbox_image: str) -> None:
+    eco, _ = make([])
+    with pytest.raises(EcoagentError, match="empty"):
+        eco.run_sync("   ")
+    with pytest.raises(EcoagentError, match="no run with id"):
+        eco.feedback("nope", good=True)
+    with pytest.raises(EcoagentError, match="needs a person"):
+        eco.make_judge("human")
+    eco.close()
+
+
+def test_missing_api_key_names_the_rung(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(EcoagentError) as info:
+        EcoAssistant(Settings(ladder=LadderSettings(preset="openai")))
+    assert "rung gpt-4o-mini" in info.value.message and "OPENAI_API_KEY" in info.value.message
