@@ -8,7 +8,9 @@ a server when ``bank.url`` is set — the same code path either way.
 
 Embedded mode allows one process at a time; a second one gets a clear error that
 says to use a server. Writes are serialized and made with ``wait=True``: a solution
-reported as banked survives a ``kill -9`` of the process.
+reported as banked survives a ``kill -9`` of the process. Only the "times retrieved"
+statistic is batched (flushed before any write, every 64 hits and on close), since a
+disk write per retrieval would double the cost of every query.
 """
 
 from __future__ import annotations
@@ -16,18 +18,29 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 from qdrant_client import QdrantClient, models
+from threadpoolctl import ThreadpoolController
 
 from .config import BankSettings
 from .embed import Embedder
 from .errors import EcoagentError
 
 __all__ = ["BankedSolution", "SolutionBank"]
+
+
+_BLAS = ThreadpoolController()
+_FLUSH_AT = 64  # pending retrieval counts before they are written
+_ACTIVE = models.Filter(must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))])
+
+
+def _single_blas_thread() -> Any:
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _now() -> str:
@@ -72,12 +85,15 @@ class SolutionBank:
         self.settings = settings or BankSettings()
         self.embedder = embedder or Embedder(self.settings.embedding_model)
         self._write = threading.Lock()
+        self._retrieved: Counter[str] = Counter()
         self.client = self._open()
         self.collection = self.settings.collection
         if not self.client.collection_exists(self.collection):
             self.client.create_collection(
                 self.collection,
-                vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.COSINE),
+                # Embeddings are normalized, so dot product *is* cosine similarity; local
+                # mode's COSINE recomputes every stored vector's norm on each search.
+                vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.DOT),
             )
 
     @property
@@ -112,7 +128,8 @@ class SolutionBank:
             ) from exc
 
     def close(self) -> None:
-        """Release the store (the embedded folder's lock)."""
+        """Write pending counts and release the store (the embedded folder's lock)."""
+        self.flush()
         self.client.close()
 
     # ---- writes --------------------------------------------------------------
@@ -124,6 +141,7 @@ class SolutionBank:
         """
         vector = self.embedder.embed_one(query)
         with self._write:
+            self._flush_retrieved()
             hits = self.client.query_points(
                 self.collection, query=vector, limit=1, score_threshold=self.settings.dedupe_threshold, with_payload=True
             ).points
@@ -146,6 +164,7 @@ class SolutionBank:
         """
         retired: list[str] = []
         with self._write:
+            self._flush_retrieved()
             for point in self.client.retrieve(self.collection, ids=ids, with_payload=True):
                 sol = self._solution(point.id, point.payload or {})
                 if success:
@@ -176,25 +195,59 @@ class SolutionBank:
         k = self.settings.top_k if k is None else k
         if k <= 0:
             return []
-        hits = self.client.query_points(
-            self.collection,
-            query=self.embedder.embed_one(query),
-            limit=k,
-            score_threshold=self.settings.threshold if threshold is None else threshold,
-            query_filter=models.Filter(must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))]),
-            with_payload=True,
-        ).points
+        vector = self.embedder.embed_one(query)
+        floor = self.settings.threshold if threshold is None else threshold
+        if self.settings.url:  # a server evaluates the filter natively
+            hits = self.client.query_points(
+                self.collection, query=vector, limit=k, score_threshold=floor, query_filter=_ACTIVE, with_payload=True
+            ).points
+            return self._counted(hits, count)
+        # Embedded mode searches with numpy. One BLAS thread: a multi-threaded BLAS
+        # keeps its threads spinning after the search and slows the next embedding
+        # (torch) threefold on a small machine; this search gains nothing from threads.
+        with _single_blas_thread():
+            # Embedded mode evaluates payload filters in Python point by point (~130 ms
+            # at 10k points); over-fetching and skipping the rare retired ones is ~10 ms.
+            limit = k * 4 + 8
+            while True:
+                page = self.client.query_points(
+                    self.collection, query=vector, limit=limit, score_threshold=floor, with_payload=True
+                ).points
+                hits = [h for h in page if not (h.payload or {}).get("retired")][:k]
+                if len(hits) == k or len(page) < limit:
+                    break
+                limit *= 4
+        return self._counted(hits, count)
+
+    def _counted(self, hits: list[Any], count: bool) -> list[tuple[BankedSolution, float]]:
         found = [(self._solution(h.id, h.payload or {}), float(h.score)) for h in hits]
         if count and found:
             with self._write:
-                for sol, _ in found:
-                    self.client.set_payload(
-                        self.collection, payload={"times_retrieved": sol.times_retrieved + 1}, points=[sol.id], wait=True
-                    )
+                self._retrieved.update(sol.id for sol, _ in found)
+                if sum(self._retrieved.values()) >= _FLUSH_AT:
+                    self._flush_retrieved()
         return found
 
+    def _flush_retrieved(self) -> None:
+        """Write the pending retrieval counts (caller holds the write lock)."""
+        pending, self._retrieved = self._retrieved, Counter()
+        if not pending:
+            return
+        for point in self.client.retrieve(self.collection, ids=list(pending), with_payload=["times_retrieved"]):
+            current = int((point.payload or {}).get("times_retrieved", 0))
+            self.client.set_payload(
+                self.collection, payload={"times_retrieved": current + pending[str(point.id)]}, points=[point.id], wait=True
+            )
+
+    def flush(self) -> None:
+        """Write pending retrieval counts now (they are batched: a counter per hit would
+        cost a disk write per query)."""
+        with self._write:
+            self._flush_retrieved()
+
     def get(self, solution_id: str) -> BankedSolution | None:
-        """One solution by id."""
+        """One solution by id (with its counts up to date)."""
+        self.flush()
         try:
             points = self.client.retrieve(self.collection, ids=[solution_id], with_payload=True)
         except (ValueError, Exception):  # a malformed id is simply not there
@@ -203,9 +256,7 @@ class SolutionBank:
 
     def count(self, include_retired: bool = True) -> int:
         """How many solutions the bank holds."""
-        flt = None if include_retired else models.Filter(
-            must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))]
-        )
+        flt = None if include_retired else _ACTIVE
         return int(self.client.count(self.collection, count_filter=flt, exact=True).count)
 
     def __iter__(self) -> Iterator[BankedSolution]:
