@@ -59,3 +59,75 @@ def test_missing_explicit_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(EcoagentError) as info:
         load_settings(tmp_path / "nope.toml")
     assert info.value.exit_code == 2 and "does not exist" in info.value.message
+
+
+# ---- ladders -----------------------------------------------------------------------
+from ecoagent.config import LadderSettings, Rung, load_ladder_preset  # noqa: E402
+from ecoagent.models import build_client, resolve_api_key  # noqa: E402
+
+
+def test_shipped_presets_load() -> None:
+    assert [r.name for r in load_ladder_preset("offline")] == ["smollm2"]
+    openai = load_ladder_preset("openai")
+    assert [r.provider for r in openai] == ["openai", "openai"]
+    assert openai[0].input_price_per_mtok < openai[1].input_price_per_mtok  # cheapest first
+    assert all(r.api_key_env == "" for r in load_ladder_preset("ollama"))
+
+
+def test_default_ladder_is_the_offline_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rungs = load_settings().ladder.resolved()
+    assert [(r.name, r.provider, r.model) for r in rungs] == [("smollm2", "llama-cpp", "bundled:smollm2")]
+
+
+def test_inline_rungs_replace_the_preset(tmp_path: Path) -> None:
+    cfg = tmp_path / "eco.toml"
+    cfg.write_text(
+        '[ladder]\npreset = "openai"\n[[ladder.rungs]]\nname = "local"\nprovider = "openai"\nmodel = "m"\n'
+        'base_url = "http://127.0.0.1:8000/v1"\napi_key_env = ""\ninput_price_per_mtok = 0.5\n'
+    )
+    rungs = load_settings(cfg).ladder.resolved()
+    assert [r.name for r in rungs] == ["local"] and rungs[0].input_price_per_mtok == 0.5
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    with pytest.raises(EcoagentError) as info:
+        LadderSettings(preset="nope").resolved()
+    assert "not found" in info.value.message and "offline" in (info.value.hint or "")
+
+
+def test_invalid_rung_in_a_preset_file_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "ladder.toml"
+    path.write_text('[[rungs]]\nname = "x"\nprovider = "anthropic"\nmodel = "m"\n')
+    with pytest.raises(EcoagentError) as info:
+        load_ladder_preset(str(path))
+    assert str(path) in info.value.message and "rungs.provider" in info.value.message
+
+
+def test_invalid_inline_rung_names_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "eco.toml"
+    cfg.write_text('[[ladder.rungs]]\nname = "x"\nprovider = "openai"\nmodel = "m"\ntemperature = 9\n')
+    with pytest.raises(EcoagentError) as info:
+        load_settings(cfg)
+    assert "ladder.rungs.0.temperature" in info.value.message
+
+
+def test_rung_cost_is_per_million_tokens() -> None:
+    rung = Rung(name="r", provider="openai", model="m", input_price_per_mtok=2.5, output_price_per_mtok=10)
+    assert rung.cost(1_000_000, 0) == pytest.approx(2.5)
+    assert rung.cost(2000, 500) == pytest.approx(0.005 + 0.005)
+
+
+def test_api_keys_come_from_the_named_variable_only() -> None:
+    rung = Rung(name="gpt", provider="openai", model="gpt-4o-mini", api_key_env="MY_KEY")
+    assert resolve_api_key(rung, {"MY_KEY": "sk-1"}) == "sk-1"
+    with pytest.raises(EcoagentError) as info:
+        resolve_api_key(rung, {"OPENAI_API_KEY": "sk-other"})
+    assert "no API key for rung gpt" in info.value.message and "MY_KEY" in info.value.message
+    assert resolve_api_key(rung.model_copy(update={"api_key_env": ""}), {}) is None
+
+
+def test_missing_gguf_names_the_file() -> None:
+    rung = Rung(name="local", provider="llama-cpp", model="/nope/model.gguf")
+    with pytest.raises(EcoagentError, match="does not exist"):
+        build_client(rung)
