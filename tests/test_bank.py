@@ -181,3 +181,11 @@ def test_qdrant_memory_for_any_autogen_agent(bank: SolutionBank) -> None:
     assert isinstance(messages[-1], SystemMessage) and "print(6 * 7)" in messages[-1].content
     asyncio.run(memory.clear())
     assert bank.count() == 0
+
+
+def test_fast_single_query_path_matches_sentence_transformers(embedder: Embedder) -> None:
+    assert embedder._fast  # the bundled model takes the direct path
+    text = "Sum the primes below 1000"
+    fast = embedder.embed([text])[0]
+    reference = embedder._model.encode([text], normalize_embeddings=True)[0]
+    assert max(abs(a - float(b)) for a, b in zip(fast, reference, strict=True)) < 1e-5
