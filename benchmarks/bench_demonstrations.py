@@ -20,7 +20,6 @@ import io
 import os
 import tempfile
 import time
-from pathlib import Path
 
 # (banked paraphrase, paraphrase that is run, code that solves both)
 TASKS: list[tuple[str, str, str]] = [

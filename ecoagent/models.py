@@ -72,6 +72,14 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+_CALL_ARGS = ("tools", "tool_choice", "json_output", "extra_create_args", "cancellation_token")
+
+
+def _passthrough(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a ``create`` call, to hand on unchanged."""
+    return {name: scope[name] for name in _CALL_ARGS}
+
+
 class RetryingClient(ChatCompletionClient):
     """Delegates to a client; retries transient failures with exponential backoff.
 
@@ -107,10 +115,7 @@ class RetryingClient(ChatCompletionClient):
         for attempt in range(self.retries + 1):
             self.attempts += 1
             try:
-                call = self.inner.create(
-                    messages, tools=tools, tool_choice=tool_choice, json_output=json_output,
-                    extra_create_args=extra_create_args, cancellation_token=cancellation_token,
-                )  # fmt: skip
+                call = self.inner.create(messages, **_passthrough(locals()))
                 return await asyncio.wait_for(call, self.timeout_s)
             except Exception as exc:
                 if not is_transient(exc):
@@ -133,10 +138,7 @@ class RetryingClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] = {},
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
-        return self.inner.create_stream(
-            messages, tools=tools, tool_choice=tool_choice, json_output=json_output,
-            extra_create_args=extra_create_args, cancellation_token=cancellation_token,
-        )  # fmt: skip
+        return self.inner.create_stream(messages, **_passthrough(locals()))
 
     async def close(self) -> None:
         await self.inner.close()
