@@ -179,6 +179,23 @@ class SolutionBank:
                 self.client.set_payload(self.collection, payload=update, points=[sol.id], wait=True)
         return retired
 
+    def put(self, solution: BankedSolution) -> None:
+        """Store a solution as it is (id, counts and all), e.g. from an export file."""
+        vector = self.embedder.embed_one(solution.query)
+        with self._write:
+            point = models.PointStruct(id=solution.id, vector=vector, payload=solution.payload())
+            self.client.upsert(self.collection, points=[point], wait=True)
+
+    def migrate_to(self, dest: QdrantClient) -> int:
+        """Copy this bank's collection to another Qdrant (qdrant-client's ``migrate``).
+
+        Returns:
+            Points in the destination collection afterwards.
+        """
+        self.flush()
+        self.client.migrate(dest, collection_names=[self.collection], recreate_on_collision=True)
+        return int(dest.count(self.collection, exact=True).count)
+
     def remove(self, solution_id: str) -> bool:
         """Delete one solution; False if it was not there."""
         with self._write:

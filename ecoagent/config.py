@@ -107,8 +107,10 @@ class Rung(_Section):
     """One model on the ladder. Keys never live here: ``api_key_env`` names the variable."""
 
     name: str = Field(..., min_length=1, description="Shown in logs, records and the terminal.")
-    provider: Literal["openai", "llama-cpp"] = Field(
-        ..., description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model."
+    provider: Literal["openai", "llama-cpp", "scripted"] = Field(
+        ...,
+        description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model; "
+        "scripted: replies from a JSON file (model = its path), for tests and demos.",
     )
     model: str = Field(..., min_length=1, description="Model id, or for llama-cpp a GGUF path / 'bundled:smollm2'.")
     base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")

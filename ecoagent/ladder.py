@@ -31,6 +31,7 @@ __all__ = ["Ladder", "LadderObserver", "final_answer_of"]
 class LadderObserver(Protocol):
     """Hooks the terminal uses to show a run as it happens. All are optional."""
 
+    def on_demonstrations(self, demonstrations: list[Demonstration]) -> None: ...
     def on_rung_start(self, rung: Rung, index: int) -> None: ...
     def on_message(self, rung: Rung, message: Message) -> None: ...
     def on_rung_end(self, rung: Rung, attempt: RungAttempt) -> None: ...
@@ -116,6 +117,7 @@ class Ladder:
         task = first_message(query, demonstrations)
         top = self.rungs[-1]
         record.top_rung = top.name
+        _notify(observer, "on_demonstrations", list(demonstrations))
         for index in range(start_rung, len(self.rungs)):
             rung = self.rungs[index]
             _notify(observer, "on_rung_start", rung, index)

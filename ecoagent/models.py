@@ -39,7 +39,9 @@ __all__ = [
     "TransientModelError",
     "build_client",
     "is_transient",
+    "probe_rung",
     "resolve_api_key",
+    "scripted_client",
 ]
 
 _GENERIC_INFO: ModelInfo = {
@@ -249,6 +251,8 @@ def build_client(
     """
     if rung.provider == "llama-cpp":
         inner: ChatCompletionClient = _llama_client(rung)
+    elif rung.provider == "scripted":
+        inner = scripted_client(Path(rung.model).expanduser())
     else:
         from autogen_ext.models.openai import OpenAIChatCompletionClient
 
@@ -271,3 +275,62 @@ def build_client(
                 f"rung {rung.name}: {exc}", "set model_info for models AutoGen does not know (see agents/ladders/ollama.toml)"
             ) from exc
     return RetryingClient(inner, rung.name, retries=retries, backoff_s=backoff_s, timeout_s=rung.timeout_s)
+
+
+def scripted_client(path: Path) -> ChatCompletionClient:
+    """A :class:`~ecoagent.testing.ScriptedChatCompletionClient` from a JSON file.
+
+    The file holds a list of replies in order; ``{"error": "transient"}`` stands for a
+    retryable failure (a 429), ``{"error": "..."}`` for any other failure.
+
+    Raises:
+        EcoagentError: The file is missing or not a JSON list (names the file).
+    """
+    import json
+
+    from .testing import ScriptedChatCompletionClient
+
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EcoagentError(f"scripted rung: cannot read {path}: {exc}", "model must be a JSON file with a list of replies") from exc
+    if not isinstance(items, list):
+        raise EcoagentError(f"scripted rung: {path} is not a JSON list", "write the replies as a JSON list of strings")
+    script: list[str | BaseException] = []
+    for item in items:
+        if isinstance(item, dict) and "error" in item:
+            kind = str(item["error"])
+            script.append(TransientModelError(kind) if kind == "transient" else RuntimeError(kind))
+        else:
+            script.append(str(item))
+    return ScriptedChatCompletionClient(script)
+
+
+def probe_rung(rung: Rung, environ: Mapping[str, str] | None = None, timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether a rung can answer: its model file exists, or its endpoint answers ``/models``.
+
+    Returns:
+        (ok, detail) — the detail says what was found or what to fix.
+    """
+    if rung.provider == "scripted":
+        path = Path(rung.model).expanduser()
+        return path.is_file(), f"script {path}" if path.is_file() else f"script {path} does not exist"
+    if rung.provider == "llama-cpp":
+        try:
+            return True, f"in-process: {_llama_model_path(rung.model).name}"
+        except (EcoagentError, FileNotFoundError) as exc:
+            return False, getattr(exc, "message", str(exc))
+    try:
+        key = resolve_api_key(rung, environ)
+    except EcoagentError as exc:
+        return False, f"{exc.message} ({exc.hint})"
+    import httpx
+
+    base = (rung.base_url or "https://api.openai.com/v1").rstrip("/")
+    try:
+        response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return False, f"{base} unreachable ({type(exc).__name__}): is the server running?"
+    if response.status_code in (401, 403):
+        return False, f"{base} rejected the key (HTTP {response.status_code})"
+    return response.status_code < 500, f"{base} answered HTTP {response.status_code}"

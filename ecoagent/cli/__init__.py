@@ -14,7 +14,12 @@ import typer
 from .. import __version__
 from ..errors import EcoagentError
 from ._common import fail
+from .ask import ask
+from .bank import bank_app
 from .doctor import doctor
+from .feedback import feedback
+from .ladder import ladder
+from .logs import logs
 from .sandbox import sandbox_app
 
 __all__ = ["app", "main"]
@@ -51,6 +56,11 @@ def _root(
     ctx.ensure_object(dict)["config_path"] = config
 
 
+app.command("ask")(ask)
+app.command("feedback")(feedback)
+app.command("logs")(logs)
+app.command("ladder")(ladder)
+app.add_typer(bank_app, name="bank")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("doctor")(doctor)
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from ..config import Settings, load_settings
+from ..config import LadderSettings, Settings, load_settings
 from ..errors import EcoagentError
+
+if TYPE_CHECKING:
+    from ..assistant import EcoAssistant
 
 __all__ = ["err", "fail", "handle_errors", "out", "settings_from"]
 
@@ -48,6 +51,17 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def assistant_from(ctx: typer.Context, *, ladder: str | None = None, **kwargs: Any) -> EcoAssistant:
+    """An EcoAssistant for this invocation; ``ladder`` overrides the preset (``--ladder``)."""
+    from ..assistant import EcoAssistant
+
+    settings = settings_from(ctx)
+    if ladder:
+        settings = settings.model_copy(deep=True)
+        settings.ladder = LadderSettings(preset=ladder)
+    return EcoAssistant(settings, **kwargs)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

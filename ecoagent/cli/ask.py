@@ -1,0 +1,54 @@
+"""``ecoagent ask "QUERY"``: one query, non-interactive.
+
+The answer goes to stdout; progress (escalations, and with ``-v`` the whole
+conversation) and the cost footer go to stderr, so ``ecoagent ask ... > answer.txt``
+captures only the answer. Exit 0 when a rung resolved the query, 1 when none did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from ..config import JudgeName
+from ._common import assistant_from, err, handle_errors
+from ._render import LiveRun, footer
+
+__all__ = ["ask"]
+
+
+@handle_errors
+def ask(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The question or task; '-' reads it from stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print {run_id, resolved, rung, cost, tokens, answer, code}.")] = False,
+    judge: Annotated[JudgeName | None, typer.Option("--judge", help="auto | expected | llm (default from config).")] = None,
+    expected: Annotated[str | None, typer.Option("--expected", help="Answer that must appear in the output.")] = None,
+    expected_regex: Annotated[str | None, typer.Option("--expected-regex", help="Regex that must match the output.")] = None,
+    ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the whole conversation on stderr.")] = False,
+) -> None:
+    """Answer one query: cheapest rung first, escalating only on failure."""
+    if query == "-":
+        query = sys.stdin.read()
+    if (expected or expected_regex) and judge is None:
+        judge = "expected"
+    eco = assistant_from(ctx, ladder=ladder)
+    try:
+        record = asyncio.run(
+            eco.run(query, expected=expected, expected_regex=expected_regex, judge=judge, observer=LiveRun(err, verbose=verbose))
+        )
+    finally:
+        eco.close()
+    if as_json:
+        sys.stdout.write(json.dumps(record.summary()) + "\n")
+    elif record.final_answer:
+        sys.stdout.write(record.final_answer.rstrip("\n") + "\n")
+    err.print(footer(record))
+    if not record.resolved:
+        err.print("  hint: try a stronger ladder (--ladder openai), or rephrase the query")
+    raise typer.Exit(0 if record.resolved else 1)

@@ -1,0 +1,64 @@
+"""``ecoagent logs``: recent runs with rung, verdict, tokens and cost, or one run in full."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..errors import EcoagentError
+from ..runlog import RunLog
+from ._common import handle_errors, out, settings_from
+from ._render import money
+
+__all__ = ["logs"]
+
+
+@handle_errors
+def logs(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many recent runs.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines (full records with --run).")] = False,
+    run: Annotated[str | None, typer.Option("--run", help="Show one run in full.")] = None,
+) -> None:
+    """Show recent runs, or one run in full."""
+    log = RunLog(settings_from(ctx).runlog_file())
+    try:
+        if run:
+            record = log.get(run)
+            if record is None:
+                raise EcoagentError(f"no run with id {run!r}", "see `ecoagent logs` for run ids", exit_code=2)
+            if as_json:
+                sys.stdout.write(record.model_dump_json() + "\n")
+                return
+            out.print(f"[bold]{record.run_id}[/]  {record.created_at:%Y-%m-%d %H:%M:%S}  {record.query}")
+            for d in record.demonstrations:
+                out.print(f"  demonstration {d.id} ({d.score:.2f}): {d.query}")
+            for a in record.attempts:
+                verdict = a.verdict.reason if a.verdict else "-"
+                mark = "[green]✓[/]" if a.verdict and a.verdict.ok else "[red]✗[/]"
+                out.print(f"  {mark} {a.rung}: {verdict} · {a.tokens:,} tokens · {money(a.cost)} · {len(a.executions)} execution(s)")
+            out.print(f"  answer: {record.final_answer or '-'}")
+            return
+        records = log.recent(n)
+        if as_json:
+            for record in records:
+                sys.stdout.write(json.dumps({**record.summary(), "query": record.query, "created_at": record.created_at.isoformat()}) + "\n")
+            return
+        table = Table(title=f"last {len(records)} run(s)", title_justify="left")
+        # Ids are copied by people: never wrap or cut them; the query takes the squeeze.
+        table.add_column("run", no_wrap=True, min_width=24)
+        for col in ("when", "rung", "verdict", "tokens", "cost"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("query", overflow="fold", ratio=1)
+        for r in records:
+            last = r.attempts[-1].verdict if r.attempts else None
+            table.add_row(r.run_id, f"{r.created_at:%m-%d %H:%M}", r.final_rung or "-",
+                          ("✓ " if r.resolved else "✗ ") + (last.judge if last else "-"),
+                          f"{r.tokens:,}", money(r.total_cost), r.query[:80])  # fmt: skip
+        out.print(table)
+    finally:
+        log.close()

@@ -1,0 +1,122 @@
+"""CLI transcripts for ask, feedback, logs, ladder and bank, on scripted rungs and the real sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecoagent.cli import app
+
+runner = CliRunner()
+
+FAIL = ["```python\nprint(17 * 23 +)\n```", "Sorry. TERMINATE"]
+GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
+
+
+def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
+    for name, script in (("cheap", cheap), ("top", top)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(script))
+    cfg = tmp_path / "ecoagent.toml"
+    cfg.write_text(
+        "[sandbox]\ntimeout_s = 10\n"
+        f'[[ladder.rungs]]\nname = "cheap"\nprovider = "scripted"\nmodel = "{tmp_path / "cheap.json"}"\n'
+        "input_price_per_mtok = 0.15\noutput_price_per_mtok = 0.6\n"
+        f'[[ladder.rungs]]\nname = "top"\nprovider = "scripted"\nmodel = "{tmp_path / "top.json"}"\n'
+        "input_price_per_mtok = 2.5\noutput_price_per_mtok = 10\n"
+    )
+    return cfg
+
+
+def invoke(cfg: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--config", str(cfg), *args], input=input)
+
+
+@pytest.mark.docker
+def test_ask_escalates_and_prints_the_answer(tmp_path: Path, sandbox_image: str) -> None:
+    result = invoke(config(tmp_path, FAIL, GOOD), "ask", "What is 17 * 23?")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "The answer is 391.\n"  # only the answer on stdout
+    assert "cheap failed: the last execution exited 1 → escalating to top" in result.stderr
+    assert "✓ resolved by top" in result.stderr and "top-rung estimate" in result.stderr
+
+
+@pytest.mark.docker
+def test_ask_json_and_unresolved_exit_code(tmp_path: Path, sandbox_image: str) -> None:
+    result = invoke(config(tmp_path, GOOD, []), "ask", "What is 17 * 23?", "--json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["resolved"] and data["rung"] == "cheap"
+    assert data["answer"] == "The answer is 391." and data["code"] == "print(17 * 23)"
+    assert set(data) >= {"run_id", "resolved", "rung", "cost", "answer", "code"}
+    result = invoke(config(tmp_path, FAIL, ["No idea. TERMINATE"]), "ask", "What is 17 * 23?")
+    assert result.exit_code == 1 and "unresolved" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.docker
+def test_ask_verbose_shows_the_conversation(tmp_path: Path, sandbox_image: str) -> None:
+    result = invoke(config(tmp_path, GOOD, []), "ask", "What is 17 * 23?", "-v")
+    assert result.exit_code == 0
+    for piece in ("▸ cheap", "assistant · cheap", "print(17 * 23)", "executor", "391"):
+        assert piece in result.stderr
+
+
+@pytest.mark.docker
+def test_feedback_logs_and_bank_round_trip(tmp_path: Path, sandbox_image: str) -> None:
+    cfg = config(tmp_path, GOOD, [])
+    run = json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json").stdout)
+    logs = invoke(cfg, "logs")
+    assert logs.exit_code == 0 and run["run_id"] in logs.stdout and "cheap" in logs.stdout
+    full = invoke(cfg, "logs", "--run", run["run_id"])
+    assert "✓ cheap" in full.stdout and "The answer is 391." in full.stdout
+    lines = invoke(cfg, "logs", "--json").stdout.splitlines()
+    assert json.loads(lines[0])["run_id"] == run["run_id"]
+
+    fb = invoke(cfg, "feedback", run["run_id"], "--good")
+    assert fb.exit_code == 0 and fb.stdout.startswith("banked solution ")
+    sid = fb.stdout.split()[-1]
+    found = invoke(cfg, "bank", "search", "compute 17 times 23")
+    assert sid[:8] in found.stdout and "What is 17 * 23?" in found.stdout
+    shown = invoke(cfg, "bank", "show", sid)
+    assert "print(17 * 23)" in shown.stdout and "answer: The answer is 391." in shown.stdout
+    assert "solutions: 1 (1 active, 0 retired)" in invoke(cfg, "bank", "stats").stdout
+
+    export = tmp_path / "bank.jsonl"
+    assert invoke(cfg, "bank", "export", str(export)).exit_code == 0
+    assert invoke(cfg, "bank", "remove", sid).exit_code == 0
+    assert "solutions: 0" in invoke(cfg, "bank", "stats").stdout
+    export.write_text(export.read_text() + "not json\n{\"query\": \"no id\"}\n")
+    imported = invoke(cfg, "bank", "import", str(export))
+    assert imported.exit_code == 1  # bad lines reported, good ones kept
+    assert "line 2: skipped" in imported.stderr and "line 3: skipped" in imported.stderr
+    assert "imported 1 solution(s), skipped 2 bad line(s)" in imported.stderr
+    assert "print(17 * 23)" in invoke(cfg, "bank", "show", sid).stdout
+
+    moved = invoke(cfg, "bank", "migrate", "--to", str(tmp_path / "other-store"))
+    assert moved.exit_code == 0 and "migrated 1 solution(s)" in moved.stdout
+
+
+def test_feedback_needs_exactly_one_verdict_and_a_known_run(tmp_path: Path) -> None:
+    cfg = config(tmp_path, GOOD, [])
+    assert invoke(cfg, "feedback", "some-run").exit_code == 2
+    unknown = invoke(cfg, "feedback", "nope", "--bad")
+    assert unknown.exit_code == 2 and "no run with id 'nope'" in unknown.stderr
+
+
+def test_ladder_shows_rungs_prices_and_reachability(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config(tmp_path, GOOD, GOOD)
+    result = invoke(cfg, "ladder")
+    assert result.exit_code == 0 and "cheap" in result.stdout and "2.5" in result.stdout
+    offline = runner.invoke(app, ["ladder", "--ladder", "offline"])
+    assert offline.exit_code == 0 and "smollm2" in offline.stdout and "yes" in offline.stdout
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    paid = runner.invoke(app, ["ladder", "--ladder", "openai"])
+    assert paid.exit_code == 1 and "no API key for rung gpt-4o-mini" in paid.stdout
+
+
+def test_missing_key_for_ask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    result = runner.invoke(app, ["ask", "hi", "--ladder", "openai"])
+    assert result.exit_code == 1
+    assert "no API key for rung gpt-4o-mini" in result.stderr and "export OPENAI_API_KEY" in result.stderr
