@@ -28,7 +28,7 @@ def ladder(
     table = Table(title=f"ladder ({preset or ('inline' if settings.ladder.rungs else settings.ladder.preset)})", title_justify="left")
     for col in ("#", "rung", "provider", "model", "$/Mtok in", "$/Mtok out", "reachable"):
         table.add_column(col, no_wrap=col in ("rung", "model"))
-    for i, (rung, (ok, detail)) in enumerate(zip(rungs, probes, strict=True), 1):
+    for i, (rung, (ok, _detail)) in enumerate(zip(rungs, probes, strict=True), 1):
         table.add_row(str(i), rung.name, rung.provider, rung.model, f"{rung.input_price_per_mtok:g}",
                       f"{rung.output_price_per_mtok:g}", "[green]yes[/]" if ok else "[red]no[/]")  # fmt: skip
     out.print(table)
