@@ -19,7 +19,7 @@ from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 
 from .bank import SolutionBank
-from .config import JudgeName, Rung, Settings, load_settings
+from .config import MAX_QUERY_CHARS, JudgeName, Rung, Settings, load_settings
 from .errors import EcoagentError
 from .executor import DockerSandboxExecutor
 from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
@@ -30,7 +30,6 @@ from .runlog import RunLog
 
 __all__ = ["EcoAssistant", "FeedbackResult", "MAX_QUERY_CHARS"]
 
-MAX_QUERY_CHARS = 20_000
 
 
 @dataclass

@@ -28,6 +28,7 @@ from .paths import config_dir, data_dir, shipped_dir
 
 __all__ = [
     "ENV_PREFIX",
+    "MAX_QUERY_CHARS",
     "BankSettings",
     "JudgeName",
     "LadderSettings",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 ENV_PREFIX = "ECOAGENT_"
+MAX_QUERY_CHARS = 20_000  # longer is a mistake (a pasted file), not a query
 
 _SIZE_RE = re.compile(r"^\d+[bkmg]?$", re.IGNORECASE)
 

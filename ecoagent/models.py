@@ -238,6 +238,13 @@ class _SerializedSampling(RetryingClient):
         args = {**self._defaults, **dict(kwargs.pop("extra_create_args", {}) or {})}
         lock = self._locks.setdefault((id(self.inner), id(asyncio.get_running_loop())), asyncio.Lock())
         async with lock:
+            # llama.cpp reuses the previous call's KV cache for a shared prefix; which
+            # prefix depends on what ran before, and that changes float rounding enough
+            # to change greedy output. Starting clean makes every call depend only on
+            # its own messages: same query, same answer, in any order or concurrency.
+            llm = getattr(self.inner, "llm", None)
+            if llm is not None:
+                llm.reset()
             return await self.inner.create(messages, extra_create_args=args, **kwargs)
 
 

@@ -16,6 +16,7 @@ from ..errors import EcoagentError
 from ._common import fail
 from .ask import ask
 from .bank import bank_app
+from .batch import batch
 from .doctor import doctor
 from .feedback import feedback
 from .ladder import ladder
@@ -57,6 +58,7 @@ def _root(
 
 
 app.command("ask")(ask)
+app.command("batch")(batch)
 app.command("feedback")(feedback)
 app.command("logs")(logs)
 app.command("ladder")(ladder)

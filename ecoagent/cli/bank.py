@@ -7,15 +7,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.syntax import Syntax
 
-from ..bank import BankedSolution, SolutionBank
 from ..errors import EcoagentError
 from ._common import err, handle_errors, out, settings_from
+
+if TYPE_CHECKING:  # qdrant-client takes over a second to import: only when a command needs it
+    from ..bank import BankedSolution, SolutionBank
 
 __all__ = ["bank_app"]
 
@@ -24,6 +26,8 @@ bank_app = typer.Typer(help="Inspect and manage the solution bank.", no_args_is_
 
 @contextmanager
 def _bank(ctx: typer.Context) -> Iterator[SolutionBank]:
+    from ..bank import SolutionBank
+
     bank = SolutionBank(settings_from(ctx).bank)
     try:
         yield bank
@@ -135,6 +139,8 @@ def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL 
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except OSError as exc:
         raise EcoagentError(f"{file}: cannot read it ({exc})", "check the path", exit_code=2) from exc
+    from ..bank import BankedSolution
+
     imported = bad = 0
     with _bank(ctx) as bank:
         for lineno, line in enumerate(text.splitlines(), 1):
