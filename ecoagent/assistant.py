@@ -130,10 +130,14 @@ class EcoAssistant:
         expected_regex: str | None = None,
         judge: JudgeName | Judge | None = None,
         start_rung: int = 0,
+        context: str | None = None,
         observer: LadderObserver | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> RunRecord:
         """Run one query up the ladder with demonstrations from the bank; log it.
+
+        ``context`` (earlier turns of a chat) goes to the model only: retrieval, the
+        record and anything banked from it use the query alone.
 
         Raises:
             EcoagentError: The query is empty or too long (exit code 2).
@@ -153,7 +157,7 @@ class EcoAssistant:
         chosen = self.make_judge(judge) if isinstance(judge, str) else judge
         record = await self.ladder.run(
             query, demos, expected=expected, expected_regex=expected_regex, judge=chosen,
-            start_rung=start_rung, observer=observer, cancellation_token=cancellation_token,
+            start_rung=start_rung, context=context, observer=observer, cancellation_token=cancellation_token,
         )  # fmt: skip
         await asyncio.to_thread(self.runlog.add, record)
         return record

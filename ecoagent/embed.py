@@ -33,7 +33,12 @@ def _load(name: str) -> Any:
                 location = str(bundled.embedding_model_path())
             else:
                 location = name
+            # A progress bar per model load is noise in a terminal session.
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
 
             try:
                 _MODELS[name] = SentenceTransformer(location, device="cpu")

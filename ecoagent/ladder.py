@@ -102,6 +102,7 @@ class Ladder:
         expected_regex: str | None = None,
         judge: Judge | None = None,
         start_rung: int = 0,
+        context: str | None = None,
         observer: LadderObserver | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> RunRecord:
@@ -114,7 +115,7 @@ class Ladder:
         judge = judge or self.judge
         record = RunRecord(query=query, demonstrations=list(demonstrations), expected=expected or expected_regex)
         started = time.monotonic()
-        task = first_message(query, demonstrations)
+        task = first_message(query, demonstrations, context)
         top = self.rungs[-1]
         record.top_rung = top.name
         _notify(observer, "on_demonstrations", list(demonstrations))

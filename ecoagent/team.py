@@ -52,11 +52,14 @@ def has_code_block(text: str) -> bool:
     return bool(_CODE_BLOCK.search(text))
 
 
-def first_message(query: str, demonstrations: Sequence[Demonstration] = ()) -> str:
-    """The task: confirmed solutions of similar queries (if any), then the query.
+def first_message(query: str, demonstrations: Sequence[Demonstration] = (), context: str | None = None) -> str:
+    """The task: confirmed solutions of similar queries (if any), earlier turns of a chat
+    (if any), then the query.
 
     Demonstrations go in the first message only; later turns never repeat them.
     """
+    if context:
+        query = f"Earlier in this conversation:\n{context.strip()}\n\nNow: {query}"
     if not demonstrations:
         return query
     parts = ["Here are similar queries that were solved before, with the code that solved them:"]
@@ -98,7 +101,9 @@ def build_team(
     with warnings.catch_warnings():
         # The sandbox is the approval: every block runs in the hardened container.
         warnings.filterwarnings("ignore", message="No approval function set")
-        runner = CodeExecutorAgent(EXECUTOR, code_executor=executor, supported_languages=LANGUAGES)
+        # sources: run only the assistant's code, never the demonstrations' code blocks
+        # that the first message carries.
+        runner = CodeExecutorAgent(EXECUTOR, code_executor=executor, supported_languages=LANGUAGES, sources=[ASSISTANT])
     termination: TerminationCondition = (
         FunctionalTermination(_assistant_done)
         | MaxMessageTermination(max_turns)

@@ -133,6 +133,9 @@ def test_demonstrations_go_in_the_first_message_only(sandbox_settings: SandboxSe
         assert sum("print(12 * 13)" in str(m.content) for m in call) == 1
     assert all("print(12 * 13)" not in m.content for m in record.attempts[0].messages[1:])
     assert record.demonstrations == [demo]
+    # the executor ran the assistant's code only, never the demonstration's
+    assert [e.code for e in record.attempts[0].executions] == ["print(17 * 23)"]
+    assert record.attempts[0].executions[0].output == "391\n"
 
 
 def test_usage_and_cost_per_rung_and_top_estimate(sandbox_settings: SandboxSettings) -> None:

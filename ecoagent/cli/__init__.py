@@ -6,6 +6,7 @@ tests drive with ``typer.testing.CliRunner``.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from ._common import fail
 from .ask import ask
 from .bank import bank_app
 from .batch import batch
+from .chat import chat
 from .doctor import doctor
 from .feedback import feedback
 from .ladder import ladder
@@ -55,8 +57,12 @@ def _root(
     ] = False,
 ) -> None:
     ctx.ensure_object(dict)["config_path"] = config
+    # AutoGen logs agent errors with full tracebacks; the CLI reports them itself.
+    for name in ("autogen_core", "autogen_agentchat", "autogen_ext"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+app.command("chat")(chat)
 app.command("ask")(ask)
 app.command("batch")(batch)
 app.command("feedback")(feedback)

@@ -1,0 +1,257 @@
+"""``ecoagent chat``: an interactive session where a thumbs-up banks what worked.
+
+Each turn runs up the ladder and shows, as it happens, the demonstrations used,
+every agent's message, execution output, escalations, and a footer with the rung,
+tokens and cost of the turn and of the session. ``/good`` banks the last resolved
+query with its code; ``/bad`` records the failure and offers ``/retry`` from the next
+rung. Follow-up turns carry the conversation so far. Ctrl-C cancels the running query
+(its sandbox container is removed) and returns to the prompt; Ctrl-D exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import EcoagentError, SandboxError
+from ..paths import state_dir
+from ..records import RunRecord
+from ._common import assistant_from, fail, handle_errors, out
+from ._render import LiveRun, SessionCost, footer, ladder_line, money
+
+if TYPE_CHECKING:
+    from ..assistant import EcoAssistant
+
+__all__ = ["ChatSession", "chat"]
+
+_CONTEXT_TURNS = 3  # earlier turns shown to the model on a follow-up
+
+
+class ChatSession:
+    """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
+
+    def __init__(self, eco: EcoAssistant, console: Console) -> None:
+        self.eco = eco
+        self.console = console
+        self.turns: list[RunRecord] = []
+        self.context: list[RunRecord] = []
+        self.cost = SessionCost()
+        self.last_retry_from = 0
+
+    # ---- commands -----------------------------------------------------------------
+    def cmd_help(self, arg: str) -> None:
+        """Show the commands."""
+        for name, method in self.commands().items():
+            doc = (inspect.getdoc(method) or "").splitlines()[0]
+            self.console.print(f"  /{name:<8} {doc}")
+        self.console.print("  Ctrl-C cancels a running query; Ctrl-D or /exit leaves.")
+
+    def cmd_good(self, arg: str) -> None:
+        """Thumbs-up: bank the last resolved query and its code."""
+        last = self._last()
+        if last is None:
+            return
+        result = self.eco.feedback(last.run_id, good=True)
+        if result.solution_id:
+            verb = "banked" if result.created else "updated"
+            self.console.print(f"👍 {verb} solution {result.solution_id}")
+        else:
+            self.console.print(f"👍 recorded; {result.note}")
+
+    def cmd_bad(self, arg: str) -> None:
+        """Thumbs-down: record the failure; /retry then runs it from the next rung."""
+        last = self._last()
+        if last is None:
+            return
+        result = self.eco.feedback(last.run_id, good=False)
+        for sid in result.retired:
+            self.console.print(f"retired demonstration {sid}")
+        names = [r.name for r in self.eco.rungs]
+        tried = names.index(last.attempts[-1].rung) if last.attempts else -1
+        self.last_retry_from = tried + 1 if last.resolved else 0
+        if self.last_retry_from < len(names):
+            self.console.print(f"👎 recorded. /retry runs it again from {names[self.last_retry_from]}.")
+        else:
+            self.console.print("👎 recorded. It was already the top rung; rephrase the query, or add a stronger rung.")
+
+    def cmd_retry(self, arg: str) -> None:
+        """Run the last query again (from the next rung after a /bad)."""
+        last = self._last()
+        if last is None:
+            return
+        start, self.last_retry_from = self.last_retry_from, 0
+        if start >= len(self.eco.rungs):
+            start = 0
+        self.ask(last.query, start_rung=start, retry=True)
+
+    def cmd_cost(self, arg: str) -> None:
+        """Tokens and cost of this session, per rung."""
+        table = Table(title="session cost", title_justify="left")
+        for col in ("rung", "attempts", "solved", "tokens", "cost"):
+            table.add_column(col)
+        for rung, row in self.cost.per_rung.items():
+            table.add_row(rung, str(int(row["attempts"])), str(int(row["solved"])), f"{int(row['tokens']):,}", money(row["cost"]))
+        table.add_row("total", "", "", f"{self.cost.tokens:,}", money(self.cost.cost))
+        self.console.print(table)
+        self.console.print(f"top-rung estimate {money(self.cost.estimate)} · saved {money(self.cost.estimate - self.cost.cost)}")
+
+    def cmd_history(self, arg: str) -> None:
+        """The queries of this session."""
+        if not self.turns:
+            self.console.print("no queries yet")
+        for i, r in enumerate(self.turns, 1):
+            mark = "✓" if r.resolved else "✗"
+            self.console.print(f"  {i}. {mark} {r.final_rung or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
+
+    def cmd_bank(self, arg: str) -> None:
+        """Search the bank: /bank QUERY."""
+        if not arg.strip():
+            self.console.print(f"the bank at {self.eco.bank.location} holds {self.eco.bank.count()} solution(s); /bank QUERY searches it")
+            return
+        hits = self.eco.bank.retrieve(arg, k=5, threshold=0.0, count=False)
+        if not hits:
+            self.console.print("no matches")
+        for sol, score in hits:
+            self.console.print(f"  {score:.2f}  {sol.query}  ({sol.id})", markup=False)
+
+    def cmd_ladder(self, arg: str) -> None:
+        """The rungs and their prices."""
+        self.console.print(ladder_line(self.eco.rungs))
+
+    def cmd_new(self, arg: str) -> None:
+        """Start a fresh conversation (earlier turns are no longer context)."""
+        self.context.clear()
+        self.console.print("new conversation")
+
+    def cmd_exit(self, arg: str) -> None:
+        """Leave the chat."""
+        raise EOFError
+
+    def commands(self) -> dict[str, Callable[[str], None]]:
+        return {name[4:]: getattr(self, name) for name in dir(self) if name.startswith("cmd_")}
+
+    # ---- turns --------------------------------------------------------------------------
+    def _last(self) -> RunRecord | None:
+        if not self.turns:
+            self.console.print("nothing to act on yet: ask something first")
+            return None
+        return self.turns[-1]
+
+    def _context_text(self) -> str | None:
+        recent = self.context[-_CONTEXT_TURNS:]
+        if not recent:
+            return None
+        return "\n".join(f"Q: {r.query}\nA: {r.final_answer or '(unresolved)'}" for r in recent)
+
+    def ask(self, query: str, *, start_rung: int = 0, retry: bool = False) -> None:
+        """Run one query; Ctrl-C cancels it and returns to the prompt."""
+        try:
+            record = asyncio.run(
+                self.eco.run(query, start_rung=start_rung, context=self._context_text(), observer=LiveRun(self.console))
+            )
+        except KeyboardInterrupt:
+            self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
+            return
+        except SandboxError:
+            raise
+        except EcoagentError as exc:
+            fail(exc)
+            return
+        self.turns.append(record)
+        if not retry:
+            self.context.append(record)
+        elif self.context:
+            self.context[-1] = record
+        self.cost.add(record)
+        if record.final_answer:
+            self.console.print(record.final_answer, markup=False)
+        self.console.print(footer(record, self.cost))
+
+    def handle(self, line: str) -> None:
+        """One line of input: a slash command or a query."""
+        text = line.strip()
+        if not text:
+            return
+        if text.startswith("/"):
+            name, _, arg = text[1:].partition(" ")
+            command = self.commands().get(name.lower())
+            if command is None:
+                self.console.print(f"unknown command /{name}; /help lists them")
+                return
+            command(arg)
+            return
+        self.ask(text)
+
+
+def _banner(session: ChatSession) -> None:
+    eco = session.eco
+    session.console.print("[bold]ecoagent chat[/] — cheapest model first, escalating only on failure")
+    session.console.print(f"ladder: {ladder_line(eco.rungs)}")
+    session.console.print(f"bank: {eco.bank.location} ({eco.bank.count()} solution(s))")
+    session.console.print("/help for commands · /good banks the last answer · Ctrl-D or /exit to leave")
+
+
+def _setup_history() -> Callable[[], None]:
+    """Line editing and input history persisted in the state dir (terminals only)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on every platform
+        return lambda: None
+    path: Path = state_dir() / "chat_history"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    return lambda: readline.write_history_file(path)
+
+
+@handle_errors
+def chat(
+    ctx: typer.Context,
+    ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
+) -> None:
+    """Chat: queries run up the ladder; /good banks what worked."""
+    eco = assistant_from(ctx, ladder=ladder)
+    session = ChatSession(eco, out)
+    interactive = sys.stdin.isatty()
+    save_history = _setup_history() if interactive else (lambda: None)
+    _banner(session)
+    interrupts = 0
+    try:
+        while True:
+            try:
+                line = input("› ") if interactive else _read_line()
+            except KeyboardInterrupt:  # at the prompt: a fresh line; the second time, how to leave
+                interrupts += 1
+                out.print("\n(press Ctrl-D or type /exit to leave)" if interrupts >= 2 else "")
+                continue
+            except EOFError:
+                break
+            interrupts = 0
+            if not interactive and line.strip():
+                out.print(f"› {line.strip()}", markup=False)
+            try:
+                session.handle(line)
+            except EOFError:
+                break
+    finally:
+        save_history()
+        eco.close()
+    out.print("bye")
+
+
+def _read_line() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
