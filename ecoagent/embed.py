@@ -38,7 +38,7 @@ def _load(name: str) -> Any:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             try:
                 _MODELS[name] = SentenceTransformer(location, device="cpu")
