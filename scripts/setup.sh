@@ -79,6 +79,12 @@ else
     say "docker engine is up"
 fi
 
+# tmux drives the real-terminal chat test.
+if ! command -v tmux >/dev/null 2>&1 && is_root; then
+    say "installing tmux (the real-terminal chat test uses it)"
+    apt_install tmux
+fi
+
 # ---- 3. Sandbox image -----------------------------------------------------------
 if ! "$VENV/bin/ecoagent" sandbox build --check >/dev/null 2>&1; then
     if ! command -v debootstrap >/dev/null 2>&1 && is_root; then

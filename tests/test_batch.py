@@ -163,3 +163,21 @@ def test_concurrency_gives_the_same_results_as_sequential(tmp_path: Path, sandbo
         rows = sorted((json.loads(x) for x in out.read_text().splitlines()), key=lambda r: r["id"])
         results[jobs] = [(r["id"], r["resolved"], r["rung"], r["answer"], r["tokens"]) for r in rows]
     assert results["1"] == results["3"]
+
+
+@pytest.mark.docker
+def test_review_walks_results_and_banks_the_good_ones(tmp_path: Path, sandbox_image: str) -> None:
+    cfg = scripted_config(tmp_path, GOOD * 3)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "query": "What is 17 * 23?"}\n{"id": "b", "query": "Compute the factorial of 5"}\n'
+                       '{"id": "c", "query": "Reverse the word ecoagent"}\n')  # fmt: skip
+    out = tmp_path / "r.jsonl"
+    assert runner.invoke(app, ["--config", str(cfg), "batch", str(queries), "--out", str(out)]).exit_code == 0
+    result = runner.invoke(app, ["--config", str(cfg), "review", str(out)], input="g\nx\nb\ns\n")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "1/3" in text and "query:  What is 17 * 23?" in text and "print(17 * 23)" in text
+    assert text.count("banked solution") == 1 and "answer g, b, s or q" in text
+    assert "reviewed: 1 good, 1 bad, 1 skipped" in text
+    stats = runner.invoke(app, ["--config", str(cfg), "bank", "stats"]).stdout
+    assert "solutions: 1 (1 active" in stats

@@ -23,6 +23,7 @@ from .doctor import doctor
 from .feedback import feedback
 from .ladder import ladder
 from .logs import logs
+from .review import review
 from .sandbox import sandbox_app
 
 __all__ = ["app", "main"]
@@ -65,6 +66,7 @@ def _root(
 app.command("chat")(chat)
 app.command("ask")(ask)
 app.command("batch")(batch)
+app.command("review")(review)
 app.command("feedback")(feedback)
 app.command("logs")(logs)
 app.command("ladder")(ladder)
