@@ -8,7 +8,9 @@ is all a ladder test needs to drive escalation deterministically.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from autogen_core import CancellationToken
@@ -16,7 +18,7 @@ from autogen_core.models import CreateResult, LLMMessage, ModelInfo
 from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
-__all__ = ["ScriptedChatCompletionClient", "SCRIPTED_MODEL_INFO"]
+__all__ = ["SCRIPTED_MODEL_INFO", "ScriptedChatCompletionClient", "write_scripted_config"]
 
 SCRIPTED_MODEL_INFO: ModelInfo = {
     "vision": False,
@@ -66,3 +68,37 @@ class ScriptedChatCompletionClient(ReplayChatCompletionClient):
     def remaining(self) -> int:
         """Script items not used yet."""
         return len(self._script) - self._position
+
+
+def write_scripted_config(
+    folder: Path,
+    scripts: Mapping[str, Sequence[object]],
+    *,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    sandbox_timeout_s: float = 10.0,
+) -> Path:
+    """Write an ``ecoagent.toml`` whose ladder is scripted rungs, cheapest first.
+
+    Each rung replays its script (see :func:`ecoagent.models.scripted_client`), so
+    ``ecoagent --config FILE ...`` runs deterministically: for tests, demos, and
+    dry runs of a ladder's escalation. Returns the config file.
+
+    Args:
+        folder: Where the config and the script files go.
+        scripts: Rung name → replies, in ladder order.
+        prices: Rung name → (USD per million input tokens, per million output tokens).
+        sandbox_timeout_s: Per-block timeout of the real sandbox.
+    """
+    prices = prices or {}
+    lines = [f"[sandbox]\ntimeout_s = {sandbox_timeout_s}"]
+    for name, script in scripts.items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(list(script)), encoding="utf-8")
+        price_in, price_out = prices.get(name, (0.0, 0.0))
+        lines.append(
+            f'[[ladder.rungs]]\nname = "{name}"\nprovider = "scripted"\nmodel = "{path}"\n'
+            f"input_price_per_mtok = {price_in}\noutput_price_per_mtok = {price_out}"
+        )
+    config = folder / "ecoagent.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config

@@ -15,17 +15,14 @@ from typer.testing import CliRunner
 
 from ecoagent.batchio import BadRow, BatchRow, read_batch, read_done_ids
 from ecoagent.cli import app
+from ecoagent.testing import write_scripted_config
 
 runner = CliRunner()
 GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 
 
 def scripted_config(tmp_path: Path, script: list[str]) -> Path:
-    (tmp_path / "script.json").write_text(json.dumps(script))
-    cfg = tmp_path / "ecoagent.toml"
-    cfg.write_text(f'[sandbox]\ntimeout_s = 30\n[[ladder.rungs]]\nname = "cheap"\nprovider = "scripted"\nmodel = "{tmp_path / "script.json"}"\n'
-                   "input_price_per_mtok = 0.15\noutput_price_per_mtok = 0.6\n")  # fmt: skip
-    return cfg
+    return write_scripted_config(tmp_path, {"cheap": script}, prices={"cheap": (0.15, 0.6)}, sandbox_timeout_s=30)
 
 
 # ---- reading ------------------------------------------------------------------------

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from ecoagent.cli import app
+from ecoagent.testing import write_scripted_config
 
 pytestmark = pytest.mark.docker
 runner = CliRunner()
+PRICES = {"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
 
 
-def config(tmp_path: Path, cheap: list[str], top: list[str]) -> Path:
-    for name, script in (("cheap", cheap), ("top", top)):
-        (tmp_path / f"{name}.json").write_text(json.dumps(script))
-    cfg = tmp_path / "ecoagent.toml"
-    cfg.write_text(
-        "[sandbox]\ntimeout_s = 10\n"
-        f'[[ladder.rungs]]\nname = "cheap"\nprovider = "scripted"\nmodel = "{tmp_path / "cheap.json"}"\n'
-        "input_price_per_mtok = 0.15\noutput_price_per_mtok = 0.6\n"
-        f'[[ladder.rungs]]\nname = "top"\nprovider = "scripted"\nmodel = "{tmp_path / "top.json"}"\n'
-        "input_price_per_mtok = 2.5\noutput_price_per_mtok = 10\n"
-    )
-    return cfg
+def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
+    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES)
 
 
 def test_chat_transcript_good_cost_and_demonstration(tmp_path: Path, sandbox_image: str) -> None:

@@ -9,25 +9,17 @@ import pytest
 from typer.testing import CliRunner
 
 from ecoagent.cli import app
+from ecoagent.testing import write_scripted_config
 
 runner = CliRunner()
+PRICES = {"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
 
 FAIL = ["```python\nprint(17 * 23 +)\n```", "Sorry. TERMINATE"]
 GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 
 
 def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
-    for name, script in (("cheap", cheap), ("top", top)):
-        (tmp_path / f"{name}.json").write_text(json.dumps(script))
-    cfg = tmp_path / "ecoagent.toml"
-    cfg.write_text(
-        "[sandbox]\ntimeout_s = 10\n"
-        f'[[ladder.rungs]]\nname = "cheap"\nprovider = "scripted"\nmodel = "{tmp_path / "cheap.json"}"\n'
-        "input_price_per_mtok = 0.15\noutput_price_per_mtok = 0.6\n"
-        f'[[ladder.rungs]]\nname = "top"\nprovider = "scripted"\nmodel = "{tmp_path / "top.json"}"\n'
-        "input_price_per_mtok = 2.5\noutput_price_per_mtok = 10\n"
-    )
-    return cfg
+    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES)
 
 
 def invoke(cfg: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

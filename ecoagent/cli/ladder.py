@@ -27,7 +27,10 @@ def ladder(
         probes = list(pool.map(probe_rung, rungs))
     table = Table(title=f"ladder ({preset or ('inline' if settings.ladder.rungs else settings.ladder.preset)})", title_justify="left")
     for col in ("#", "rung", "provider", "model", "$/Mtok in", "$/Mtok out", "reachable"):
-        table.add_column(col, no_wrap=col in ("rung", "model"))
+        if col == "model":  # can be a long path: it folds and takes the squeeze
+            table.add_column(col, overflow="fold", ratio=1)
+        else:
+            table.add_column(col, no_wrap=True)
     for i, (rung, (ok, _detail)) in enumerate(zip(rungs, probes, strict=True), 1):
         table.add_row(str(i), rung.name, rung.provider, rung.model, f"{rung.input_price_per_mtok:g}",
                       f"{rung.output_price_per_mtok:g}", "[green]yes[/]" if ok else "[red]no[/]")  # fmt: skip

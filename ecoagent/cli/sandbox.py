@@ -150,6 +150,7 @@ async def _run_sandboxed(
 async def _run_local(code: str, language: str, timeout: float) -> SandboxResult:
     import tempfile
     import time
+    import warnings
 
     from autogen_core import CancellationToken
     from autogen_core.code_executor import CodeBlock
@@ -160,7 +161,9 @@ async def _run_local(code: str, language: str, timeout: float) -> SandboxResult:
         "with your files, network and environment. Only use it for code you have read."
     )
     with tempfile.TemporaryDirectory(prefix="ecoagent-local-") as tmp:
-        executor = LocalCommandLineCodeExecutor(work_dir=tmp, timeout=max(1, int(timeout)))
+        with warnings.catch_warnings():  # we printed our own, clearer warning above
+            warnings.simplefilter("ignore", UserWarning)
+            executor = LocalCommandLineCodeExecutor(work_dir=tmp, timeout=max(1, int(timeout)))
         started = time.monotonic()
         res = await executor.execute_code_blocks([CodeBlock(code=code, language=language)], CancellationToken())
     return SandboxResult(
