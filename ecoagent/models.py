@@ -82,26 +82,11 @@ def _passthrough(scope: Mapping[str, Any]) -> dict[str, Any]:
     return {name: scope[name] for name in _CALL_ARGS}
 
 
-class RetryingClient(ChatCompletionClient):
-    """Delegates to a client; retries transient failures with exponential backoff.
+class _DelegatingClient(ChatCompletionClient):
+    """Hands every call to ``inner``; subclasses change only ``create``."""
 
-    Args:
-        inner: The real client.
-        rung: Name used in errors.
-        retries: Retries after the first attempt.
-        backoff_s: First wait; doubles each retry.
-        timeout_s: Deadline of one call.
-    """
-
-    def __init__(
-        self, inner: ChatCompletionClient, rung: str, *, retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 120.0
-    ) -> None:
+    def __init__(self, inner: ChatCompletionClient) -> None:
         self.inner = inner
-        self.rung = rung
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.timeout_s = timeout_s
-        self.attempts = 0
 
     async def create(
         self,
@@ -113,22 +98,7 @@ class RetryingClient(ChatCompletionClient):
         extra_create_args: Mapping[str, Any] = {},
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
-        last: BaseException | None = None
-        for attempt in range(self.retries + 1):
-            self.attempts += 1
-            try:
-                call = self.inner.create(messages, **_passthrough(locals()))
-                return await asyncio.wait_for(call, self.timeout_s)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                last = exc
-                if attempt < self.retries:
-                    await asyncio.sleep(self.backoff_s * (2**attempt))
-        raise ModelUnavailableError(
-            f"rung {self.rung}: the model kept failing after {self.retries + 1} attempts ({type(last).__name__}: {last})",
-            "check the endpoint and the key, or run `ecoagent ladder` to see which rungs answer",
-        )
+        return await self.inner.create(messages, **_passthrough(locals()))
 
     def create_stream(  # pragma: no cover - the ladder does not stream model calls
         self,
@@ -164,6 +134,53 @@ class RetryingClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self.inner.model_info
+
+
+class RetryingClient(_DelegatingClient):
+    """Delegates to a client; retries transient failures with exponential backoff.
+
+    Args:
+        inner: The real client.
+        rung: Name used in errors.
+        retries: Retries after the first attempt.
+        backoff_s: First wait; doubles each retry.
+        timeout_s: Deadline of one call.
+    """
+
+    def __init__(
+        self, inner: ChatCompletionClient, rung: str, *, retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 120.0
+    ) -> None:
+        super().__init__(inner)
+        self.rung = rung
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout_s = timeout_s
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Any = "auto",
+        json_output: bool | type[Any] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        last: BaseException | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                call = self.inner.create(messages, **_passthrough(locals()))
+                return await asyncio.wait_for(call, self.timeout_s)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                last = exc
+                if attempt < self.retries:
+                    await asyncio.sleep(self.backoff_s * (2**attempt))
+        raise ModelUnavailableError(
+            f"rung {self.rung}: the model kept failing after {self.retries + 1} attempts ({type(last).__name__}: {last})",
+            "check the endpoint and the key, or run `ecoagent ladder` to see which rungs answer",
+        )
 
 
 def resolve_api_key(rung: Rung, environ: Mapping[str, str] | None = None) -> str | None:
@@ -221,7 +238,7 @@ def _llama_client(rung: Rung) -> ChatCompletionClient:
     return _SerializedSampling(client, rung)
 
 
-class _SerializedSampling(RetryingClient):
+class _SerializedSampling(_DelegatingClient):
     """A shared llama.cpp model: one call at a time, with the rung's sampling settings.
 
     AutoGen's llama-cpp client takes temperature and max_tokens only per call, and a
@@ -231,7 +248,7 @@ class _SerializedSampling(RetryingClient):
     _locks: dict[tuple[int, int], asyncio.Lock] = {}
 
     def __init__(self, inner: ChatCompletionClient, rung: Rung) -> None:
-        super().__init__(inner, rung.name, retries=0, timeout_s=rung.timeout_s)
+        super().__init__(inner)
         self._defaults = {"temperature": rung.temperature, "max_tokens": rung.max_tokens}
 
     async def create(self, messages: Sequence[LLMMessage], **kwargs: Any) -> CreateResult:
