@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from autogen_agentchat.base import TaskResult
-from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, TextMessage
+from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 
@@ -23,7 +23,7 @@ from .errors import SandboxError
 from .executor import DockerSandboxExecutor
 from .judge import AutoJudge, Judge, JudgeInput
 from .records import Demonstration, Execution, Message, RungAttempt, RunRecord
-from .team import ASSISTANT, DONE_WORD, build_team, first_message, has_code_block
+from .team import ASSISTANT, DONE_WORD, build_team, declared_done, first_message, has_code_block
 
 __all__ = ["Ladder", "LadderObserver", "final_answer_of"]
 
@@ -163,7 +163,7 @@ class Ladder:
                         _notify(observer, "on_message", rung, message)
                 if result is not None:
                     attempt.stop_reason = result.stop_reason or ""
-                    done = _declared_done(result.messages)
+                    done = declared_done(result.messages)
                 for blocks, res in executor.history:
                     attempt.executions.append(
                         Execution(
@@ -191,13 +191,6 @@ def _message(item: BaseChatMessage) -> Message:
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
     )
-
-
-def _declared_done(messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> bool:
-    for message in reversed(messages):
-        if isinstance(message, TextMessage) and message.source == ASSISTANT:
-            return DONE_WORD in message.content and not has_code_block(message.content)
-    return False
 
 
 def _first_line(exc: BaseException) -> str:

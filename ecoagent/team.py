@@ -30,6 +30,7 @@ __all__ = [
     "EXECUTOR",
     "DONE_WORD",
     "build_team",
+    "declared_done",
     "first_message",
     "has_code_block",
     "load_prompt",
@@ -69,7 +70,11 @@ def first_message(query: str, demonstrations: Sequence[Demonstration] = (), cont
     return "\n\n".join(parts)
 
 
-def _assistant_done(messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> bool:
+def declared_done(messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> bool:
+    """Whether the assistant's last message says it is done (the done word, no code).
+
+    The team stops on it, and the ``auto`` judge asks it of the finished conversation.
+    """
     for message in reversed(messages):
         if isinstance(message, TextMessage) and message.source == ASSISTANT:
             return DONE_WORD in message.content and not has_code_block(message.content)
@@ -105,7 +110,7 @@ def build_team(
         # that the first message carries.
         runner = CodeExecutorAgent(EXECUTOR, code_executor=executor, supported_languages=LANGUAGES, sources=[ASSISTANT])
     termination: TerminationCondition = (
-        FunctionalTermination(_assistant_done)
+        FunctionalTermination(declared_done)
         | MaxMessageTermination(max_turns)
         | TokenUsageTermination(max_total_token=token_budget)
     )
