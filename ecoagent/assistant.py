@@ -181,10 +181,7 @@ class EcoAssistant:
         demo_ids = [d.id for d in record.demonstrations]
         if good:
             if record.resolved and record.final_code:
-                result.solution_id, result.created = self.bank.add(
-                    record.query, record.final_code, answer=record.final_answer or "",
-                    rung=record.final_rung or "", cost=record.total_cost,
-                )  # fmt: skip
+                result.solution_id, result.created = self._bank_record(record, record.final_code)
                 result.note = "banked" if result.created else "updated the existing solution"
             else:
                 result.note = "not banked: the run was not resolved by code that ran successfully"
@@ -202,7 +199,11 @@ class EcoAssistant:
         last = record.attempts[-1] if record.attempts else None
         if not (record.resolved and record.final_code and last and last.verdict and last.verdict.judge == "expected"):
             return None
-        return self.bank.add(record.query, record.final_code, answer=record.final_answer or "",
+        return self._bank_record(record, record.final_code)
+
+    def _bank_record(self, record: RunRecord, code: str) -> tuple[str, bool]:
+        """Bank a confirmed run's query and code (or update its near-duplicate)."""
+        return self.bank.add(record.query, code, answer=record.final_answer or "",
                              rung=record.final_rung or "", cost=record.total_cost)  # fmt: skip
 
     def close(self) -> None:
