@@ -28,7 +28,6 @@ class AttachChannel:
         self._attached = attached  # keep the HTTP response object alive with the socket
         self._sock: socket.socket = getattr(attached, "_sock", attached)
         self._out = bytearray()
-        self.stderr_tail = b""
 
     def send(self, data: bytes) -> None:
         """Write to the container's stdin."""
@@ -53,9 +52,7 @@ class AttachChannel:
         header = self._recv_exactly(8)
         stream, size = header[0], struct.unpack(">I", header[4:])[0]
         payload = self._recv_exactly(size) if size else b""
-        if stream == 2:
-            self.stderr_tail = (self.stderr_tail + payload)[-4096:]
-        else:
+        if stream != 2:  # the supervisor's own stderr is not part of any reply
             self._out += payload
 
     def read_line(self, limit: int) -> bytes:

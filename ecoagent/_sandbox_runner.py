@@ -209,15 +209,16 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         line = stdin.readline()
         if not line:
             return
+        fields = line.split()
+        nonce = fields[0] if fields else b"-"
         try:
-            nonce, timeout, grace, cap, lang, name_b64, code_b64 = line.split()
+            _, timeout, grace, cap, lang, name_b64, code_b64 = fields
             filename = binascii.a2b_base64(name_b64).decode()
             code = binascii.a2b_base64(code_b64)
             rc, timed_out, cut, oom, output = run_block(
                 float(timeout), float(grace), int(cap), lang.decode(), filename, code
             )
         except Exception as exc:  # a malformed request must not kill the supervisor
-            nonce = nonce if "nonce" in locals() else b"-"
             rc, timed_out, cut, oom, output = 125, False, 0, False, ("supervisor: %r\n" % (exc,)).encode()
         header = "%s %d %d %d %d %d\n" % (nonce.decode(), rc, timed_out, cut, oom, len(output))
         stdout.write(header.encode() + output)

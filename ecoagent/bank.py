@@ -267,7 +267,7 @@ class SolutionBank:
         self.flush()
         try:
             points = self.client.retrieve(self.collection, ids=[solution_id], with_payload=True)
-        except (ValueError, Exception):  # a malformed id is simply not there
+        except Exception:  # a malformed id (not a UUID) is simply not there
             return None
         return self._solution(points[0].id, points[0].payload or {}) if points else None
 

@@ -52,7 +52,6 @@ from .config import SandboxSettings
 from .docker_env import (
     LABEL,
     LABEL_OWNER,
-    connect,
     forget_shared_client,
     owner_label,
     reap_leftovers,
@@ -235,7 +234,7 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
                 require_image(self._client, self.settings.image)
             except DockerException:  # the engine restarted since the client was made
                 forget_shared_client()
-                self._client = connect()
+                self._client = shared_client()
                 require_image(self._client, self.settings.image)
             reap_leftovers(self._client)
             container = self._client.containers.create(self.settings.image, **self._create_kwargs())
