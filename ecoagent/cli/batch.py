@@ -8,6 +8,7 @@ batch loses nothing and ``--resume`` continues where it stopped. Rows run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import statistics
 import time
@@ -147,15 +148,13 @@ def batch(
     # A fresh run starts a fresh results file; --resume continues the one it has.
     sink = out_file.open("a" if resume else "w", encoding="utf-8") if out_file else None
     interrupted = False
+    # A live progress bar on a terminal; plain lines per row otherwise.
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    progress = Progress(*columns, console=err, transient=True) if err.is_terminal else None
     try:
-        if err.is_terminal:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
-            with Progress(*columns, console=err, transient=True) as progress:
-                asyncio.run(_run_rows(eco, rows, sink, concurrency=concurrency, judge=judge,
-                                      bank_verified=bank_verified, tally=tally, progress=progress))  # fmt: skip
-        else:
+        with progress or contextlib.nullcontext():
             asyncio.run(_run_rows(eco, rows, sink, concurrency=concurrency, judge=judge,
-                                  bank_verified=bank_verified, tally=tally, progress=None))  # fmt: skip
+                                  bank_verified=bank_verified, tally=tally, progress=progress))  # fmt: skip
     except KeyboardInterrupt:
         interrupted = True
     finally:
