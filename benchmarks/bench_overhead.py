@@ -9,7 +9,11 @@ stub that returns at once, so every millisecond measured is ecoagent's.
 Banks are filled with synthetic queries embedded by the real bundled model (the
 100k bank takes a few minutes to embed) and written straight through qdrant-client.
 
+The query embedding runs on ONNX Runtime by default (``--backend torch`` measures the
+PyTorch path instead, for comparison).
+
 Usage: .venv/bin/python benchmarks/bench_overhead.py [--sizes 1000 10000 100000] [--queries 50]
+       [--backend auto|onnx|torch]
 """
 
 from __future__ import annotations
@@ -115,7 +119,8 @@ async def measure(size: int, queries: int, embedder: Embedder) -> dict[str, list
 
 
 async def main(args: argparse.Namespace) -> None:
-    embedder = Embedder()
+    embedder = Embedder(backend=args.backend)
+    print(f"query embeddings on {embedder.backend}")
     print(f"{'banked':>8} {'part':26} {'p50 ms':>9} {'p90 ms':>9}")
     for size in args.sizes:
         parts = await measure(size, args.queries, embedder)
@@ -128,4 +133,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto")
     asyncio.run(main(parser.parse_args()))

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 from qdrant_client import QdrantClient, models
 from threadpoolctl import ThreadpoolController
@@ -83,7 +85,7 @@ class SolutionBank:
 
     def __init__(self, settings: BankSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or BankSettings()
-        self.embedder = embedder or Embedder(self.settings.embedding_model)
+        self.embedder = embedder or Embedder(self.settings.embedding_model, self.settings.embedding_backend)
         self._write = threading.Lock()
         self._retrieved: Counter[str] = Counter()
         self.client = self._open()
@@ -139,12 +141,10 @@ class SolutionBank:
         Returns:
             (id, created): ``created`` is False when an existing entry was updated.
         """
-        vector = self.embedder.embed_one(query)
+        vector = self.embedder.vector(query)
         with self._write:
             self._flush_retrieved()
-            hits = self.client.query_points(
-                self.collection, query=vector, limit=1, score_threshold=self.settings.dedupe_threshold, with_payload=True
-            ).points
+            hits = self._nearest(vector, limit=1, floor=self.settings.dedupe_threshold)
             if hits:
                 old = self._solution(hits[0].id, hits[0].payload or {})
                 update = {"code": code, "answer": answer, "rung": rung, "cost": cost, "updated_at": _now(),
@@ -152,7 +152,7 @@ class SolutionBank:
                 self.client.set_payload(self.collection, payload=update, points=[old.id], wait=True)
                 return old.id, False
             solution = BankedSolution(id=str(uuid.uuid4()), query=query, code=code, answer=answer, rung=rung, cost=cost)
-            point = models.PointStruct(id=solution.id, vector=vector, payload=solution.payload())
+            point = models.PointStruct(id=solution.id, vector=vector.tolist(), payload=solution.payload())
             self.client.upsert(self.collection, points=[point], wait=True)
             return solution.id, True
 
@@ -212,13 +212,10 @@ class SolutionBank:
         k = self.settings.top_k if k is None else k
         if k <= 0:
             return []
-        vector = self.embedder.embed_one(query)
+        vector = self.embedder.vector(query)
         floor = self.settings.threshold if threshold is None else threshold
         if self.settings.url:  # a server evaluates the filter natively
-            hits = self.client.query_points(
-                self.collection, query=vector, limit=k, score_threshold=floor, query_filter=_ACTIVE, with_payload=True
-            ).points
-            return self._counted(hits, count)
+            return self._counted(self._nearest(vector, limit=k, floor=floor, active_only=True), count)
         # Embedded mode searches with numpy. One BLAS thread: a multi-threaded BLAS
         # keeps its threads spinning after the search and slows the next embedding
         # (torch) threefold on a small machine; this search gains nothing from threads.
@@ -227,14 +224,28 @@ class SolutionBank:
             # at 10k points); over-fetching and skipping the rare retired ones is ~10 ms.
             limit = k * 4 + 8
             while True:
-                page = self.client.query_points(
-                    self.collection, query=vector, limit=limit, score_threshold=floor, with_payload=True
-                ).points
+                page = self._nearest(vector, limit=limit, floor=floor)
                 hits = [h for h in page if not (h.payload or {}).get("retired")][:k]
                 if len(hits) == k or len(page) < limit:
                     break
                 limit *= 4
         return self._counted(hits, count)
+
+    def _nearest(
+        self, vector: npt.NDArray[np.float32], *, limit: int, floor: float, active_only: bool = False
+    ) -> list[models.ScoredPoint]:
+        """Points nearest to the vector, scoring above ``floor``, best first."""
+        query: Any = vector.tolist()
+        if not self.settings.url:
+            # qdrant-client's local mode turns a list into a float64 array, and a dot
+            # product of float32 vectors with it first copies all of them to float64
+            # (~3 ms at 10k points, ~30 ms at 100k). Handing it the float32 array
+            # (unvalidated, as the local mode uses it as it is) skips that copy.
+            query = models.NearestQuery.model_construct(nearest=vector)  # type: ignore[arg-type]
+        return self.client.query_points(
+            self.collection, query=query, limit=limit, score_threshold=floor,
+            query_filter=_ACTIVE if active_only else None, with_payload=True,
+        ).points  # fmt: skip
 
     def _counted(self, hits: list[Any], count: bool) -> list[tuple[BankedSolution, float]]:
         found = [(self._solution(h.id, h.payload or {}), float(h.score)) for h in hits]

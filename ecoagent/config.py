@@ -168,6 +168,9 @@ class BankSettings(_Section):
     embedding_model: str = Field(
         "bundled:all-MiniLM-L6-v2", description="sentence-transformers model name/path, or the bundled one."
     )
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="auto: ONNX Runtime when the model exports (about 2x faster), else PyTorch."
+    )
     top_k: int = Field(2, ge=0, le=20, description="Demonstrations per query (0 turns them off).")
     threshold: float = Field(0.5, ge=-1, le=1, description="Minimum cosine similarity of a demonstration.")
     dedupe_threshold: float = Field(0.98, ge=0, le=1, description="At or above: update the existing entry.")

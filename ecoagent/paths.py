@@ -6,6 +6,10 @@ test, a CI job or a user with several projects can isolate everything with one
 variable. Shipped data (``agents/`` prompts and ladders, ``sandbox/`` image recipe)
 is found next to the package in a source checkout and under ``ecoagent/_data`` in
 an installed wheel.
+
+The cache (``$ECOAGENT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ecoagent``) holds only
+files ecoagent rebuilds on its own, such as the ONNX export of the embedding model.
+``ECOAGENT_HOME`` does not move it, so projects and test runs share one copy.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "CACHE_ENV",
     "HOME_ENV",
+    "cache_dir",
     "config_dir",
     "data_dir",
     "shipped_dir",
@@ -22,6 +28,7 @@ __all__ = [
 ]
 
 HOME_ENV = "ECOAGENT_HOME"
+CACHE_ENV = "ECOAGENT_CACHE_DIR"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -47,6 +54,15 @@ def data_dir() -> Path:
 def state_dir() -> Path:
     """State directory: input history, logs (``$XDG_STATE_HOME/ecoagent``)."""
     return _xdg("XDG_STATE_HOME", ".local/state", "state")
+
+
+def cache_dir() -> Path:
+    """Rebuildable files, e.g. the embedding model's ONNX export (``$XDG_CACHE_HOME/ecoagent``)."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "ecoagent"
 
 
 def shipped_dir(name: str) -> Path:

@@ -1,7 +1,8 @@
 """Shared fixtures and guards.
 
 * Every test gets its own ECOAGENT_HOME (config, bank, run log, history) in a tmp dir,
-  so nothing reads or writes the user's real data.
+  so nothing reads or writes the user's real data. The rebuildable cache (the ONNX
+  export of the embedding model) is one tmp dir per session, so it is exported once.
 * Tests that need the sandbox use the ``sandbox_settings`` fixture; when the engine or
   the image is missing it *fails* with the command that fixes it (a skipped sandbox
   test would prove nothing). scripts/setup.sh provides both.
@@ -25,13 +26,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ecoagent-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("ecoagent-home")
-    monkeypatch.setenv("ECOAGENT_HOME", str(home))
     for key in list(os.environ):
-        if key.startswith("ECOAGENT_") and key != "ECOAGENT_HOME":
+        if key.startswith("ECOAGENT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("ECOAGENT_HOME", str(home))
+    monkeypatch.setenv("ECOAGENT_CACHE_DIR", str(cache_root))
     yield home
 
 

@@ -63,6 +63,19 @@ def test_top_k_orders_by_similarity(bank: SolutionBank) -> None:
     assert len(hits) == 2 and hits[0][0].query == "What is 17 * 23?" and hits[0][1] >= hits[1][1]
 
 
+def test_retrieval_matches_qdrants_own_search(bank: SolutionBank, embedder: Embedder) -> None:
+    """The float32 fast path of embedded mode ranks and scores exactly as a plain query does."""
+    queries = [f"Sum the multiples of {n} below {10 * n}" for n in range(3, 40)]
+    for q in queries:
+        bank.add(q, f"print({q!r})")
+    probe = "Add up the multiples of 7 that are below 70"
+    hits = bank.retrieve(probe, k=5, threshold=-1, count=False)
+    plain = bank.client.query_points(bank.collection, query=embedder.embed_one(probe), limit=5).points
+    assert [sol.id for sol, _ in hits] == [str(p.id) for p in plain]
+    assert [score for _, score in hits] == pytest.approx([p.score for p in plain], abs=1e-5)
+    assert hits[0][0].query == "Sum the multiples of 7 below 70"
+
+
 def test_persists_across_reopen(settings: BankSettings, embedder: Embedder) -> None:
     first = SolutionBank(settings, embedder)
     sid, _ = first.add("Reverse the string 'ecoagent'", "print('ecoagent'[::-1])")

@@ -24,7 +24,7 @@ from ._common import out, settings_from
 __all__ = ["doctor"]
 
 _PACKAGES = [
-    "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers",
+    "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers", "onnxruntime",
     "docker", "llmlingua", "rich", "typer", "llama-cpp-python",
 ]  # fmt: skip
 _SETUP = "run scripts/setup.sh from the ecoagent checkout"
