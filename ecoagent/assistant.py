@@ -119,7 +119,8 @@ class EcoAssistant:
         rung_name = self.settings.run.judge_rung or self.rungs[-1].name
         if rung_name not in self.clients:
             raise EcoagentError(f"judge rung {rung_name!r} is not on the ladder", "set run.judge_rung to a rung name", exit_code=2)
-        return LLMJudge(self.clients[rung_name], rung_name)
+        prices = next((r for r in self.rungs if r.name == rung_name), None)
+        return LLMJudge(self.clients[rung_name], rung_name, prices=prices)
 
     # ---- running queries --------------------------------------------------------
     async def run(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
 
+from .config import Rung
 from .records import RungAttempt, Verdict
 from .team import load_prompt
 
@@ -112,13 +113,20 @@ class ExpectedJudge(Judge):
 
 
 class LLMJudge(Judge):
-    """Success = a judge model answers Yes for the query and the transcript."""
+    """Success = a judge model answers Yes for the query and the transcript.
+
+    Args:
+        client: The judge model.
+        rung_name: Named in verdicts.
+        prices: The rung whose prices cost the judge's tokens (none: tokens counted, cost 0).
+    """
 
     name = "llm"
 
-    def __init__(self, client: ChatCompletionClient, rung_name: str = "judge") -> None:
+    def __init__(self, client: ChatCompletionClient, rung_name: str = "judge", *, prices: Rung | None = None) -> None:
         self.client = client
         self.rung_name = rung_name
+        self.prices = prices
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
@@ -130,11 +138,16 @@ class LLMJudge(Judge):
                 UserMessage(content=f"Task:\n{data.query}\n\nTranscript:\n{transcript[-12000:]}", source="user"),
             ]
         )
-        self.prompt_tokens += result.usage.prompt_tokens
-        self.completion_tokens += result.usage.completion_tokens
+        prompt, completion = result.usage.prompt_tokens, result.usage.completion_tokens
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
         answer = str(result.content).strip()
         ok = answer.lower().lstrip("*\"' ").startswith("yes")
-        return Verdict(ok=ok, judge=self.name, reason=f"{self.rung_name} answered {answer[:40]!r}")
+        return Verdict(
+            ok=ok, judge=self.name, reason=f"{self.rung_name} answered {answer[:40]!r}",
+            prompt_tokens=prompt, completion_tokens=completion,
+            cost=self.prices.cost(prompt, completion) if self.prices else 0.0,
+        )  # fmt: skip
 
 
 class HumanJudge(Judge):

@@ -135,8 +135,11 @@ class Ladder:
                 break
             if index + 1 < len(self.rungs):
                 _notify(observer, "on_escalate", rung, self.rungs[index + 1], attempt.verdict.reason)
-        record.total_cost = sum(a.cost for a in record.attempts)
-        record.top_rung_cost_estimate = sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts)
+        # The judge's calls cost the same whichever rung answered, so the estimate keeps them as they are.
+        record.total_cost = sum(a.cost for a in record.attempts) + record.judge_cost
+        record.top_rung_cost_estimate = (
+            sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.judge_cost
+        )
         record.duration_s = time.monotonic() - started
         return record
 

@@ -58,11 +58,18 @@ class Execution(BaseModel):
 
 
 class Verdict(BaseModel):
-    """Whether a rung solved the query, who said so and why."""
+    """Whether a rung solved the query, who said so and why, and what asking cost.
+
+    Only the ``llm`` judge costs anything: its model's tokens at its rung's prices.
+    They are part of the query's cost, so the record's totals include them.
+    """
 
     ok: bool
     judge: str
     reason: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
 
 
 class RungAttempt(BaseModel):
@@ -113,18 +120,23 @@ class RunRecord(BaseModel):
 
     @property
     def prompt_tokens(self) -> int:
-        """Prompt tokens over all rungs."""
-        return sum(a.prompt_tokens for a in self.attempts)
+        """Prompt tokens over all rungs, the judge's included."""
+        return sum(a.prompt_tokens + (a.verdict.prompt_tokens if a.verdict else 0) for a in self.attempts)
 
     @property
     def completion_tokens(self) -> int:
-        """Completion tokens over all rungs."""
-        return sum(a.completion_tokens for a in self.attempts)
+        """Completion tokens over all rungs, the judge's included."""
+        return sum(a.completion_tokens + (a.verdict.completion_tokens if a.verdict else 0) for a in self.attempts)
 
     @property
     def tokens(self) -> int:
-        """All tokens over all rungs."""
+        """All tokens over all rungs, the judge's included."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def judge_cost(self) -> float:
+        """What the verdicts cost (only an ``llm`` judge costs anything)."""
+        return sum(a.verdict.cost for a in self.attempts if a.verdict)
 
     @property
     def saving_estimate(self) -> float:

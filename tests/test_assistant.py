@@ -45,6 +45,18 @@ def test_run_logs_feedback_banks_and_demonstrations_come_back(sandbox_image: str
     eco2.close()
 
 
+
+def test_llm_judge_is_priced_at_its_rung_and_counted_in_the_run(sandbox_image: str) -> None:
+    eco, _ = make(["```python\nprint(6 * 7)\n```", "It is 42. TERMINATE"], top=["Yes, 42 is right."])
+    record = eco.run_sync("What is 6 times 7?", judge="llm")
+    verdict = record.attempts[0].verdict
+    assert record.resolved and verdict is not None and verdict.judge == "llm" and "top answered" in verdict.reason
+    assert verdict.cost == pytest.approx(RUNGS[1].cost(verdict.prompt_tokens, verdict.completion_tokens)) and verdict.cost > 0
+    assert record.total_cost == pytest.approx(record.attempts[0].cost + verdict.cost)
+    logged = eco.runlog.get(record.run_id)
+    assert logged is not None and logged.judge_cost == pytest.approx(verdict.cost)
+    eco.close()
+
 def test_thumbs_down_counts_against_demonstrations_and_retires(sandbox_image: str) -> None:
     eco, _ = make(["```python\nprint(2 ** 16)\n```", "65536. TERMINATE"])
     first = eco.run_sync("What is 2 to the 16th power?")

@@ -108,12 +108,23 @@ def test_judge_saying_no_escalates(sandbox_settings: SandboxSettings) -> None:
 
 def test_llm_judge_decides(sandbox_settings: SandboxSettings) -> None:
     judge_client = ScriptedChatCompletionClient(["No, the output is wrong.", "Yes"])
-    lad, _, _ = ladder(GOOD, sandbox=sandbox_settings, judge=LLMJudge(judge_client, "top"))
+    lad, _, _ = ladder(GOOD, sandbox=sandbox_settings, judge=LLMJudge(judge_client, "top", prices=TOP))
     record = run(lad)
-    assert [a.verdict.ok for a in record.attempts if a.verdict] == [False, True]
-    assert "answered 'No" in (record.attempts[0].verdict.reason if record.attempts[0].verdict else "")
+    verdicts = [a.verdict for a in record.attempts if a.verdict]
+    assert [v.ok for v in verdicts] == [False, True]
+    assert "answered 'No" in verdicts[0].reason
     # the judge saw the query and the transcript
     assert "What is 17 * 23?" in str(judge_client.calls[0][1].content)
+    # ...and its tokens, at the judge rung's prices, are part of the query's cost
+    for v in verdicts:
+        assert v.prompt_tokens > 0 and v.cost > 0
+        assert v.cost == pytest.approx(TOP.cost(v.prompt_tokens, v.completion_tokens))
+    judged = sum(v.cost for v in verdicts)
+    assert record.judge_cost == pytest.approx(judged)
+    assert record.total_cost == pytest.approx(sum(a.cost for a in record.attempts) + judged)
+    assert record.tokens == sum(a.tokens + v.prompt_tokens + v.completion_tokens for a, v in zip(record.attempts, verdicts, strict=True))
+    conversation_at_top = sum(TOP.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts)
+    assert record.top_rung_cost_estimate == pytest.approx(conversation_at_top + judged)
 
 
 def test_unresolved_after_the_last_rung(sandbox_settings: SandboxSettings) -> None:

@@ -76,6 +76,13 @@ class SessionCost:
             row["solved"] += 1 if attempt.verdict and attempt.verdict.ok else 0
             row["tokens"] += attempt.tokens
             row["cost"] += attempt.cost
+            verdict = attempt.verdict
+            if verdict and (verdict.prompt_tokens or verdict.completion_tokens):
+                judged = self.per_rung.setdefault(f"{verdict.judge} judge", {"attempts": 0, "solved": 0, "tokens": 0, "cost": 0.0})
+                judged["attempts"] += 1
+                judged["solved"] += 1 if verdict.ok else 0
+                judged["tokens"] += verdict.prompt_tokens + verdict.completion_tokens
+                judged["cost"] += verdict.cost
         self.cost += record.total_cost
         self.estimate += record.top_rung_cost_estimate
         self.tokens += record.tokens
