@@ -15,9 +15,11 @@ disk write per retrieval would double the cost of every query.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import threading
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 from qdrant_client import QdrantClient, models
+from qdrant_client.common.version_check import is_compatible
 from threadpoolctl import ThreadpoolController
 
 from .config import BankSettings
@@ -107,14 +110,23 @@ class SolutionBank:
         s = self.settings
         if s.url:
             api_key = os.environ.get(s.api_key_env) if s.api_key_env else None
+            # qdrant-client's own version check runs in a thread and, for a server that
+            # is down, only warns; the error below says it better. Check after connecting.
             try:
-                client = QdrantClient(url=s.url, api_key=api_key, timeout=10)
-                client.get_collections()
+                client = QdrantClient(url=s.url, api_key=api_key, timeout=10, check_compatibility=False)
+                server = client.info().version
             except Exception as exc:
                 raise EcoagentError(
                     f"the Qdrant server at {s.url} does not answer ({exc})",
                     "start it, or remove bank.url to use the embedded store",
                 ) from exc
+            mine = importlib.metadata.version("qdrant-client")
+            if not is_compatible(mine, server):
+                warnings.warn(
+                    f"qdrant-client {mine} may not work with the Qdrant server {server} at {s.url}: "
+                    "install a qdrant-client with the server's major version and a minor version within 1",
+                    UserWarning, stacklevel=3,
+                )  # fmt: skip
             return client
         path = s.storage_path()
         path.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sentence_transformers import SentenceTransformer, models
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
 from ecoagent import bundled
 from ecoagent.embed import Embedder, _onnx
@@ -75,7 +76,7 @@ def test_an_unwritable_cache_keeps_the_export_in_memory(tmp_path: Path) -> None:
 
 def test_a_model_that_does_not_export_stays_on_torch_or_fails_clearly() -> None:
     path = str(bundled.embedding_model_path())
-    cls_pooled = SentenceTransformer(modules=[models.Transformer(path), models.Pooling(384, pooling_mode="cls")])
+    cls_pooled = SentenceTransformer(modules=[Transformer(path), Pooling(384, pooling_mode="cls")])
     found = _onnx("test:cls-pooled", cls_pooled)
     assert isinstance(found, ValueError) and "mean-pooling" in str(found)
     from ecoagent import embed
