@@ -62,29 +62,37 @@ class OnnxEncoder:
 
         Raises:
             ImportError: onnxruntime or onnx is not installed.
-            Exception: The model cannot be exported (the caller falls back to PyTorch).
+            Exception: The model cannot be exported, or its export gives other vectors
+                than PyTorch (the caller falls back to PyTorch).
         """
-        import onnxruntime as ort
-
         transformer = model[0]
         tokenizer = transformer.tokenizer
         probe = tokenizer(["ecoagent"], return_tensors="pt")
         inputs = [name for name in _INPUTS if name in probe]
         key = _fingerprint(transformer.auto_model, inputs)
         target = (folder or cache_dir()) / "onnx" / f"{key}.onnx"
-        if not target.is_file():
+        encoder: OnnxEncoder | None = None
+        if target.is_file():
+            try:
+                encoder = cls(_session(str(target)), tokenizer, int(transformer.max_seq_length), inputs)
+                encoder._check(model)
+            except Exception as exc:  # a damaged or foreign file: export again over it
+                log.info("re-exporting %s: the cached file does not load (%s)", target, exc)
+                encoder = None
+        if encoder is None:
             graph = _export(transformer.auto_model, probe, inputs)
-            source: str | bytes = _store(graph, target) or graph
-        else:
-            source = str(target)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.inter_op_num_threads = 1
-        # Idle ORT threads otherwise spin after each call and take the CPU from the
-        # model and the sandbox that run right after retrieval.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-        return cls(session, tokenizer, int(transformer.max_seq_length), inputs)
+            source = _store(graph, target) or graph
+            encoder = cls(_session(source), tokenizer, int(transformer.max_seq_length), inputs)
+            encoder._check(model)
+        return encoder
+
+    def _check(self, model: Any) -> None:
+        """Refuse an export whose vectors differ from the PyTorch model's."""
+        texts = ["ecoagent checks its ONNX export", "x"]
+        reference = np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+        drift = float(np.abs(self.encode(texts) - reference).max())
+        if drift > 1e-4:
+            raise ValueError(f"the ONNX export's vectors differ from PyTorch's by {drift:.2g}")
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
         """Embed texts; rows are unit vectors (float32), in the order given."""
@@ -100,6 +108,18 @@ class OnnxEncoder:
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(rows)
+
+
+def _session(source: str | bytes) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.inter_op_num_threads = 1
+    # Idle ORT threads otherwise spin after each call and take the CPU from the
+    # model and the sandbox that run right after retrieval.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def _fingerprint(auto_model: Any, inputs: Sequence[str]) -> str:

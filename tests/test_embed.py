@@ -59,6 +59,10 @@ def test_the_export_is_cached_by_content_and_reused(tmp_path: Path) -> None:
     second = OnnxEncoder.for_model(model, tmp_path)  # loads the file, no new export
     assert files[0].stat().st_mtime_ns == stamp and len(list((tmp_path / "onnx").iterdir())) == 1
     np.testing.assert_array_equal(first.encode(TEXTS), second.encode(TEXTS))
+    files[0].write_bytes(b"not an onnx graph")  # a damaged cache file is exported again
+    third = OnnxEncoder.for_model(model, tmp_path)
+    assert files[0].stat().st_size > 10_000_000
+    np.testing.assert_array_equal(first.encode(TEXTS), third.encode(TEXTS))
     with torch.no_grad():  # a changed model gets its own file, never the stale export
         model[0].auto_model.pooler.dense.bias.add_(1.0)
     OnnxEncoder.for_model(model, tmp_path)
