@@ -233,7 +233,8 @@ class SolutionBank:
         # (torch) threefold on a small machine; this search gains nothing from threads.
         with _single_blas_thread():
             # Embedded mode evaluates payload filters in Python point by point (~130 ms
-            # at 10k points); over-fetching and skipping the rare retired ones is ~10 ms.
+            # at 10k points); over-fetching a few and skipping the rare retired ones
+            # costs a few payload copies.
             limit = k * 4 + 8
             while True:
                 page = self._nearest(vector, limit=limit, floor=floor)
