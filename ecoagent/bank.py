@@ -248,8 +248,10 @@ class SolutionBank:
         self, vector: npt.NDArray[np.float32], *, limit: int, floor: float, active_only: bool = False
     ) -> list[models.ScoredPoint]:
         """Points nearest to the vector, scoring above ``floor``, best first."""
-        query: Any = vector.tolist()
-        if not self.settings.url:
+        query: Any
+        if self.settings.url:
+            query = vector.tolist()
+        else:
             # qdrant-client's local mode turns a list into a float64 array, and a dot
             # product of float32 vectors with it first copies all of them to float64
             # (~3 ms at 10k points, ~30 ms at 100k). Handing it the float32 array

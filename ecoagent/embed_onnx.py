@@ -71,20 +71,19 @@ class OnnxEncoder:
         inputs = [name for name in _INPUTS if name in probe]
         key = _fingerprint(transformer.auto_model, inputs)
         target = (folder or cache_dir()) / "onnx" / f"{key}.onnx"
-        encoder: OnnxEncoder | None = None
-        if target.is_file():
-            try:
-                encoder = cls(_session(str(target)), tokenizer, int(transformer.max_seq_length), inputs)
-                encoder._check(model)
-            except Exception as exc:  # a damaged or foreign file: export again over it
-                log.info("re-exporting %s: the cached file does not load (%s)", target, exc)
-                encoder = None
-        if encoder is None:
-            graph = _export(transformer.auto_model, probe, inputs)
-            source = _store(graph, target) or graph
+
+        def checked(source: str | bytes) -> OnnxEncoder:
             encoder = cls(_session(source), tokenizer, int(transformer.max_seq_length), inputs)
             encoder._check(model)
-        return encoder
+            return encoder
+
+        if target.is_file():
+            try:
+                return checked(str(target))
+            except Exception as exc:  # a damaged or foreign file: export again over it
+                log.info("re-exporting %s: the cached file does not load (%s)", target, exc)
+        graph = _export(transformer.auto_model, probe, inputs)
+        return checked(_store(graph, target) or graph)
 
     def _check(self, model: Any) -> None:
         """Refuse an export whose vectors differ from the PyTorch model's."""

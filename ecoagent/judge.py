@@ -127,8 +127,6 @@ class LLMJudge(Judge):
         self.client = client
         self.rung_name = rung_name
         self.prices = prices
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
 
     async def decide(self, data: JudgeInput) -> Verdict:
         transcript = "\n\n".join(f"[{m.source}]\n{m.content}" for m in data.attempt.messages[-8:])
@@ -139,8 +137,6 @@ class LLMJudge(Judge):
             ]
         )
         prompt, completion = result.usage.prompt_tokens, result.usage.completion_tokens
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
         answer = str(result.content).strip()
         ok = answer.lower().lstrip("*\"' ").startswith("yes")
         return Verdict(

@@ -33,12 +33,17 @@ CACHE_ENV = "ECOAGENT_CACHE_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def _xdg_base(var: str, default: str) -> Path:
+    """``$var/ecoagent``, else ``~/default/ecoagent`` (the XDG rule)."""
+    base = os.environ.get(var) or str(Path.home() / default)
+    return Path(base).expanduser() / "ecoagent"
+
+
 def _xdg(var: str, default: str, sub: str) -> Path:
     home = os.environ.get(HOME_ENV)
     if home:
         return Path(home).expanduser() / sub
-    base = os.environ.get(var) or str(Path.home() / default)
-    return Path(base).expanduser() / "ecoagent"
+    return _xdg_base(var, default)
 
 
 def config_dir() -> Path:
@@ -61,8 +66,7 @@ def cache_dir() -> Path:
     explicit = os.environ.get(CACHE_ENV)
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "ecoagent"
+    return _xdg_base("XDG_CACHE_HOME", ".cache")
 
 
 def shipped_dir(name: str) -> Path:
