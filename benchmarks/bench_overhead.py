@@ -34,7 +34,7 @@ from qdrant_client import models
 from ecoagent.bank import BankedSolution, SolutionBank
 from ecoagent.config import BankSettings, LadderSettings, Rung, RunSettings, SandboxSettings, Settings
 from ecoagent.embed import Embedder
-from ecoagent.executor import DockerSandboxExecutor, SandboxResult
+from ecoagent.sandbox import DockerSandboxExecutor, SandboxResult
 from ecoagent.records import Demonstration
 from ecoagent.runlog import RunLog
 from ecoagent.team import first_message

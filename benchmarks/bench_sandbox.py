@@ -28,7 +28,7 @@ from autogen_core.code_executor import CodeBlock
 from autogen_ext.code_executors.docker import DockerCommandLineCodeExecutor
 
 from ecoagent.config import SandboxSettings
-from ecoagent.executor import DockerSandboxExecutor
+from ecoagent.sandbox import DockerSandboxExecutor
 
 BLOCK = [CodeBlock(code="print(6 * 7)", language="python")]
 

@@ -9,15 +9,19 @@ the assistant's code runs in a hardened Docker sandbox.
     record = eco.run_sync("What is the sum of the primes below 100?")
     eco.feedback(record.run_id, good=True)
 
+    async for event in eco.run_stream(Query("What is 17 * 23?", expected="391")):
+        print(event)          # typed events (ecoagent.events), then the RunRecord
+
 The heavy parts (AutoGen, Qdrant, torch) load on first use of these names, so the
 command line starts fast.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_getattr
 
 try:
     __version__ = version("ecoagent")
@@ -26,37 +30,37 @@ except PackageNotFoundError:  # running from a checkout without installing
 
 if TYPE_CHECKING:
     from .assistant import EcoAssistant, FeedbackResult
-    from .bank import BankedSolution, SolutionBank
+    from .bank import BankedSolution, SolutionBank, SolutionMemory
+    from .batch import BatchResult, BatchSummary, run_batch
     from .config import Rung, Settings, load_settings
-    from .executor import DockerSandboxExecutor, SandboxResult
-    from .memory import QdrantMemory
+    from .query import Query
     from .records import RunRecord
+    from .sandbox import DockerSandboxExecutor, SandboxResult
 
 __all__ = [
     "BankedSolution",
+    "BatchResult",
+    "BatchSummary",
     "DockerSandboxExecutor",
     "EcoAssistant",
     "FeedbackResult",
-    "QdrantMemory",
+    "Query",
     "Rung",
     "RunRecord",
     "SandboxResult",
     "Settings",
     "SolutionBank",
+    "SolutionMemory",
     "__version__",
     "load_settings",
+    "run_batch",
 ]
 
-_LAZY = {
+__getattr__ = lazy_getattr(__name__, {
     "EcoAssistant": "assistant", "FeedbackResult": "assistant",
-    "BankedSolution": "bank", "SolutionBank": "bank",
+    "BankedSolution": "bank", "SolutionBank": "bank", "SolutionMemory": "bank",
+    "BatchResult": "batch", "BatchSummary": "batch", "run_batch": "batch",
     "Rung": "config", "Settings": "config", "load_settings": "config",
-    "DockerSandboxExecutor": "executor", "SandboxResult": "executor",
-    "QdrantMemory": "memory", "RunRecord": "records",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'ecoagent' has no attribute {name!r}")
+    "Query": "query", "RunRecord": "records",
+    "DockerSandboxExecutor": "sandbox", "SandboxResult": "sandbox",
+})  # fmt: skip

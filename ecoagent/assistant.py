@@ -1,35 +1,47 @@
-"""``EcoAssistant``: the library API that ties ladder, bank, judge and run log together.
+"""``EcoAssistant``: the query pipeline, one stage after another, as a stream of events.
 
     from ecoagent import EcoAssistant
     eco = EcoAssistant()                      # offline default ladder, bank in the data dir
     record = eco.run_sync("What is 17 * 23?")
     eco.feedback(record.run_id, good=True)    # banks the query and its code
 
-The bank and the run log open on first use, so constructing an ``EcoAssistant`` is
-cheap and never blocks on model loading.
+    async for event in eco.run_stream(Query("What is 17 * 23?")):
+        ...                                   # DemonstrationsFound, RungStarted, ..., then the RunRecord
+
+:meth:`EcoAssistant.run_stream` is the whole path of a query, stage by stage; each
+stage is a module with one job and the next technique adds a module and a line.
+Nothing is built before it is needed: the bank and run log open on first use, a
+rung's model client is built when that rung first runs, so ``feedback``, ``logs`` and
+the bank commands never load a model or need an API key.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 
 from .bank import SolutionBank
-from .config import MAX_QUERY_CHARS, JudgeName, Rung, Settings, load_settings
+from .config import JudgeName, Rung, Settings, load_settings
+from .demonstrations import find_demonstrations
 from .errors import EcoagentError
-from .executor import DockerSandboxExecutor
+from .events import DemonstrationsFound, Event
 from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
-from .ladder import Ladder, LadderObserver
-from .models import build_client
-from .records import Demonstration, RunRecord
+from .ladder import ExecutorFactory, Ladder
+from .models import build_client, check_rung
+from .prompts import first_message
+from .query import Query
+from .records import RunRecord
 from .runlog import RunLog
+from .sandbox.executor import DockerSandboxExecutor
 
-__all__ = ["EcoAssistant", "FeedbackResult", "MAX_QUERY_CHARS"]
-
+__all__ = ["EcoAssistant", "FeedbackResult"]
 
 
 @dataclass
@@ -40,6 +52,7 @@ class FeedbackResult:
     good: bool
     solution_id: str | None = None
     created: bool = False
+    override: bool = False
     retired: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -53,11 +66,12 @@ class EcoAssistant:
             (tests pass scripted clients here).
         bank: A solution bank to use instead of opening the configured one.
         runlog: A run log to use instead of opening the configured one.
-        executor_factory: Makes the sandbox for each rung attempt.
+        executor_factory: Makes the sandbox for each rung attempt (any AutoGen
+            ``CodeExecutor`` usable with ``async with``).
         human: For ``judge="human"``: shows an attempt, returns the person's verdict.
 
     Raises:
-        EcoagentError: The ladder is invalid or a rung cannot be built (names the rung).
+        EcoagentError: The ladder is invalid (exit code 2).
     """
 
     def __init__(
@@ -67,7 +81,7 @@ class EcoAssistant:
         clients: Mapping[str, ChatCompletionClient] | None = None,
         bank: SolutionBank | None = None,
         runlog: RunLog | None = None,
-        executor_factory: Callable[..., DockerSandboxExecutor] = DockerSandboxExecutor,
+        executor_factory: ExecutorFactory = DockerSandboxExecutor,
         human: HumanJudge | None = None,
     ) -> None:
         self.settings = settings or load_settings()
@@ -75,19 +89,16 @@ class EcoAssistant:
         names = [r.name for r in self.rungs]
         if len(set(names)) != len(names):
             raise EcoagentError(f"ladder has duplicate rung names: {names}", "give every rung its own name", exit_code=2)
-        run = self.settings.run
-        self.clients: dict[str, ChatCompletionClient] = dict(clients) if clients is not None else {
-            r.name: build_client(r, retries=run.retries, backoff_s=run.retry_backoff_s) for r in self.rungs
-        }  # fmt: skip
+        self._clients: dict[str, ChatCompletionClient] = dict(clients or {})
+        self._given_clients = clients is not None
+        self._client_lock = threading.Lock()
+        self._checked = False
         self._bank = bank
         self._runlog = runlog
         self._human = human
-        self.ladder = Ladder(
-            self.rungs, self.clients, sandbox=self.settings.sandbox, run=run,
-            judge=self.make_judge(run.judge), executor_factory=executor_factory,
-        )  # fmt: skip
+        self.ladder = Ladder(self.rungs, self.client_for, executor_factory, sandbox=self.settings.sandbox, run=self.settings.run)
 
-    # ---- parts opened on first use --------------------------------------------
+    # ---- parts made on first use ------------------------------------------------
     @property
     def bank(self) -> SolutionBank:
         """The solution bank (opened on first use)."""
@@ -102,12 +113,53 @@ class EcoAssistant:
             self._runlog = RunLog(self.settings.runlog_file())
         return self._runlog
 
-    def make_judge(self, name: JudgeName) -> Judge:
+    def rung(self, name: str) -> Rung:
+        """The rung called ``name``.
+
+        Raises:
+            EcoagentError: No such rung (exit code 2).
+        """
+        for rung in self.rungs:
+            if rung.name == name:
+                return rung
+        raise EcoagentError(f"no rung {name!r} on the ladder", f"rungs: {', '.join(r.name for r in self.rungs)}", exit_code=2)
+
+    def client_for(self, rung: Rung) -> ChatCompletionClient:
+        """The rung's model client, built the first time the rung runs.
+
+        Raises:
+            EcoagentError: The client cannot be built (missing key or model file).
+        """
+        with self._client_lock:
+            client = self._clients.get(rung.name)
+            if client is None:
+                if self._given_clients:
+                    raise EcoagentError(f"no model client given for rung {rung.name}", "pass one in clients=", exit_code=2)
+                run = self.settings.run
+                client = self._clients[rung.name] = build_client(rung, retries=run.retries, backoff_s=run.retry_backoff_s)
+            return client
+
+    def check_ladder(self) -> None:
+        """Fail fast, before any query runs, on what would fail a rung later: a
+        missing API key or model file. Builds nothing and calls no model.
+
+        Raises:
+            EcoagentError: Names the rung and what to fix.
+        """
+        if self._checked or self._given_clients:
+            return
+        for rung in self.rungs:
+            check_rung(rung)
+        self._checked = True
+
+    def make_judge(self, name: JudgeName | Judge) -> Judge:
         """The judge called ``name``, wired to this assistant's rungs.
 
         Raises:
             EcoagentError: ``human`` without a way to ask, or an unknown judge rung.
         """
+        if isinstance(name, Judge):
+            return name
         if name == "auto":
             return AutoJudge()
         if name == "expected":
@@ -116,61 +168,68 @@ class EcoAssistant:
             if self._human is None:
                 raise EcoagentError("judge 'human' needs a person to ask", "use it from `ecoagent chat`", exit_code=2)
             return self._human
-        rung_name = self.settings.run.judge_rung or self.rungs[-1].name
-        if rung_name not in self.clients:
-            raise EcoagentError(f"judge rung {rung_name!r} is not on the ladder", "set run.judge_rung to a rung name", exit_code=2)
-        prices = next((r for r in self.rungs if r.name == rung_name), None)
-        return LLMJudge(self.clients[rung_name], rung_name, prices=prices)
+        judge_rung = self.rung(self.settings.run.judge_rung or self.rungs[-1].name)
+        return LLMJudge(self.client_for(judge_rung), judge_rung.name, prices=judge_rung)
 
-    # ---- running queries --------------------------------------------------------
-    async def run(
-        self,
-        query: str,
-        *,
-        expected: str | None = None,
-        expected_regex: str | None = None,
-        judge: JudgeName | Judge | None = None,
-        start_rung: int = 0,
-        context: str | None = None,
-        observer: LadderObserver | None = None,
-        cancellation_token: CancellationToken | None = None,
-    ) -> RunRecord:
-        """Run one query up the ladder with demonstrations from the bank; log it.
-
-        ``context`` (earlier turns of a chat) goes to the model only: retrieval, the
-        record and anything banked from it use the query alone.
+    # ---- the pipeline -----------------------------------------------------------
+    async def run_stream(
+        self, query: Query | str, *, cancellation_token: CancellationToken | None = None
+    ) -> AsyncIterator[Event | RunRecord]:
+        """Run one query through every stage; yield what happens, then the :class:`RunRecord`.
 
         Raises:
-            EcoagentError: The query is empty or too long (exit code 2).
+            EcoagentError: A bad query or setting (exit code 2), or a rung that cannot
+                be built (missing key or model file).
             SandboxError: The sandbox is not usable (engine down, image missing).
         """
-        query = query.strip()
-        if not query:
-            raise EcoagentError("the query is empty", "ask something, e.g. 'What is 17 * 23?'", exit_code=2)
-        if len(query) > MAX_QUERY_CHARS:
-            raise EcoagentError(
-                f"the query is {len(query)} characters long (limit {MAX_QUERY_CHARS})", "shorten it", exit_code=2
-            )
-        demos = [
-            Demonstration(id=sol.id, score=score, query=sol.query, code=sol.code)
-            for sol, score in await asyncio.to_thread(self.bank.retrieve, query)
-        ]
-        chosen = self.make_judge(judge) if isinstance(judge, str) else judge
-        record = await self.ladder.run(
-            query, demos, expected=expected, expected_regex=expected_regex, judge=chosen,
-            start_rung=start_rung, context=context, observer=observer, cancellation_token=cancellation_token,
-        )  # fmt: skip
+        query = Query(query) if isinstance(query, str) else query
+        started = time.monotonic()
+        self.check_ladder()
+        judge = self.make_judge(query.judge_name(self.settings.run.judge))
+        record = RunRecord(query=query.text, expected=query.expected or query.expected_regex,
+                           query_id=query.id, session=query.session)  # fmt: skip
+        record.demonstrations = await find_demonstrations(self.bank, query)
+        yield DemonstrationsFound(record.demonstrations)
+        task = first_message(query.text, record.demonstrations, query.context)
+        async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
+            yield event
+        record.duration_s = time.monotonic() - started
         await asyncio.to_thread(self.runlog.add, record)
+        yield record
+
+    async def run(
+        self, query: Query | str, *, cancellation_token: CancellationToken | None = None, **fields: Any
+    ) -> RunRecord:
+        """:meth:`run_stream`, consumed: the record alone.
+
+        ``fields`` build the :class:`Query` when ``query`` is a string
+        (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``context=``).
+        """
+        if isinstance(query, str):
+            query = Query(query, **fields)
+        elif fields:
+            query = query.but(**fields)
+        record: RunRecord | None = None
+        async for item in self.run_stream(query, cancellation_token=cancellation_token):
+            if isinstance(item, RunRecord):
+                record = item
+        assert record is not None  # run_stream always ends with the record
         return record
 
-    def run_sync(self, query: str, **kwargs: object) -> RunRecord:
+    def run_sync(self, query: Query | str, **fields: Any) -> RunRecord:
         """:meth:`run` for code that is not async."""
-        return asyncio.run(self.run(query, **kwargs))  # type: ignore[arg-type]
+        return asyncio.run(self.run(query, **fields))
 
     # ---- feedback -----------------------------------------------------------------
     def feedback(self, run_id: str, good: bool) -> FeedbackResult:
-        """Thumbs-up banks a resolved run's query and code; thumbs-down counts against
-        the demonstrations it used (repeated downs retire them). Both are logged.
+        """A person's thumbs-up or thumbs-down on a run; the person is the judge of record.
+
+        Thumbs-up banks the query with the code that solved it. When the automatic
+        judge said no but the run's last execution succeeded, the person's word
+        overrules it (EcoAssistant's human mode) and the record shows the override.
+        A run with no successful execution is not banked, and the note says why.
+        Thumbs-down counts against the demonstrations the run used (repeated downs
+        retire them). Both are logged.
 
         Raises:
             EcoagentError: Unknown run id (exit code 2).
@@ -181,31 +240,46 @@ class EcoAssistant:
         result = FeedbackResult(run_id=run_id, good=good)
         demo_ids = [d.id for d in record.demonstrations]
         if good:
-            if record.resolved and record.final_code:
-                result.solution_id, result.created = self._bank_record(record, record.final_code)
-                result.note = "banked" if result.created else "updated the existing solution"
-            else:
-                result.note = "not banked: the run was not resolved by code that ran successfully"
+            self._bank_good(record, result)
             if demo_ids:
                 self.bank.record_outcome(demo_ids, success=True)
         else:
             if demo_ids:
                 result.retired = self.bank.record_outcome(demo_ids, success=False)
             result.note = "recorded" + (f"; retired {len(result.retired)} demonstration(s)" if result.retired else "")
+        record.feedback = "good" if good else "bad"
+        record.human_override = record.human_override or result.override
+        self.runlog.add(record)
         self.runlog.add_feedback(run_id, good, result.solution_id)
         return result
+
+    def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
+        if record.resolved and record.final_code:
+            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "")
+            result.note = "banked" if result.created else "updated the existing solution"
+            return
+        last = record.last_good_execution
+        if last is None:
+            why = _why_not_bankable(record)
+            result.note = f"not banked: {why}; only code that ran successfully can become a demonstration"
+            return
+        result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip())
+        result.override = True
+        verdict = record.attempts[-1].verdict if record.attempts else None
+        judged = f"the {verdict.judge} judge said: {verdict.reason}" if verdict else "no judge accepted it"
+        result.note = f"banked on your word ({judged})"
 
     def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None:
         """Bank a run whose ``expected`` check passed (batch ``--bank-verified``)."""
         last = record.attempts[-1] if record.attempts else None
         if not (record.resolved and record.final_code and last and last.verdict and last.verdict.judge == "expected"):
             return None
-        return self._bank_record(record, record.final_code)
+        return self._bank_record(record, record.final_code, record.final_answer or "")
 
-    def _bank_record(self, record: RunRecord, code: str) -> tuple[str, bool]:
+    def _bank_record(self, record: RunRecord, code: str, answer: str) -> tuple[str, bool]:
         """Bank a confirmed run's query and code (or update its near-duplicate)."""
-        return self.bank.add(record.query, code, answer=record.final_answer or "",
-                             rung=record.final_rung or "", cost=record.total_cost)  # fmt: skip
+        rung = record.final_rung or (record.attempts[-1].rung if record.attempts else "")
+        return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost)
 
     def close(self) -> None:
         """Release the bank's store and the run log."""
@@ -215,3 +289,13 @@ class EcoAssistant:
         if self._runlog is not None:
             self._runlog.close()
             self._runlog = None
+
+
+def _why_not_bankable(record: RunRecord) -> str:
+    for attempt in reversed(record.attempts):
+        if attempt.executions:
+            last = attempt.executions[-1]
+            return "its last execution timed out" if last.timed_out else f"its last execution exited {last.exit_code}"
+    if any(a.error for a in record.attempts):
+        return "the model failed before any code ran"
+    return "no code ran"

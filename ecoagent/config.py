@@ -153,6 +153,9 @@ class RunSettings(_Section):
     max_turns: int = Field(8, ge=2, le=100, description="Messages per rung (assistant + executor).")
     token_budget: int = Field(16_000, ge=100, description="Tokens per rung before it counts as failed.")
     judge: JudgeName = Field("auto", description="auto | expected | llm | human")
+    stop_on_convergence: bool = Field(
+        True, description="Stop a rung when its code reproduces its last successful output (counts as done)."
+    )
     judge_rung: str | None = Field(None, description="Rung name the llm judge uses (default: the top rung).")
     retries: int = Field(3, ge=0, le=10, description="Retries of a failing model call (429/5xx/timeouts).")
     retry_backoff_s: float = Field(1.0, ge=0, le=60, description="First backoff; doubles per retry.")
@@ -171,7 +174,7 @@ class BankSettings(_Section):
     embedding_backend: Literal["auto", "onnx", "torch"] = Field(
         "auto", description="auto: ONNX Runtime when the model exports (about 2x faster), else PyTorch."
     )
-    top_k: int = Field(2, ge=0, le=20, description="Demonstrations per query (0 turns them off).")
+    top_k: int = Field(1, ge=0, le=20, description="Demonstrations per query, as EcoAssistant (0 turns them off).")
     threshold: float = Field(0.5, ge=-1, le=1, description="Minimum cosine similarity of a demonstration.")
     dedupe_threshold: float = Field(0.98, ge=0, le=1, description="At or above: update the existing entry.")
     retire_after_downs: int = Field(2, ge=1, description="Thumbs-down on runs that used it before it retires.")

@@ -1,7 +1,9 @@
 """Verdicts: did this rung solve the query?
 
-* ``auto`` — the last execution exited 0 and the assistant declared completion;
-* ``expected`` — a batch row's expected answer (substring) or regex is in the output;
+* ``auto`` — the last execution exited 0 and the assistant declared completion, or
+  the attempt converged (its code reproduced its last successful output);
+* ``expected`` — the expected answer (as a whole token, not part of a longer number
+  or word) or regex is in the answer: the final answer and the last successful output;
 * ``llm`` — a judge model answers Yes/No on query + transcript, as EcoAssistant's
   GPT-4 judge did (it is only asked when code did run successfully: a failed run
   needs no paid opinion);
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
 
 from .config import Rung
+from .prompts import load_prompt
+from .query import Query
 from .records import RungAttempt, Verdict
-from .team import load_prompt
 
 __all__ = [
     "AutoJudge",
@@ -32,6 +35,7 @@ __all__ = [
     "JudgeInput",
     "LLMJudge",
     "hard_failure",
+    "contains_answer",
 ]
 
 
@@ -39,12 +43,9 @@ __all__ = [
 class JudgeInput:
     """What a judge sees of one rung's attempt."""
 
-    query: str
+    query: Query
     attempt: RungAttempt
-    declared_done: bool
     final_answer: str
-    expected: str | None = None
-    expected_regex: str | None = None
 
 
 def hard_failure(data: JudgeInput) -> str | None:
@@ -83,7 +84,9 @@ class AutoJudge(Judge):
     name = "auto"
 
     async def decide(self, data: JudgeInput) -> Verdict:
-        if not data.declared_done:
+        if data.attempt.converged:
+            return Verdict(ok=True, judge=self.name, reason="code ran successfully and converged (same output twice)")
+        if not data.attempt.declared_done:
             stop = data.attempt.stop_reason or "the conversation ended"
             return Verdict(ok=False, judge=self.name, reason=f"the assistant did not declare completion ({stop})")
         return Verdict(ok=True, judge=self.name, reason="code ran successfully and the assistant declared completion")
@@ -93,20 +96,39 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def contains_answer(haystack: str, expected: str) -> bool:
+    """Whether ``expected`` appears in ``haystack`` as a whole (case and spacing aside).
+
+    "391" is found in "answer: 391" and "391.0" but not in "3910", "1391" or "391.5":
+    a substring test would pass a wrong number that merely contains the right one.
+    """
+    needle = _norm(expected)
+    if not needle:
+        return False
+    left = r"(?<![\w.])" if needle[0].isalnum() else ""
+    right = r"(?!\w|\.\d*[1-9])" if needle[-1].isalnum() else ""
+    return re.search(left + re.escape(needle) + right, _norm(haystack)) is not None
+
+
 class ExpectedJudge(Judge):
-    """Success = the expected answer (or regex) appears in the output or the final answer."""
+    """Success = the expected answer (or regex) is in the answer itself.
+
+    The answer is the final answer and the last successful execution's output, not
+    everything the attempt printed on the way.
+    """
 
     name = "expected"
 
     async def decide(self, data: JudgeInput) -> Verdict:
-        outputs = [e.output for e in data.attempt.executions if e.exit_code == 0]
-        haystack = "\n".join([*outputs, data.final_answer])
-        if data.expected_regex:
-            found = re.search(data.expected_regex, haystack) is not None
-            what = f"regex {data.expected_regex!r}"
-        elif data.expected is not None:
-            found = _norm(data.expected) in _norm(haystack)
-            what = f"expected {data.expected!r}"
+        query = data.query
+        last = data.attempt.executions[-1].output if data.attempt.executions else ""
+        haystack = "\n".join([last, data.final_answer])
+        if query.expected_regex:
+            found = re.search(query.expected_regex, haystack) is not None
+            what = f"regex {query.expected_regex!r}"
+        elif query.expected is not None:
+            found = contains_answer(haystack, query.expected)
+            what = f"expected {query.expected!r}"
         else:
             return Verdict(ok=False, judge=self.name, reason="no expected answer was given for this query")
         return Verdict(ok=found, judge=self.name, reason=f"{what} {'found' if found else 'not found'} in the output")
@@ -133,7 +155,7 @@ class LLMJudge(Judge):
         result = await self.client.create(
             [
                 SystemMessage(content=load_prompt("judge")),
-                UserMessage(content=f"Task:\n{data.query}\n\nTranscript:\n{transcript[-12000:]}", source="user"),
+                UserMessage(content=f"Task:\n{data.query.text}\n\nTranscript:\n{transcript[-12000:]}", source="user"),
             ]
         )
         prompt, completion = result.usage.prompt_tokens, result.usage.completion_tokens

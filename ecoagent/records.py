@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +83,8 @@ class RungAttempt(BaseModel):
     completion_tokens: int = 0
     cost: float = 0.0
     stop_reason: str = ""
+    declared_done: bool = Field(False, description="The assistant's last message said it was done.")
+    converged: bool = Field(False, description="An execution reproduced the last successful output; the team stopped there.")
     error: str | None = None
     verdict: Verdict | None = None
     duration_s: float = 0.0
@@ -96,6 +99,11 @@ class RungAttempt(BaseModel):
         """The code of the last successful execution."""
         ok = [e for e in self.executions if e.exit_code == 0]
         return ok[-1].code if ok else None
+
+    @property
+    def turns(self) -> int:
+        """Messages the assistant wrote in this attempt."""
+        return sum(1 for m in self.messages if m.source == "assistant")
 
 
 class RunRecord(BaseModel):
@@ -117,6 +125,12 @@ class RunRecord(BaseModel):
     )
     duration_s: float = 0.0
     expected: str | None = None
+    query_id: str | None = Field(None, description="The caller's id for the query (a batch row id).")
+    session: str | None = Field(None, description="The chat session the query belongs to.")
+    feedback: Literal["good", "bad"] | None = Field(None, description="The last thumbs-up or -down a person gave.")
+    human_override: bool = Field(
+        False, description="A person's thumbs-up banked the run although the automatic judge said no."
+    )
 
     @property
     def prompt_tokens(self) -> int:
@@ -142,6 +156,18 @@ class RunRecord(BaseModel):
     def saving_estimate(self) -> float:
         """Estimated USD saved against sending the same tokens to the top rung."""
         return self.top_rung_cost_estimate - self.total_cost
+
+    @property
+    def last_good_execution(self) -> Execution | None:
+        """The run's last execution if it succeeded (exit 0, no timeout), else None.
+
+        What a person's thumbs-up banks when no judge accepted the run.
+        """
+        for attempt in reversed(self.attempts):
+            if attempt.executions:
+                last = attempt.executions[-1]
+                return last if last.exit_code == 0 and not last.timed_out else None
+        return None
 
     def summary(self) -> dict[str, object]:
         """The short form ``ecoagent ask --json`` prints."""

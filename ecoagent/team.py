@@ -2,72 +2,61 @@
 
 EcoAssistant's conversation is a two-agent loop: the assistant (on the rung's model)
 answers with a code block, the executor runs it in the sandbox and replies with the
-output, until the assistant declares it is done (``TERMINATE`` in a message with no
-code), a turn limit or a token budget ends it. Everything here is AutoGen's own:
-``AssistantAgent``, ``CodeExecutorAgent``, ``RoundRobinGroupChat`` and its
-termination conditions.
+output, until one of these ends it:
+
+* the assistant declares it is done (``TERMINATE`` in a message with no code);
+* the attempt **converges**: the assistant re-sends code whose execution reproduces
+  the previous successful execution (exit 0, same output). Small models often print
+  the right answer and then repeat the same code until the turn limit; stopping
+  there saves those turns and lets the ``auto`` judge accept the result;
+* the turn limit or the token budget runs out.
+
+Everything is AutoGen's own (``AssistantAgent``, ``CodeExecutorAgent``,
+``RoundRobinGroupChat``, termination conditions). The executor agent reports each
+run as AutoGen events (``CodeGenerationEvent`` with the blocks, ``CodeExecutionEvent``
+with the exit code and raw output), so whoever reads the team's stream learns what
+ran without looking inside the executor.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from autogen_agentchat.agents import AssistantAgent, CodeExecutorAgent
-from autogen_agentchat.base import TerminationCondition
+from autogen_agentchat.base import Response, TerminatedException, TerminationCondition
 from autogen_agentchat.conditions import FunctionalTermination, MaxMessageTermination, TokenUsageTermination
-from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, TextMessage
+from autogen_agentchat.messages import (
+    BaseAgentEvent,
+    BaseChatMessage,
+    CodeExecutionEvent,
+    CodeGenerationEvent,
+    StopMessage,
+    TextMessage,
+)
 from autogen_agentchat.teams import RoundRobinGroupChat
+from autogen_core import CancellationToken
+from autogen_core.code_executor import CodeExecutor, CodeResult
 from autogen_core.models import ChatCompletionClient
 
-from .executor import DockerSandboxExecutor
-from .paths import shipped_dir
-from .records import Demonstration
+from .prompts import DONE_WORD, has_code_block, load_prompt
+from .sandbox.languages import FENCE_LANGUAGES
 
 __all__ = [
     "ASSISTANT",
+    "CONVERGED",
     "EXECUTOR",
-    "DONE_WORD",
+    "ConvergenceTermination",
+    "SandboxExecutorAgent",
     "build_team",
     "declared_done",
-    "first_message",
-    "has_code_block",
-    "load_prompt",
+    "output_for_model",
 ]
 
 ASSISTANT = "assistant"
 EXECUTOR = "executor"
-DONE_WORD = "TERMINATE"
-LANGUAGES = ["python", "py", "python3", "sh", "bash", "shell"]
-_CODE_BLOCK = re.compile(r"```[ \t]*(?:" + "|".join(LANGUAGES) + r")[ \t]*\n", re.IGNORECASE)
-
-
-def load_prompt(name: str) -> str:
-    """A prompt from ``agents/<name>.md`` (users edit these, not code)."""
-    return (shipped_dir("agents") / f"{name}.md").read_text(encoding="utf-8").strip()
-
-
-def has_code_block(text: str) -> bool:
-    """Whether ``text`` holds a fenced block the executor would run."""
-    return bool(_CODE_BLOCK.search(text))
-
-
-def first_message(query: str, demonstrations: Sequence[Demonstration] = (), context: str | None = None) -> str:
-    """The task: confirmed solutions of similar queries (if any), earlier turns of a chat
-    (if any), then the query.
-
-    Demonstrations go in the first message only; later turns never repeat them.
-    """
-    if context:
-        query = f"Earlier in this conversation:\n{context.strip()}\n\nNow: {query}"
-    if not demonstrations:
-        return query
-    parts = ["Here are similar queries that were solved before, with the code that solved them:"]
-    for i, demo in enumerate(demonstrations, 1):
-        parts.append(f"Example {i}\nQuery: {demo.query}\nCode:\n```python\n{demo.code.strip()}\n```")
-    parts.append(f"Now solve this query in the same way:\n{query}")
-    return "\n\n".join(parts)
+CONVERGED = "converged"
+"""Start of the stop reason of a converged attempt."""
 
 
 def declared_done(messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> bool:
@@ -81,22 +70,95 @@ def declared_done(messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> bool:
     return False
 
 
+def output_for_model(result: CodeResult) -> str:
+    """What the assistant reads of an execution (AutoGen's wording, exit code included)."""
+    if not result.output.strip():
+        return (
+            f"The script ran but produced no output to console. The POSIX exit code was: {result.exit_code}. "
+            "If you were expecting output, consider revising the script to ensure content is printed to stdout."
+        )
+    if result.exit_code != 0:
+        return f"The script ran, then exited with an error (POSIX exit code: {result.exit_code})\nIts output was:\n{result.output}"
+    return result.output
+
+
+class SandboxExecutorAgent(CodeExecutorAgent):
+    """AutoGen's ``CodeExecutorAgent`` that reports every run as events.
+
+    Without a model client, AutoGen's agent answers with the output text only; the
+    exit code reaches nobody but the model. This one yields a ``CodeGenerationEvent``
+    (the blocks) and a ``CodeExecutionEvent`` (the raw result) first, and lists both as
+    the response's inner messages, so termination conditions see them too.
+    """
+
+    async def on_messages_stream(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
+        blocks = await self.extract_code_blocks_from_messages(messages)
+        if not blocks:
+            yield Response(chat_message=TextMessage(content=self.NO_CODE_BLOCKS_FOUND_MESSAGE, source=self.name))
+            return
+        code = "\n\n".join(f"```{b.language}\n{b.code}\n```" for b in blocks)
+        generated = CodeGenerationEvent(retry_attempt=0, content=code, code_blocks=blocks, source=self.name)
+        yield generated
+        result = await self._code_executor.execute_code_blocks(blocks, cancellation_token=cancellation_token)
+        executed = CodeExecutionEvent(retry_attempt=0, result=result, source=self.name)
+        yield executed
+        yield Response(
+            chat_message=TextMessage(content=output_for_model(result), source=self.name),
+            inner_messages=[generated, executed],
+        )
+
+
+class ConvergenceTermination(TerminationCondition):
+    """Stops when an execution reproduces the last successful one (exit 0, same non-empty output)."""
+
+    def __init__(self) -> None:
+        self._last_ok: str | None = None
+        self._terminated = False
+
+    @property
+    def terminated(self) -> bool:
+        return self._terminated
+
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        if self._terminated:
+            raise TerminatedException("Termination condition has already been reached")
+        for message in messages:
+            if not isinstance(message, CodeExecutionEvent) or message.result.exit_code != 0:
+                continue
+            output = message.result.output.strip()
+            if output and output == self._last_ok:
+                self._terminated = True
+                return StopMessage(
+                    content=f"{CONVERGED}: the code reproduced its previous successful output", source="ConvergenceTermination"
+                )
+            self._last_ok = output
+        return None
+
+    async def reset(self) -> None:
+        self._last_ok = None
+        self._terminated = False
+
+
 def build_team(
     client: ChatCompletionClient,
-    executor: DockerSandboxExecutor,
+    executor: CodeExecutor,
     *,
     system_message: str | None = None,
     max_turns: int = 8,
     token_budget: int = 16_000,
+    stop_on_convergence: bool = True,
 ) -> RoundRobinGroupChat:
     """A fresh two-agent team for one rung's attempt.
 
     Args:
         client: The rung's model client.
-        executor: The query's sandbox (one container per query).
+        executor: The query's sandbox (one container per query) or any ``CodeExecutor``.
         system_message: Defaults to ``agents/assistant.md``.
         max_turns: Messages before the attempt stops (task message included).
         token_budget: Total tokens before the attempt stops.
+        stop_on_convergence: Stop when an execution reproduces the last good output.
     """
     assistant = AssistantAgent(
         ASSISTANT,
@@ -108,10 +170,14 @@ def build_team(
         warnings.filterwarnings("ignore", message="No approval function set")
         # sources: run only the assistant's code, never the demonstrations' code blocks
         # that the first message carries.
-        runner = CodeExecutorAgent(EXECUTOR, code_executor=executor, supported_languages=LANGUAGES, sources=[ASSISTANT])
+        runner = SandboxExecutorAgent(
+            EXECUTOR, code_executor=executor, supported_languages=FENCE_LANGUAGES, sources=[ASSISTANT]
+        )
     termination: TerminationCondition = (
         FunctionalTermination(declared_done)
         | MaxMessageTermination(max_turns)
         | TokenUsageTermination(max_total_token=token_budget)
     )
+    if stop_on_convergence:
+        termination = termination | ConvergenceTermination()
     return RoundRobinGroupChat([assistant, runner], termination_condition=termination)

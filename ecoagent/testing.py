@@ -1,5 +1,8 @@
 """Test doubles that ship with ecoagent, for its tests and for yours.
 
+:class:`FakeExecutor` is a ``CodeExecutor`` that answers from a function instead of
+running anything, so ladder logic can be tested without Docker.
+
 :class:`ScriptedChatCompletionClient` is AutoGen's ``ReplayChatCompletionClient``
 that can also *fail* on cue: put an exception in the script where a model call
 should raise (e.g. :class:`~ecoagent.models.TransientModelError` for a 429). That
@@ -9,24 +12,22 @@ is all a ladder test needs to drive escalation deterministically.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from autogen_core import CancellationToken
-from autogen_core.models import CreateResult, LLMMessage, ModelInfo
+from autogen_core.code_executor import CodeBlock, CodeExecutor, CodeResult
+from autogen_core.models import CreateResult, LLMMessage
 from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
-__all__ = ["SCRIPTED_MODEL_INFO", "ScriptedChatCompletionClient", "write_scripted_config"]
+from .models.base import GENERIC_MODEL_INFO
 
-SCRIPTED_MODEL_INFO: ModelInfo = {
-    "vision": False,
-    "function_calling": False,
-    "json_output": False,
-    "family": "unknown",
-    "structured_output": False,
-}
+__all__ = ["SCRIPTED_MODEL_INFO", "FakeExecutor", "ScriptedChatCompletionClient", "write_scripted_config"]
+
+SCRIPTED_MODEL_INFO = GENERIC_MODEL_INFO
 
 
 class ScriptedChatCompletionClient(ReplayChatCompletionClient):
@@ -102,3 +103,61 @@ def write_scripted_config(
     config = folder / "ecoagent.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
+
+
+class FakeExecutor(CodeExecutor):
+    """A ``CodeExecutor`` for tests without Docker: replies from a function of the code.
+
+    ``reply(code)`` returns ``(exit_code, output)``; the default answers every block
+    with exit 0 and the text of its ``print(...)`` arguments evaluated as Python
+    arithmetic, which covers what scripted ladders print (``print(17 * 23)`` → "391").
+    Exit code 124 stands for a timeout, as in the real sandbox. ``started``,
+    ``stopped`` and ``ran`` record what the ladder did with it.
+
+    Args:
+        settings: Ignored (accepted so it drops in as an ``executor_factory``).
+        reply: Maps the code of a block to its exit code and output.
+    """
+
+    instances: list[FakeExecutor] = []
+
+    def __init__(self, settings: object = None, reply: Callable[[str], tuple[int, str]] | None = None) -> None:
+        self.reply = reply or _print_arithmetic
+        self.started = self.stopped = False
+        self.ran: list[str] = []
+        FakeExecutor.instances.append(self)
+
+    async def execute_code_blocks(
+        self, code_blocks: list[CodeBlock], cancellation_token: CancellationToken
+    ) -> CodeResult:
+        code = "\n\n".join(b.code.strip("\n") for b in code_blocks)
+        self.ran.append(code)
+        exit_code, output = self.reply(code)
+        return CodeResult(exit_code=exit_code, output=output)
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def restart(self) -> None:
+        pass
+
+
+_PRINT = re.compile(r"print\((.*)\)\s*$")
+
+
+def _print_arithmetic(code: str) -> tuple[int, str]:
+    """``print(<arithmetic>)`` lines → their values; anything else is a syntax error."""
+    lines = []
+    for raw in code.strip().splitlines():
+        match = _PRINT.match(raw.strip())
+        if not match or not re.fullmatch(r"[\d\s+\-*/().]+", match.group(1)):
+            return 1, f"SyntaxError: cannot run {raw.strip()!r} here\n"
+        try:
+            value = eval(match.group(1), {"__builtins__": {}})  # noqa: S307 - digits and operators only
+        except Exception as exc:  # e.g. "17 * 23 +" or a division by zero
+            return 1, f"{type(exc).__name__}: {exc}\n"
+        lines.append(f"{value}\n")
+    return 0, "".join(lines)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from ecoagent.config import SandboxSettings
-from ecoagent.docker_env import connect
+from ecoagent.sandbox.engine import connect
 from ecoagent.errors import EcoagentError
-from ecoagent.image import image_status
+from ecoagent.sandbox.image import image_status
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -10,7 +10,7 @@ from autogen_agentchat.messages import TextMessage
 from autogen_core import CancellationToken
 
 from ecoagent.config import SandboxSettings
-from ecoagent.executor import DockerSandboxExecutor
+from ecoagent.sandbox import DockerSandboxExecutor
 
 pytestmark = pytest.mark.docker
 
@@ -29,6 +29,6 @@ def test_code_executor_agent_runs_a_fenced_block(sandbox_settings: SandboxSettin
 def test_component_config_round_trips(sandbox_settings: SandboxSettings) -> None:
     executor = DockerSandboxExecutor(sandbox_settings)
     model = executor.dump_component()
-    assert model.provider == "ecoagent.executor.DockerSandboxExecutor"
+    assert model.provider == "ecoagent.sandbox.DockerSandboxExecutor"
     again = DockerSandboxExecutor.load_component(model)
     assert isinstance(again, DockerSandboxExecutor) and again.settings == sandbox_settings

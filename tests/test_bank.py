@@ -18,7 +18,7 @@ from ecoagent.bank import SolutionBank
 from ecoagent.config import BankSettings
 from ecoagent.embed import Embedder
 from ecoagent.errors import EcoagentError
-from ecoagent.memory import QdrantMemory
+from ecoagent.bank import SolutionMemory
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +179,7 @@ def test_server_url_that_does_not_answer_is_a_clear_error(embedder: Embedder) ->
 
 
 def test_qdrant_memory_for_any_autogen_agent(bank: SolutionBank) -> None:
-    memory = QdrantMemory(bank)
+    memory = SolutionMemory(bank)
 
     async def go() -> tuple[list[str], list[object]]:
         await memory.add(MemoryContent(content="What is 6 * 7?", mime_type="text/plain", metadata={"code": "print(6 * 7)", "answer": "42"}))

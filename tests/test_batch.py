@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecoagent.batchio import BadRow, BatchRow, read_batch, read_done_ids
+from ecoagent.batch.rows import BadRow, BatchRow, read_batch, read_done_ids
 from ecoagent.cli import app
 from ecoagent.testing import write_scripted_config
 

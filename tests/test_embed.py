@@ -11,8 +11,9 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
 from ecoagent import bundled
-from ecoagent.embed import Embedder, _onnx
-from ecoagent.embed_onnx import OnnxEncoder
+from ecoagent.embed import Embedder
+from ecoagent.embed.embedder import _onnx
+from ecoagent.embed.onnx import OnnxEncoder
 from ecoagent.errors import EcoagentError
 
 TEXTS = [
@@ -83,7 +84,7 @@ def test_a_model_that_does_not_export_stays_on_torch_or_fails_clearly() -> None:
     cls_pooled = SentenceTransformer(modules=[Transformer(path), Pooling(384, pooling_mode="cls")])
     found = _onnx("test:cls-pooled", cls_pooled)
     assert isinstance(found, ValueError) and "mean-pooling" in str(found)
-    from ecoagent import embed
+    from ecoagent.embed import embedder as embed
 
     embed._MODELS["test:cls-pooled"] = cls_pooled
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecoagent.errors import UnsafeFilenameError
-from ecoagent.executor import normalize_language, safe_filename
+from ecoagent.sandbox import normalize_language, safe_filename
 
 
 @pytest.mark.parametrize("name", ["a.py", "pkg/mod.py", "./x.sh", "data-1.txt"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecoagent.errors import SandboxError
-from ecoagent.image import apt_mirror, dockerfile_base, sandbox_hash
+from ecoagent.sandbox.image import apt_mirror, dockerfile_base, sandbox_hash
 from ecoagent.paths import shipped_dir
 
 

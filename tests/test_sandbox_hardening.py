@@ -15,7 +15,7 @@ from autogen_core import CancellationToken
 from autogen_core.code_executor import CodeBlock
 
 from ecoagent.config import SandboxSettings
-from ecoagent.executor import DockerSandboxExecutor, SandboxResult
+from ecoagent.sandbox import DockerSandboxExecutor, SandboxResult
 
 pytestmark = pytest.mark.docker
 
@@ -229,7 +229,7 @@ def test_crashed_runs_container_is_reaped_at_next_start(
         f"""
         import asyncio, os, signal
         from ecoagent.config import SandboxSettings
-        from ecoagent.executor import DockerSandboxExecutor
+        from ecoagent.sandbox import DockerSandboxExecutor
         async def main():
             ex = DockerSandboxExecutor(SandboxSettings(image={sandbox_settings.image!r}))
             await ex.start()

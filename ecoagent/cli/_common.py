@@ -20,8 +20,11 @@ from ..errors import EcoagentError
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
+    from ..events import Event
+    from ..query import Query
+    from ..records import RunRecord
 
-__all__ = ["err", "fail", "handle_errors", "out", "settings_from"]
+__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "run_rendered", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -57,18 +60,29 @@ def assistant_from(ctx: typer.Context, *, ladder: str | None = None, **kwargs: A
     """An EcoAssistant for this invocation; ``ladder`` overrides the preset (``--ladder``)."""
     from ..assistant import EcoAssistant
 
-    settings = settings_from(ctx)
-    if ladder:
-        settings = settings.model_copy(deep=True)
-        settings.ladder = LadderSettings(preset=ladder)
-    return EcoAssistant(settings, **kwargs)
+    return EcoAssistant(settings_from(ctx, ladder=ladder), **kwargs)
 
 
-def settings_from(ctx: typer.Context) -> Settings:
-    """Settings for this invocation (``--config`` on the main command), loaded once."""
+def settings_from(ctx: typer.Context, *, ladder: str | None = None) -> Settings:
+    """Settings for this invocation (``--config`` on the main command), loaded once;
+    ``ladder`` (a command's ``--ladder``) replaces the configured ladder."""
     obj = ctx.ensure_object(dict)
     if "settings" not in obj:
         path: Path | None = obj.get("config_path")
         obj["settings"] = load_settings(path)
     settings: Settings = obj["settings"]
+    if ladder:
+        settings = settings.model_copy(deep=True)
+        settings.ladder = LadderSettings(preset=ladder)
     return settings
+
+
+async def run_rendered(eco: EcoAssistant, query: Query, render: Callable[[Event], None]) -> RunRecord:
+    """Run a query, handing each event to ``render``; return the record."""
+    from ..records import RunRecord
+
+    async for item in eco.run_stream(query):
+        if isinstance(item, RunRecord):
+            return item
+        render(item)
+    raise RuntimeError("run_stream ended without a record")  # pragma: no cover - run_stream always ends with one

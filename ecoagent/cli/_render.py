@@ -1,10 +1,10 @@
 """Showing a run as it happens, and summing it up: one renderer for chat, ask and batch.
 
-:class:`LiveRun` is a :class:`~ecoagent.ladder.LadderObserver`: it prints
-demonstrations, each agent's message under its name (code highlighted), execution
-output (truncated sensibly), escalations and a footer with rung, tokens and cost.
-With ``verbose=False`` (``ask``) it prints only the escalations and the footer.
-rich drops colour by itself when the stream is not a terminal or NO_COLOR is set.
+:class:`LiveRun` renders the events of ``EcoAssistant.run_stream``: demonstrations,
+each assistant message (code highlighted), execution output (truncated sensibly),
+escalations; :func:`footer` sums a run up with rung, tokens and cost. With
+``verbose=False`` (``ask``) only rungs and escalations are shown. rich drops colour
+by itself when the stream is not a terminal or NO_COLOR is set.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from ..config import Rung
-from ..records import Demonstration, Message, RungAttempt, RunRecord
+from ..costs import CostTally
+from ..events import CodeExecuted, DemonstrationsFound, Escalated, Event, ModelMessage, RungJudged, RungStarted
+from ..records import RunRecord
 
-__all__ = ["LiveRun", "SessionCost", "footer", "ladder_line", "money"]
+__all__ = ["LiveRun", "footer", "ladder_line", "money"]
 
 _FENCE = re.compile(r"```[ \t]*(\w+)?[ \t]*\n(.*?)```", re.DOTALL)
 _MAX_OUTPUT_LINES = 30
@@ -60,35 +62,7 @@ def _truncated(output: str) -> str:
     return "\n".join([*head, f"… {len(lines) - len(head) - len(tail)} more lines …", *tail])
 
 
-class SessionCost:
-    """Tokens and cost per rung over a session (chat) or a batch."""
-
-    def __init__(self) -> None:
-        self.per_rung: dict[str, dict[str, float]] = {}
-        self.cost = 0.0
-        self.estimate = 0.0
-        self.tokens = 0
-
-    def add(self, record: RunRecord) -> None:
-        for attempt in record.attempts:
-            row = self.per_rung.setdefault(attempt.rung, {"attempts": 0, "solved": 0, "tokens": 0, "cost": 0.0})
-            row["attempts"] += 1
-            row["solved"] += 1 if attempt.verdict and attempt.verdict.ok else 0
-            row["tokens"] += attempt.tokens
-            row["cost"] += attempt.cost
-            verdict = attempt.verdict
-            if verdict and (verdict.prompt_tokens or verdict.completion_tokens):
-                judged = self.per_rung.setdefault(f"{verdict.judge} judge", {"attempts": 0, "solved": 0, "tokens": 0, "cost": 0.0})
-                judged["attempts"] += 1
-                judged["solved"] += 1 if verdict.ok else 0
-                judged["tokens"] += verdict.prompt_tokens + verdict.completion_tokens
-                judged["cost"] += verdict.cost
-        self.cost += record.total_cost
-        self.estimate += record.top_rung_cost_estimate
-        self.tokens += record.tokens
-
-
-def footer(record: RunRecord, session: SessionCost | None = None) -> Text:
+def footer(record: RunRecord, session: CostTally | None = None) -> Text:
     """``✓ smollm2 · 412 tokens · $0.0000 (top-rung estimate $0.0031, saved $0.0031)``."""
     text = Text()
     if record.resolved:
@@ -104,31 +78,30 @@ def footer(record: RunRecord, session: SessionCost | None = None) -> Text:
 
 
 class LiveRun:
-    """Prints a run as it happens (a ``LadderObserver``)."""
+    """Prints a run's events as they happen."""
 
     def __init__(self, console: Console, *, verbose: bool = True) -> None:
         self.console = console
         self.verbose = verbose
 
-    def on_demonstrations(self, demos: Sequence[Demonstration]) -> None:
-        if not self.verbose:
-            return
-        for demo in demos:
-            self.console.print(Text(f"↳ demonstration ({demo.score:.2f}): {demo.query}", style="cyan"))
-
-    def on_rung_start(self, rung: Rung, index: int) -> None:
-        self.console.print(Text(f"▸ {rung.name}", style="bold magenta"))
-
-    def on_message(self, rung: Rung, message: Message) -> None:
-        if not self.verbose or message.source == "user":
-            return
-        if message.source == "executor":
-            self.console.print(Panel(Text(_truncated(message.content)), title="executor", title_align="left", border_style="dim"))
-        else:
-            self.console.print(Panel(_message_body(message.content), title=f"{message.source} · {rung.name}", title_align="left", border_style="blue"))
-
-    def on_rung_end(self, rung: Rung, attempt: RungAttempt) -> None:
-        return None
-
-    def on_escalate(self, from_rung: Rung, to_rung: Rung, reason: str) -> None:
-        self.console.print(Text(f"{from_rung.name} failed: {reason} → escalating to {to_rung.name}", style="yellow"))
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, DemonstrationsFound):
+            if self.verbose:
+                for demo in event.demonstrations:
+                    self.console.print(Text(f"↳ demonstration ({demo.score:.2f}): {demo.query}", style="cyan"))
+        elif isinstance(event, RungStarted):
+            self.console.print(Text(f"▸ {event.rung.name}", style="bold magenta"))
+        elif isinstance(event, ModelMessage):
+            if self.verbose:
+                body = _message_body(event.message.content)
+                self.console.print(Panel(body, title=f"assistant · {event.rung.name}", title_align="left", border_style="blue"))
+        elif isinstance(event, CodeExecuted):
+            if self.verbose:
+                ex = event.execution
+                title = "executor" + (" · timed out" if ex.timed_out else f" · exit {ex.exit_code}" if ex.exit_code else "")
+                self.console.print(Panel(Text(_truncated(ex.output)), title=title, title_align="left", border_style="dim"))
+        elif isinstance(event, RungJudged):
+            if self.verbose and event.attempt.converged:
+                self.console.print(Text("↺ converged: the code reproduced its previous output", style="dim"))
+        elif isinstance(event, Escalated):
+            self.console.print(Text(f"{event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}", style="yellow"))

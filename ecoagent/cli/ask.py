@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 from ..config import JudgeName
-from ._common import assistant_from, err, handle_errors
+from ..query import Query
+from ._common import assistant_from, err, handle_errors, run_rendered
 from ._render import LiveRun, footer
 
 __all__ = ["ask"]
@@ -35,13 +36,10 @@ def ask(
     """Answer one query: cheapest rung first, escalating only on failure."""
     if query == "-":
         query = sys.stdin.read()
-    if (expected or expected_regex) and judge is None:
-        judge = "expected"
+    question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge)
     eco = assistant_from(ctx, ladder=ladder)
     try:
-        record = asyncio.run(
-            eco.run(query, expected=expected, expected_regex=expected_regex, judge=judge, observer=LiveRun(err, verbose=verbose))
-        )
+        record = asyncio.run(run_rendered(eco, question, LiveRun(err, verbose=verbose)))
     finally:
         eco.close()
     if as_json:
@@ -50,5 +48,7 @@ def ask(
         sys.stdout.write(record.final_answer.rstrip("\n") + "\n")
     err.print(footer(record))
     if not record.resolved:
+        if record.last_good_execution is not None:
+            err.print(f"  hint: if the output is right, `ecoagent feedback {record.run_id} --good` banks it")
         err.print("  hint: try a stronger ladder (--ladder openai), or rephrase the query")
     raise typer.Exit(0 if record.resolved else 1)

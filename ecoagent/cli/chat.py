@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,30 +22,88 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..config import Settings
+from ..conversation import Conversation
 from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
 from ..records import RunRecord
-from ._common import assistant_from, fail, handle_errors, out
-from ._render import LiveRun, SessionCost, footer, ladder_line, money
+from ._common import fail, handle_errors, out, run_rendered, settings_from
+from ._render import LiveRun, footer, ladder_line, money
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
 
-__all__ = ["ChatSession", "chat"]
+__all__ = ["ChatSession", "Loader", "chat"]
 
-_CONTEXT_TURNS = 3  # earlier turns shown to the model on a follow-up
+
+class Loader:
+    """Builds the assistant in a background thread, so the prompt shows at once.
+
+    Importing AutoGen, loading the embedder, opening the bank and starting the
+    cheapest rung's model take seconds; a person typing their first question
+    should not wait for them. Whoever needs the assistant first waits, with a
+    spinner, for what is left.
+    """
+
+    def __init__(self, build: Callable[[], EcoAssistant], console: Console) -> None:
+        self._console = console
+        self._eco: EcoAssistant | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(build,), name="ecoagent-loader", daemon=True)
+        self._thread.start()
+
+    def _run(self, build: Callable[[], EcoAssistant]) -> None:
+        try:
+            self._eco = build()
+        except BaseException as exc:  # handed to whoever asks for the assistant
+            self._error = exc
+
+    @property
+    def ready(self) -> bool:
+        """Whether loading has finished (successfully or not)."""
+        return not self._thread.is_alive()
+
+    def get(self) -> EcoAssistant:
+        """The assistant, once loaded.
+
+        Raises:
+            EcoagentError: What kept it from loading (a locked bank, a missing key).
+        """
+        if self._thread.is_alive():
+            with self._console.status("loading the models and the solution bank…"):
+                self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._eco is not None
+        return self._eco
+
+
+def _warm_assistant(settings: Settings) -> EcoAssistant:
+    """An assistant with everything the first query needs already loaded."""
+    from ..assistant import EcoAssistant
+
+    eco = EcoAssistant(settings)
+    eco.check_ladder()
+    eco.bank.embedder.vector("warm up")
+    eco.client_for(eco.rungs[0])
+    return eco
 
 
 class ChatSession:
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
-    def __init__(self, eco: EcoAssistant, console: Console) -> None:
-        self.eco = eco
+    def __init__(self, eco: EcoAssistant | Loader, console: Console, settings: Settings) -> None:
+        self._source = eco
         self.console = console
-        self.turns: list[RunRecord] = []
-        self.context: list[RunRecord] = []
-        self.cost = SessionCost()
+        self.settings = settings
+        self.rungs = settings.ladder.resolved()
+        self.conversation = Conversation()
         self.last_retry_from = 0
+
+    @property
+    def eco(self) -> EcoAssistant:
+        """The assistant (waits for the loader the first time)."""
+        return self._source.get() if isinstance(self._source, Loader) else self._source
 
     # ---- commands -----------------------------------------------------------------
     def cmd_help(self, arg: str) -> None:
@@ -55,14 +114,14 @@ class ChatSession:
         self.console.print("  Ctrl-C cancels a running query; Ctrl-D or /exit leaves.")
 
     def cmd_good(self, arg: str) -> None:
-        """Thumbs-up: bank the last resolved query and its code."""
+        """Thumbs-up: bank the last query and the code that answered it."""
         last = self._last()
         if last is None:
             return
         result = self.eco.feedback(last.run_id, good=True)
         if result.solution_id:
             verb = "banked" if result.created else "updated"
-            self.console.print(f"👍 {verb} solution {result.solution_id}")
+            self.console.print(f"👍 {verb} solution {result.solution_id}" + (f" ({result.note})" if result.override else ""))
         else:
             self.console.print(f"👍 recorded; {result.note}")
 
@@ -74,7 +133,7 @@ class ChatSession:
         result = self.eco.feedback(last.run_id, good=False)
         for sid in result.retired:
             self.console.print(f"retired demonstration {sid}")
-        names = [r.name for r in self.eco.rungs]
+        names = [r.name for r in self.rungs]
         tried = names.index(last.attempts[-1].rung) if last.attempts else -1
         self.last_retry_from = tried + 1 if last.resolved else 0
         if self.last_retry_from < len(names):
@@ -88,7 +147,7 @@ class ChatSession:
         if last is None:
             return
         start, self.last_retry_from = self.last_retry_from, 0
-        if start >= len(self.eco.rungs):
+        if start >= len(self.rungs):
             start = 0
         self.ask(last.query, start_rung=start, retry=True)
 
@@ -97,17 +156,18 @@ class ChatSession:
         table = Table(title="session cost", title_justify="left")
         for col in ("rung", "attempts", "solved", "tokens", "cost"):
             table.add_column(col)
-        for rung, row in self.cost.per_rung.items():
-            table.add_row(rung, str(int(row["attempts"])), str(int(row["solved"])), f"{int(row['tokens']):,}", money(row["cost"]))
-        table.add_row("total", "", "", f"{self.cost.tokens:,}", money(self.cost.cost))
+        cost = self.conversation.cost
+        for rung, row in cost.per_rung.items():
+            table.add_row(rung, str(row.attempts), str(row.solved), f"{row.tokens:,}", money(row.cost))
+        table.add_row("total", "", "", f"{cost.tokens:,}", money(cost.cost))
         self.console.print(table)
-        self.console.print(f"top-rung estimate {money(self.cost.estimate)} · saved {money(self.cost.estimate - self.cost.cost)}")
+        self.console.print(f"top-rung estimate {money(cost.estimate)} · saved {money(cost.saving_estimate)} (estimate)")
 
     def cmd_history(self, arg: str) -> None:
         """The queries of this session."""
-        if not self.turns:
+        if not self.conversation.turns:
             self.console.print("no queries yet")
-        for i, r in enumerate(self.turns, 1):
+        for i, r in enumerate(self.conversation.turns, 1):
             mark = "✓" if r.resolved else "✗"
             self.console.print(f"  {i}. {mark} {r.final_rung or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
 
@@ -124,11 +184,11 @@ class ChatSession:
 
     def cmd_ladder(self, arg: str) -> None:
         """The rungs and their prices."""
-        self.console.print(ladder_line(self.eco.rungs))
+        self.console.print(ladder_line(self.rungs))
 
     def cmd_new(self, arg: str) -> None:
         """Start a fresh conversation (earlier turns are no longer context)."""
-        self.context.clear()
+        self.conversation.new()
         self.console.print("new conversation")
 
     def cmd_exit(self, arg: str) -> None:
@@ -140,23 +200,17 @@ class ChatSession:
 
     # ---- turns --------------------------------------------------------------------------
     def _last(self) -> RunRecord | None:
-        if not self.turns:
+        last = self.conversation.last
+        if last is None:
             self.console.print("nothing to act on yet: ask something first")
-            return None
-        return self.turns[-1]
+        return last
 
-    def _context_text(self) -> str | None:
-        recent = self.context[-_CONTEXT_TURNS:]
-        if not recent:
-            return None
-        return "\n".join(f"Q: {r.query}\nA: {r.final_answer or '(unresolved)'}" for r in recent)
-
-    def ask(self, query: str, *, start_rung: int = 0, retry: bool = False) -> None:
+    def ask(self, text: str, *, start_rung: int = 0, retry: bool = False) -> None:
         """Run one query; Ctrl-C cancels it and returns to the prompt."""
+        eco = self.eco
         try:
-            record = asyncio.run(
-                self.eco.run(query, start_rung=start_rung, context=self._context_text(), observer=LiveRun(self.console))
-            )
+            query = self.conversation.query(text, start_rung=start_rung)
+            record = asyncio.run(run_rendered(eco, query, LiveRun(self.console)))
         except KeyboardInterrupt:
             self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
             return
@@ -165,15 +219,25 @@ class ChatSession:
         except EcoagentError as exc:
             fail(exc)
             return
-        self.turns.append(record)
-        if not retry:
-            self.context.append(record)
-        elif self.context:
-            self.context[-1] = record
-        self.cost.add(record)
+        self.conversation.add(record, retry=retry)
         if record.final_answer:
             self.console.print(record.final_answer, markup=False)
-        self.console.print(footer(record, self.cost))
+        self.console.print(footer(record, self.conversation.cost))
+        if not record.resolved and record.last_good_execution is not None:
+            self.console.print("if the output above is right, /good banks it anyway", style="dim")
+
+    def close(self) -> None:
+        """Release the assistant, if it ever loaded."""
+        source = self._source
+        if isinstance(source, Loader):
+            if not source.ready:
+                return  # still loading: the process is ending, the daemon thread goes with it
+            try:
+                source.get().close()
+            except BaseException:
+                return  # it never loaded: nothing to release
+        else:
+            source.close()
 
     def handle(self, line: str) -> None:
         """One line of input: a slash command or a query."""
@@ -192,10 +256,11 @@ class ChatSession:
 
 
 def _banner(session: ChatSession) -> None:
-    eco = session.eco
+    """What the session runs on: from the settings alone, so it shows before anything loads."""
+    bank = session.settings.bank
     session.console.print("[bold]ecoagent chat[/] — cheapest model first, escalating only on failure")
-    session.console.print(f"ladder: {ladder_line(eco.rungs)}")
-    session.console.print(f"bank: {eco.bank.location} ({eco.bank.count()} solution(s))")
+    session.console.print(f"ladder: {ladder_line(session.rungs)}")
+    session.console.print(f"bank: {bank.url or bank.storage_path()} (/bank shows its size)", markup=False)
     session.console.print("/help for commands · /good banks the last answer · Ctrl-D or /exit to leave")
 
 
@@ -221,8 +286,8 @@ def chat(
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
-    eco = assistant_from(ctx, ladder=ladder)
-    session = ChatSession(eco, out)
+    settings = settings_from(ctx, ladder=ladder)
+    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings)
     interactive = sys.stdin.isatty()
     save_history = _setup_history() if interactive else (lambda: None)
     _banner(session)
@@ -246,7 +311,7 @@ def chat(
                 break
     finally:
         save_history()
-        eco.close()
+        session.close()
     out.print("bye")
 
 

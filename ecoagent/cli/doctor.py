@@ -15,10 +15,10 @@ import typer
 from rich.table import Table
 
 from .. import bundled
-from ..docker_env import connect
 from ..errors import EcoagentError
-from ..image import image_status
 from ..paths import config_dir, data_dir, state_dir
+from ..sandbox.engine import connect
+from ..sandbox.image import image_status
 from ._common import out, settings_from
 
 __all__ = ["doctor"]

@@ -16,11 +16,11 @@ import typer
 from rich.table import Table
 
 from ..config import SandboxSettings
-from ..docker_env import connect
 from ..errors import EcoagentError
-from ..executor import DockerSandboxExecutor, SandboxResult, normalize_language
-from ..hardening import verify_hardening
-from ..image import build_image, image_status
+from ..sandbox.engine import connect
+from ..sandbox.executor import DockerSandboxExecutor, SandboxResult, normalize_language
+from ..sandbox.hardening import verify_hardening
+from ..sandbox.image import build_image, image_status
 from ._common import err, handle_errors, settings_from
 
 __all__ = ["sandbox_app"]

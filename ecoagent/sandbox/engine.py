@@ -16,7 +16,7 @@ from typing import Any
 import docker
 from docker.errors import DockerException, ImageNotFound
 
-from .errors import DockerUnavailableError, SandboxImageMissingError
+from ..errors import DockerUnavailableError, SandboxImageMissingError
 
 __all__ = [
     "LABEL",

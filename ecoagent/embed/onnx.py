@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .paths import cache_dir
+from ..paths import cache_dir
 
 __all__ = ["OnnxEncoder"]
 

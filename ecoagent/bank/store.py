@@ -15,6 +15,7 @@ disk write per retrieval would double the cost of every query.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import threading
@@ -32,20 +33,30 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.common.version_check import is_compatible
 from threadpoolctl import ThreadpoolController
 
-from .config import BankSettings
-from .embed import Embedder
-from .errors import EcoagentError
+from ..config import BankSettings
+from ..embed import Embedder
+from ..errors import EcoagentError
 
 __all__ = ["BankedSolution", "SolutionBank"]
 
 
 _BLAS = ThreadpoolController()
+_BLAS_LOCK = threading.Lock()
 _FLUSH_AT = 64  # pending retrieval counts before they are written
 _ACTIVE = models.Filter(must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))])
 
 
-def _single_blas_thread() -> Any:
-    return _BLAS.limit(limits=1, user_api="blas")
+@contextlib.contextmanager
+def _single_blas_thread() -> Iterator[None]:
+    """One BLAS thread for the duration, one caller at a time.
+
+    threadpoolctl changes a process-wide setting: two threads limiting and
+    restoring it at once (``batch -j 2``) would leave it wrong, and changing an
+    OpenBLAS thread count while another thread is inside a BLAS call is a known
+    way to crash it. The search inside takes milliseconds; serializing it is cheap.
+    """
+    with _BLAS_LOCK, _BLAS.limit(limits=1, user_api="blas"):
+        yield
 
 
 def _now() -> str:
@@ -88,9 +99,12 @@ class SolutionBank:
 
     def __init__(self, settings: BankSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or BankSettings()
-        self.embedder = embedder or Embedder(self.settings.embedding_model, self.settings.embedding_backend)
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
         self._write = threading.Lock()
         self._retrieved: Counter[str] = Counter()
+        # The store first: a bank locked by another process fails in milliseconds,
+        # not after seconds of loading an embedding model it will never use.
         self.client = self._open()
         self.collection = self.settings.collection
         if not self.client.collection_exists(self.collection):
@@ -100,6 +114,14 @@ class SolutionBank:
                 # mode's COSINE recomputes every stored vector's norm on each search.
                 vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.DOT),
             )
+
+    @property
+    def embedder(self) -> Embedder:
+        """The query embedder, loaded on first use (listing or counting needs none)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = Embedder(self.settings.embedding_model, self.settings.embedding_backend)
+            return self._embedder
 
     @property
     def location(self) -> str:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import MAX_QUERY_CHARS
-from .errors import EcoagentError
+from ..config import MAX_QUERY_CHARS
+from ..errors import EcoagentError
 
 __all__ = ["BadRow", "BatchRow", "read_batch", "read_done_ids"]
 

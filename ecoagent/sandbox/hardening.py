@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .config import SandboxSettings
+from ..config import SandboxSettings
 from .executor import WORKSPACE, DockerSandboxExecutor
 
 __all__ = ["Check", "verify_hardening"]

@@ -21,9 +21,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from . import bundled
-from .embed_onnx import OnnxEncoder
-from .errors import EcoagentError
+from .. import bundled
+from ..errors import EcoagentError
+from .onnx import OnnxEncoder
 
 __all__ = ["BUNDLED_EMBEDDING", "Backend", "Embedder"]
 

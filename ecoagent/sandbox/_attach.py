@@ -3,7 +3,7 @@
 Docker multiplexes a non-TTY container's stdout and stderr over one socket in
 frames of ``[stream, 0, 0, 0, size (4 bytes, big-endian)] + payload``. This class
 demultiplexes them and offers what the request/response protocol of
-:mod:`ecoagent._sandbox_runner` needs: send bytes, read a bounded line, read exactly
+:mod:`ecoagent.sandbox._runner` needs: send bytes, read a bounded line, read exactly
 N bytes. Reads block; the executor bounds them by removing the container, which
 closes the socket and turns the read into :class:`EOFError`.
 """

@@ -16,7 +16,7 @@ its own container with:
   the container if the supervisor stops answering; output capped in the container
   with a visible truncation marker; every leftover process killed after the block.
 
-Blocks are served by a small supervisor (:mod:`ecoagent._sandbox_runner`) that is
+Blocks are served by a small supervisor (:mod:`ecoagent.sandbox._runner`) that is
 the container's main process and talks to the host over the attached stdin/stdout,
 so a warm block costs no ``docker exec`` (~20 ms instead of ~85 ms for AutoGen's
 executor on the same image; see ``benchmarks/bench_sandbox.py``).
@@ -46,10 +46,11 @@ from autogen_core.code_executor import CodeBlock, CodeExecutor, CodeResult
 from docker.errors import DockerException, NotFound
 from pydantic import BaseModel
 
-from . import _sandbox_runner
+from ..config import SandboxSettings
+from ..errors import UnsafeFilenameError
+from . import _runner
 from ._attach import AttachChannel, ProtocolError
-from .config import SandboxSettings
-from .docker_env import (
+from .engine import (
     LABEL,
     LABEL_OWNER,
     forget_shared_client,
@@ -58,7 +59,7 @@ from .docker_env import (
     require_image,
     shared_client,
 )
-from .errors import UnsafeFilenameError
+from .languages import normalize_language
 
 __all__ = [
     "WORKSPACE",
@@ -70,11 +71,7 @@ __all__ = [
 ]
 
 WORKSPACE = "/workspace"
-_RUNNER_SOURCE = Path(_sandbox_runner.__file__).read_text(encoding="utf-8")
-_LANGS = {
-    "python": "python", "py": "python", "python3": "python",
-    "sh": "sh", "shell": "sh", "bash": "bash", "console": "sh",
-}  # fmt: skip
+_RUNNER_SOURCE = Path(_runner.__file__).read_text(encoding="utf-8")
 _EXTENSIONS = {"python": "py", "sh": "sh", "bash": "sh"}
 
 
@@ -115,18 +112,6 @@ class DockerSandboxExecutorConfig(BaseModel):
     """Declarative config (AutoGen component) for :class:`DockerSandboxExecutor`."""
 
     sandbox: SandboxSettings = SandboxSettings()
-
-
-def normalize_language(lang: str) -> str:
-    """Map a code fence language to ``python``, ``sh`` or ``bash``.
-
-    Raises:
-        ValueError: The language cannot run in the sandbox.
-    """
-    key = (lang or "python").strip().lower()
-    if key not in _LANGS:
-        raise ValueError(f"unsupported language {lang!r}: the sandbox runs python and sh/bash")
-    return _LANGS[key]
 
 
 def safe_filename(name: str) -> str:
@@ -181,7 +166,7 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
 
     component_type = "code_executor"
     component_config_schema = DockerSandboxExecutorConfig
-    component_provider_override = "ecoagent.executor.DockerSandboxExecutor"
+    component_provider_override = "ecoagent.sandbox.DockerSandboxExecutor"
 
     def __init__(self, settings: SandboxSettings | None = None) -> None:
         self.settings = settings or SandboxSettings()

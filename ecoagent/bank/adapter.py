@@ -1,8 +1,8 @@
-"""``QdrantMemory``: the solution bank as an AutoGen ``Memory``, for any agent.
+"""``SolutionMemory``: the solution bank as an AutoGen ``Memory``, for any agent.
 
 autogen-ext ships ChromaDB, Redis and mem0 memories but none for Qdrant. This one
 sits on the same collection as :class:`~ecoagent.bank.SolutionBank`, so an
-``AssistantAgent(..., memory=[QdrantMemory(bank)])`` in your own app sees the
+``AssistantAgent(..., memory=[SolutionMemory(bank)])`` in your own app sees the
 solutions people confirmed in ecoagent, and what it adds shows up in ecoagent.
 """
 
@@ -17,12 +17,12 @@ from autogen_core.model_context import ChatCompletionContext
 from autogen_core.models import SystemMessage
 from qdrant_client import models
 
-from .bank import SolutionBank
+from .store import SolutionBank
 
-__all__ = ["QdrantMemory"]
+__all__ = ["SolutionMemory"]
 
 
-class QdrantMemory(Memory):
+class SolutionMemory(Memory):
     """Confirmed solutions as memory: queried by the last message, added with code.
 
     Args:

@@ -32,9 +32,9 @@ from typing import Any
 
 from docker.errors import BuildError, DockerException, ImageNotFound
 
-from .docker_env import LABEL_HASH
-from .errors import SandboxError
-from .paths import shipped_dir
+from ..errors import SandboxError
+from ..paths import shipped_dir
+from .engine import LABEL_HASH
 
 __all__ = [
     "ImageStatus",

@@ -1,0 +1,175 @@
+"""The batch runner as a library function: rows in, results out, usable from any app.
+
+Rows run ``concurrency`` at a time, each in its own sandbox container. A row that
+fails in any way (a bad query, a model that crashed, an unexpected error) becomes a
+result with the reason and the batch carries on; only a sandbox that cannot run at
+all stops it, since no row could succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..costs import CostTally
+from ..errors import EcoagentError, SandboxError
+from ..query import Query
+from ..records import RunRecord
+from .rows import BatchRow
+
+if TYPE_CHECKING:
+    from ..assistant import EcoAssistant
+    from ..config import JudgeName
+
+__all__ = ["BatchResult", "BatchSummary", "run_batch"]
+
+
+@dataclass
+class BatchResult:
+    """One row's outcome: its record, or the error that kept it from running."""
+
+    row: BatchRow
+    record: RunRecord | None
+    error: str | None = None
+    duration_s: float = 0.0
+    banked: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        """Whether a rung resolved the row."""
+        return self.record is not None and self.record.resolved
+
+    @property
+    def judged_expected(self) -> bool:
+        """Whether the row was judged against an expected answer."""
+        last = self.record.attempts[-1].verdict if self.record and self.record.attempts else None
+        return last is not None and last.judge == "expected"
+
+    def to_json(self) -> dict[str, Any]:
+        """The row's line in a results file (``ecoagent batch --out``)."""
+        row, record = self.row, self.record
+        if record is None:
+            return {"id": row.id, "line": row.line, "query": row.query, "run_id": None, "resolved": False, "error": self.error}
+        last = record.attempts[-1] if record.attempts else None
+        return {
+            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "rung": record.final_rung,
+            "verdict": last.verdict.model_dump() if last and last.verdict else None,
+            "converged": bool(last and last.converged), "turns": sum(a.turns for a in record.attempts),
+            "tokens": record.tokens, "cost": round(record.total_cost, 8), "answer": record.final_answer,
+            "query": row.query, "error": self.error, "duration_s": round(self.duration_s, 3),
+        }  # fmt: skip
+
+
+@dataclass
+class BatchSummary:
+    """What a batch came to: success, escalations, cost and latency."""
+
+    total: int = 0
+    results: list[BatchResult] = field(default_factory=list)
+    cost: CostTally = field(default_factory=CostTally)
+    solved: int = 0
+    errors: int = 0
+    failed_expected: int = 0
+    escalations: int = 0
+    converged: int = 0
+    banked: int = 0
+
+    @property
+    def done(self) -> int:
+        """Rows finished (with or without an error)."""
+        return len(self.results)
+
+    @property
+    def success_rate(self) -> float:
+        """Solved rows over finished rows."""
+        return self.solved / self.done if self.done else 0.0
+
+    def latency(self, q: float) -> float:
+        """The ``q`` quantile (0.5 = median) of the rows' wall-clock seconds."""
+        times = sorted(r.duration_s for r in self.results)
+        if not times:
+            return 0.0
+        if len(times) == 1:
+            return times[0]
+        return statistics.quantiles(times, n=100, method="inclusive")[min(98, max(0, round(q * 100) - 1))]
+
+    def add(self, result: BatchResult) -> None:
+        """Count a finished row."""
+        self.results.append(result)
+        record = result.record
+        if record is None:
+            self.errors += 1
+            return
+        self.cost.add(record)
+        self.solved += record.resolved
+        self.escalations += max(0, len(record.attempts) - 1)
+        self.converged += sum(a.converged for a in record.attempts)
+        self.banked += result.banked is not None
+        if not record.resolved and result.judged_expected:
+            self.failed_expected += 1
+        if not record.resolved and result.error:
+            self.errors += 1
+
+    @property
+    def failed(self) -> bool:
+        """Whether anything went wrong that a script should notice (exit code 1)."""
+        return bool(self.errors or self.failed_expected)
+
+
+async def run_batch(
+    eco: EcoAssistant,
+    rows: Sequence[BatchRow],
+    *,
+    concurrency: int = 1,
+    judge: JudgeName | None = None,
+    bank_verified: bool = False,
+    on_result: Callable[[BatchResult, BatchSummary], None] | None = None,
+) -> BatchSummary:
+    """Run every row up the ladder; call ``on_result`` as each one finishes.
+
+    Args:
+        eco: The assistant (its bank, run log and ladder).
+        rows: The queries (see :func:`~ecoagent.batch.rows.read_batch`).
+        concurrency: Rows in flight at once.
+        judge: The judge for every row; default: ``expected`` for rows with an
+            expected answer, else the configured judge.
+        bank_verified: Bank the rows whose expected check passed.
+        on_result: Called with each finished row (write it out, advance a bar).
+
+    Raises:
+        SandboxError: The sandbox cannot run at all (engine down, image missing).
+        EcoagentError: The ladder cannot run (a missing key), before any row runs.
+    """
+    eco.check_ladder()
+    summary = BatchSummary(total=len(rows))
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(row: BatchRow) -> None:
+        async with gate:
+            t0 = time.monotonic()
+            record, error, banked = None, None, None
+            try:
+                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id)
+                record = await eco.run(query)
+                if bank_verified:
+                    verified = await asyncio.to_thread(eco.bank_verified, record)
+                    banked = verified[0] if verified else None
+            except SandboxError:
+                raise  # the sandbox is down: no row can succeed, stop the batch
+            except EcoagentError as exc:
+                error = exc.message
+            except Exception as exc:  # one row's surprise must not end the batch
+                error = f"{type(exc).__name__}: {exc}"
+            if record is not None and not record.resolved and error is None:
+                error = next((a.error for a in record.attempts if a.error), None)
+            result = BatchResult(row, record, error, time.monotonic() - t0, banked)
+            summary.add(result)
+            if on_result is not None:
+                on_result(result, summary)
+
+    await asyncio.gather(*(one(r) for r in rows))
+    return summary

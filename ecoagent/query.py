@@ -1,0 +1,83 @@
+"""``Query``: what one run is asked to do, as one value instead of a list of keyword arguments.
+
+Every stage reads what it needs from the query: retrieval and banking use ``text``
+(never the chat ``context``), the judge reads ``expected``/``expected_regex``, the
+ladder reads ``start_rung``. The rule "an expected answer given means the expected
+judge" lives in :meth:`Query.judge_name` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from .config import MAX_QUERY_CHARS, JudgeName
+from .errors import EcoagentError
+
+if TYPE_CHECKING:
+    from .judge import Judge
+
+__all__ = ["Query"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question for the assistant.
+
+    Args:
+        text: The question or task. Retrieval, the run log and anything banked
+            from the run are keyed on it.
+        expected: An answer that must appear in the output (implies the
+            ``expected`` judge unless ``judge`` says otherwise).
+        expected_regex: A regular expression the output must match (same rule).
+        judge: A judge name or a :class:`~ecoagent.judge.Judge`; ``None`` means
+            ``expected`` when an expected answer is given, else the configured judge.
+        start_rung: Index of the first rung to try (``/retry`` after ``/bad``).
+        context: Earlier turns of a conversation, shown to the model only.
+        id: The caller's id for this query (a batch row id), kept in the record.
+        session: The chat session the query belongs to, kept in the record.
+
+    Raises:
+        EcoagentError: The text is empty or too long, or ``start_rung`` is negative
+            (exit code 2).
+    """
+
+    text: str
+    expected: str | None = None
+    expected_regex: str | None = None
+    judge: JudgeName | Judge | None = field(default=None, compare=False)
+    start_rung: int = 0
+    context: str | None = None
+    id: str | None = None
+    session: str | None = None
+
+    def __post_init__(self) -> None:
+        text = self.text.strip() if isinstance(self.text, str) else ""
+        if not text:
+            raise EcoagentError("the query is empty", "ask something, e.g. 'What is 17 * 23?'", exit_code=2)
+        if len(text) > MAX_QUERY_CHARS:
+            raise EcoagentError(
+                f"the query is {len(text)} characters long (limit {MAX_QUERY_CHARS})", "shorten it", exit_code=2
+            )
+        if self.start_rung < 0:
+            raise EcoagentError(f"start_rung must be 0 or more, not {self.start_rung}", "count rungs from 0", exit_code=2)
+        object.__setattr__(self, "text", text)
+        for name in ("expected", "expected_regex", "context"):
+            if getattr(self, name) == "":
+                object.__setattr__(self, name, None)
+
+    @property
+    def has_expected(self) -> bool:
+        """Whether an expected answer or regex was given."""
+        return self.expected is not None or self.expected_regex is not None
+
+    def judge_name(self, default: JudgeName) -> JudgeName | Judge:
+        """The judge for this query: the one asked for, else ``expected`` when an
+        expected answer is given, else ``default`` (the configured judge)."""
+        if self.judge is not None:
+            return self.judge
+        return "expected" if self.has_expected else default
+
+    def but(self, **changes: object) -> Query:
+        """A copy with some fields changed (e.g. ``query.but(start_rung=1)``)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
