@@ -265,7 +265,7 @@ class EcoAssistant:
             return
         result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip())
         result.override = True
-        verdict = record.attempts[-1].verdict if record.attempts else None
+        verdict = next((a.verdict for a in reversed(record.attempts) if a.executions), None)
         judged = f"the {verdict.judge} judge said: {verdict.reason}" if verdict else "no judge accepted it"
         result.note = f"banked on your word ({judged})"
 

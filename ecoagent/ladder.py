@@ -134,8 +134,8 @@ class Ladder:
         self, rung: Rung, task: str, attempt: RungAttempt, token: CancellationToken | None
     ) -> AsyncIterator[Event]:
         t0 = time.monotonic()
+        client = self.client_for(rung)  # a rung that cannot be built is a setup error, not a failed attempt
         try:
-            client = self.client_for(rung)
             async with self.executor_factory(self.sandbox) as executor:
                 team = build_team(
                     client, executor, system_message=self.system_message, max_turns=self.settings.max_turns,

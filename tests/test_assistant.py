@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ecoagent import EcoAssistant
@@ -9,7 +11,6 @@ from ecoagent.config import LadderSettings, Rung, Settings
 from ecoagent.errors import EcoagentError
 from ecoagent.testing import ScriptedChatCompletionClient
 
-pytestmark = pytest.mark.docker
 
 RUNGS = [
     Rung(name="cheap", provider="openai", model="c", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
@@ -23,6 +24,23 @@ def make(cheap: list[str], top: list[str] | None = None, **settings: object) -> 
     cfg = Settings(ladder=LadderSettings(rungs=RUNGS), **settings)  # type: ignore[arg-type]
     cfg.sandbox.timeout_s = 10
     return EcoAssistant(cfg, clients={"cheap": c, "top": t}), c
+
+
+def test_run_stream_yields_the_stages_in_order_then_the_record(sandbox_image: str) -> None:
+    from ecoagent.events import CodeExecuted, DemonstrationsFound, ModelMessage, RungJudged, RungStarted
+    from ecoagent.query import Query
+    from ecoagent.records import RunRecord
+
+    eco, _ = make(["```python\nprint(6 * 7)\n```", "It is 42. TERMINATE"])
+
+    async def collect() -> list[object]:
+        return [item async for item in eco.run_stream(Query("What is 6 * 7?", id="q1"))]
+
+    items = asyncio.run(collect())
+    assert [type(i) for i in items] == [DemonstrationsFound, RungStarted, ModelMessage, CodeExecuted, ModelMessage, RungJudged, RunRecord]
+    record = items[-1]
+    assert isinstance(record, RunRecord) and record.query_id == "q1" and eco.runlog.get(record.run_id) == record
+    eco.close()
 
 
 def test_run_logs_feedback_banks_and_demonstrations_come_back(sandbox_image: str) -> None:
@@ -74,12 +92,27 @@ def test_thumbs_down_counts_against_demonstrations_and_retires(sandbox_image: st
     eco.close()
 
 
-def test_thumbs_up_on_an_unresolved_run_banks_nothing(sandbox_image: str) -> None:
-    eco, _ = make(["I don't know. TERMINATE"], ["Neither do I. TERMINATE"])
+def test_thumbs_up_on_a_run_with_no_successful_execution_banks_nothing(sandbox_image: str) -> None:
+    eco, _ = make(["I don't know. TERMINATE"], ["```python\nprint(1 +)\n```", "Sorry. TERMINATE"])
     record = eco.run_sync("What is the meaning of life?")
     assert not record.resolved
     result = eco.feedback(record.run_id, good=True)
-    assert result.solution_id is None and "not banked" in result.note and eco.bank.count() == 0
+    assert result.solution_id is None and not result.override and eco.bank.count() == 0
+    assert result.note.startswith("not banked: its last execution exited 1")
+    eco.close()
+
+
+def test_the_person_overrules_the_judge_when_the_last_execution_succeeded(sandbox_image: str) -> None:
+    # The expected check says no (the row's expected answer was wrong); the person saw 391 and says yes.
+    eco, _ = make(["```python\nprint(17 * 23)\n```", "It is 391. TERMINATE"], ["No idea. TERMINATE"])
+    record = eco.run_sync("What is 17 * 23?", expected="392")
+    assert not record.resolved
+    result = eco.feedback(record.run_id, good=True)
+    assert result.created and result.override and "banked on your word" in result.note and "expected '392'" in result.note
+    banked = eco.bank.get(result.solution_id or "")
+    assert banked is not None and banked.code == "print(17 * 23)" and banked.answer == "391" and banked.rung == "cheap"
+    logged = eco.runlog.get(record.run_id)
+    assert logged is not None and logged.human_override and logged.feedback == "good"
     eco.close()
 
 
@@ -94,8 +127,13 @@ def test_bad_input_is_a_clear_error(sandbox_image: str) -> None:
     eco.close()
 
 
-def test_missing_api_key_names_the_rung(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_client_is_built_until_a_query_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    eco = EcoAssistant(Settings(ladder=LadderSettings(preset="openai")))  # no key needed to construct
+    with pytest.raises(EcoagentError, match="no run with id"):
+        eco.feedback("nope", good=False)  # feedback never needs a model
     with pytest.raises(EcoagentError) as info:
-        EcoAssistant(Settings(ladder=LadderSettings(preset="openai")))
+        eco.run_sync("What is 17 * 23?")  # a query does, and fails before anything runs
     assert "rung gpt-4o-mini" in info.value.message and "OPENAI_API_KEY" in info.value.message
+    assert eco.runlog.recent() == []
+    eco.close()

@@ -27,7 +27,7 @@ def test_chat_transcript_good_cost_and_demonstration(tmp_path: Path, sandbox_ima
     assert result.exit_code == 0, result.output
     text = result.stdout
     # banner
-    assert "ecoagent chat" in text and "cheap ($0.15/$0.6) → top ($2.5/$10)" in text and "(0 solution(s))" in text
+    assert "ecoagent chat" in text and "cheap ($0.15/$0.6) → top ($2.5/$10)" in text and "bank: " in text
     assert "/help" in text and "Ctrl-D" in text
     # first turn: the cheap rung fails, the top rung solves it, the footer shows the savings
     assert "cheap failed: the last execution exited 1 → escalating to top" in text

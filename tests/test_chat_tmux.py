@@ -64,7 +64,7 @@ def tmux(tmp_path: Path, sandbox_image: str) -> Iterator[Tmux]:
 
 def test_chat_in_a_real_terminal(tmux: Tmux) -> None:
     screen = tmux.wait_for("Ctrl-D or /exit to leave", timeout=60)
-    assert "smollm2" in screen and "solution(s)" in screen
+    assert "smollm2" in screen and "bank: " in screen
 
     tmux.keys("Write Python code to print 17 * 23.", "Enter")
     screen = tmux.wait_for(" · run ", timeout=120)  # the footer closes the turn

@@ -110,7 +110,7 @@ def scripted_client(path: Path) -> ChatCompletionClient:
     """
     import json
 
-    from .testing import ScriptedChatCompletionClient
+    from ..testing import ScriptedChatCompletionClient
 
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
