@@ -28,8 +28,10 @@ def feedback(
     finally:
         eco.close()
     if result.solution_id:
-        out.print(f"{'banked' if result.created else 'updated'} solution {result.solution_id}")
+        out.print(f"{'banked' if result.created else 'updated'} solution {result.solution_id}", markup=False)
+        if result.override:
+            err.print(result.note, markup=False)
     else:
-        out.print(result.note)
+        out.print(result.note, markup=False)
     for sid in result.retired:
         err.print(f"retired demonstration {sid} (too many thumbs-down)")

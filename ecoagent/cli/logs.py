@@ -7,14 +7,38 @@ import sys
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..errors import EcoagentError
+from ..records import RunRecord
 from ..runlog import RunLog
 from ._common import handle_errors, out, settings_from
 from ._render import money
 
 __all__ = ["logs"]
+
+_WIDE = 120  # below this many columns, the table drops the time and tokens to keep the query readable
+
+
+def _table(records: list[RunRecord], width: int) -> Table:
+    """Recent runs; ids are copied by people, so they never wrap and the query takes the squeeze."""
+    wide = width >= _WIDE
+    table = Table(title=f"last {len(records)} run(s)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("run", no_wrap=True, min_width=24)
+    if wide:
+        table.add_column("when", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    if wide:
+        table.add_column("tokens", no_wrap=True, justify="right")
+    table.add_column("cost", no_wrap=True, justify="right")
+    table.add_column("query", overflow="fold", ratio=1, min_width=20)
+    for r in records:
+        last = r.attempts[-1].verdict if r.attempts else None
+        result = ("✓ " + (r.final_rung or "-")) if r.resolved else ("✗ " + (last.judge if last else "-"))
+        cells = [r.run_id, f"{r.created_at:%m-%d %H:%M}", result, f"{r.tokens:,}", money(r.total_cost), r.query[:160]]
+        table.add_row(*(cells if wide else [cells[0], cells[2], cells[4], cells[5]]))
+    return table
 
 
 @handle_errors
@@ -48,17 +72,6 @@ def logs(
             for record in records:
                 sys.stdout.write(json.dumps({**record.summary(), "query": record.query, "created_at": record.created_at.isoformat()}) + "\n")
             return
-        table = Table(title=f"last {len(records)} run(s)", title_justify="left")
-        # Ids are copied by people: never wrap or cut them; the query takes the squeeze.
-        table.add_column("run", no_wrap=True, min_width=24)
-        for col in ("when", "rung", "verdict", "tokens", "cost"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("query", overflow="fold", ratio=1)
-        for r in records:
-            last = r.attempts[-1].verdict if r.attempts else None
-            table.add_row(r.run_id, f"{r.created_at:%m-%d %H:%M}", r.final_rung or "-",
-                          ("✓ " if r.resolved else "✗ ") + (last.judge if last else "-"),
-                          f"{r.tokens:,}", money(r.total_cost), r.query[:80])  # fmt: skip
-        out.print(table)
+        out.print(_table(records, out.width))
     finally:
         log.close()

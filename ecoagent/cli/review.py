@@ -2,7 +2,9 @@
 
 The batch way to bank solutions: for every row with a run, it shows the query, the
 rung that answered, the answer and the code, and asks ``[g]ood / [b]ad / [s]kip /
-[q]uit``. Answers can be piped in (one per line) for scripted reviews.
+[q]uit``. Rows the judge did not accept but whose code ran successfully are shown
+too: the person is the judge of record, and a thumbs-up banks them. Answers can be
+piped in (one per line) for scripted reviews.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 from rich.syntax import Syntax
 
 from ..errors import EcoagentError
+from ..records import RunRecord
 from ._common import assistant_from, err, handle_errors, out
 
 __all__ = ["review"]
@@ -46,7 +49,7 @@ def _ask() -> str:
 def review(
     ctx: typer.Context,
     results: Annotated[Path, typer.Argument(help="A results file written by `ecoagent batch --out`.")],
-    unresolved: Annotated[bool, typer.Option("--unresolved", help="Also show rows no rung resolved.")] = False,
+    unresolved: Annotated[bool, typer.Option("--unresolved", help="Also show rows with no successful execution.")] = False,
 ) -> None:
     """Give each batch result a thumbs-up (bank it) or a thumbs-down."""
     try:
@@ -56,26 +59,30 @@ def review(
     eco = assistant_from(ctx)
     tally = {"good": 0, "bad": 0, "skip": 0}
     try:
-        rows = []
+        records: list[tuple[dict[str, object], RunRecord]] = []
         for lineno, raw in enumerate(lines, 1):
             try:
                 row = json.loads(raw)
             except json.JSONDecodeError:
                 err.print(f"{results} line {lineno}: skipped: not JSON")
                 continue
-            if row.get("run_id") and (row.get("resolved") or unresolved):
-                rows.append(row)
-        for i, row in enumerate(rows, 1):
+            if not isinstance(row, dict) or not row.get("run_id"):
+                continue
             record = eco.runlog.get(str(row["run_id"]))
             if record is None:
                 err.print(f"run {row['run_id']} is not in this run log; skipped")
-                continue
-            mark = f"✓ {record.final_rung}" if record.resolved else "✗ unresolved"
-            out.print(f"\n[bold]{i}/{len(rows)}[/] {row.get('id', '')} · {mark} · {record.run_id}")
+            elif record.resolved or record.last_good_execution is not None or unresolved:
+                records.append((row, record))
+        for i, (row, record) in enumerate(records, 1):
+            last = record.last_good_execution
+            mark = f"✓ {record.final_rung}" if record.resolved else "✗ not accepted by the judge"
+            out.print(f"\n[bold]{i}/{len(records)}[/] {row.get('id', '')} · {mark} · {record.run_id}")
             out.print(f"query:  {record.query}", markup=False)
-            out.print(f"answer: {record.final_answer or '-'}", markup=False)
-            if record.final_code:
-                out.print(Syntax(record.final_code, "python", theme="ansi_dark"))
+            answer = record.final_answer or (last.output.strip() if last else "")
+            out.print(f"answer: {answer or '-'}", markup=False)
+            code = record.final_code or (last.code if last else None)
+            if code:
+                out.print(Syntax(code, "python", theme="ansi_dark"))
             choice = _ask()
             if choice == "quit":
                 break
@@ -84,7 +91,8 @@ def review(
                 continue
             result = eco.feedback(record.run_id, good=choice == "good")
             if result.solution_id:
-                out.print(f"👍 {'banked' if result.created else 'updated'} solution {result.solution_id}")
+                out.print(f"👍 {'banked' if result.created else 'updated'} solution {result.solution_id}"
+                          + (f" ({result.note})" if result.override else ""), markup=False)  # fmt: skip
             else:
                 out.print(("👍 " if choice == "good" else "👎 ") + result.note)
     finally:

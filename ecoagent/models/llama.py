@@ -97,7 +97,8 @@ class LlamaWorker:
         # One thread per model: calls queue here in order, and a queued call that is
         # cancelled never starts.
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoagent-llama")
-        self.restarts = 0
+        self.starts = 0
+        """Child processes started so far (more than one: a crash, timeout or cancel restarted it)."""
 
     @property
     def pid(self) -> int | None:
@@ -112,8 +113,7 @@ class LlamaWorker:
     def _spawn_if_needed(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        if self._proc is not None:
-            self.restarts += 1
+        self.starts += 1
         self._ready = False
         proc = subprocess.Popen(
             [sys.executable, "-m", "ecoagent.models._llama_worker"],
@@ -143,10 +143,10 @@ class LlamaWorker:
                 raise _Cancelled()
             proc = self._spawn_if_needed()
             assert proc.stdin is not None and proc.stdout is not None
-            deadline = None if timeout_s is None else time.monotonic() + timeout_s
-            if not self._ready:
+            if not self._ready:  # loading the model does not count against the call's time
                 self._expect(proc, self._reply(proc, cancelled, None), "ready")
                 self._ready = True
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
             try:
                 write_frame(proc.stdin, (op, payload))
             except (BrokenPipeError, OSError):
