@@ -1,10 +1,12 @@
 """Per-query time spent outside the model and the sandbox, with 1k / 10k / 100k banked solutions.
 
-What ecoagent itself adds to every query: embedding the query and searching the
-bank (retrieval), building the first message, running the AutoGen team machinery
-and judging (bookkeeping), and writing the record to the run log (logging). The
-model is a scripted client that answers instantly and the executor is an in-process
-stub that returns at once, so every millisecond measured is ecoagent's.
+What ecoagent itself adds to every query. "total per query" is the whole pipeline,
+``EcoAssistant.run()`` end to end (query, demonstrations stage, first message, ladder
+with the AutoGen team and the judge, run log, and the events in between); the parts
+are measured on their own: embedding the query and searching the bank (retrieval),
+building the first message, and writing the record to the run log. The model is a
+scripted client that answers instantly and the executor is a stub that returns at
+once, so every millisecond measured is ecoagent's.
 
 Banks are filled with synthetic queries embedded by the real bundled model (the
 100k bank takes a few minutes to embed) and written straight through qdrant-client.
@@ -27,18 +29,15 @@ import time
 import uuid
 from pathlib import Path
 
-from autogen_core import CancellationToken
-from autogen_core.code_executor import CodeBlock
 from qdrant_client import models
 
 from ecoagent.bank import BankedSolution, SolutionBank
-from ecoagent.config import BankSettings, LadderSettings, Rung, RunSettings, SandboxSettings, Settings
+from ecoagent.config import BankSettings, LadderSettings, Rung, RunSettings, Settings
 from ecoagent.embed import Embedder
-from ecoagent.sandbox import DockerSandboxExecutor, SandboxResult
-from ecoagent.records import Demonstration
+from ecoagent.prompts import first_message
+from ecoagent.records import Demonstration, RunRecord
 from ecoagent.runlog import RunLog
-from ecoagent.team import first_message
-from ecoagent.testing import ScriptedChatCompletionClient
+from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
 
 SUBJECTS = ["the primes below", "the squares up to", "the factorial of", "the fibonacci numbers below",
             "the digits of", "the divisors of", "the cubes up to", "the even numbers below"]  # fmt: skip
@@ -50,19 +49,9 @@ def synthetic(i: int) -> str:
     return f"{rnd.choice(VERBS)} {rnd.choice(SUBJECTS)} {rnd.randint(2, 100_000)} (task {i})"
 
 
-class InstantExecutor(DockerSandboxExecutor):
-    """Stands in for the sandbox: returns at once, so only ecoagent's time is measured."""
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def execute_code_blocks(self, code_blocks: list[CodeBlock], cancellation_token: CancellationToken) -> SandboxResult:
-        result = SandboxResult(exit_code=0, output="391\n")
-        self.history.append((list(code_blocks), result))
-        return result
+def instant_executor(settings: object) -> FakeExecutor:
+    """Stands in for the sandbox: answers at once, so only ecoagent's time is measured."""
+    return FakeExecutor(settings, lambda code: (0, "391\n"))
 
 
 def fill(bank: SolutionBank, embedder: Embedder, n: int) -> float:
@@ -97,8 +86,8 @@ async def measure(size: int, queries: int, embedder: Embedder) -> dict[str, list
         settings = Settings(ladder=LadderSettings(rungs=[rung]), run=RunSettings(max_turns=4))
         script = ["```python\nprint(17 * 23)\n```", "It is 391. TERMINATE"] * (queries + 5)
         eco = EcoAssistant(settings, clients={"instant": ScriptedChatCompletionClient(script)}, bank=bank,
-                           runlog=runlog, executor_factory=lambda s: InstantExecutor(SandboxSettings()))  # fmt: skip
-        names = ["retrieval (embed+search)", "first message", "team + judge", "run log write", "total per query"]
+                           runlog=runlog, executor_factory=instant_executor)  # fmt: skip
+        names = ["retrieval (embed+search)", "first message", "run log write", "total per query"]
         parts: dict[str, list[float]] = {n: [] for n in names}
         for i in range(queries + 3):
             q = f"Sum the primes below {1000 + i}"
@@ -107,12 +96,12 @@ async def measure(size: int, queries: int, embedder: Embedder) -> dict[str, list
             t1 = time.perf_counter()
             first_message(q, demos)
             t2 = time.perf_counter()
-            record = await eco.ladder.run(q, demos)  # AutoGen team, instant model and sandbox, judge, record
+            runlog.add(RunRecord(query=q, demonstrations=demos))
             t3 = time.perf_counter()
-            runlog.add(record)
+            await eco.run(q)  # the whole pipeline: retrieval, first message, team + judge, run log
             t4 = time.perf_counter()
             if i >= 3:  # warm-up excluded
-                for name, value in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0), strict=True):
+                for name, value in zip(names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                     parts[name].append(value * 1000)
         eco.close()
         return parts

@@ -133,6 +133,7 @@ def test_concurrent_writers_from_threads(bank: SolutionBank) -> None:
 def test_second_process_gets_a_clear_error(bank: SolutionBank, settings: BankSettings) -> None:
     script = textwrap.dedent(
         f"""
+        import sys
         from pathlib import Path
         from ecoagent.bank import SolutionBank
         from ecoagent.config import BankSettings
@@ -141,11 +142,14 @@ def test_second_process_gets_a_clear_error(bank: SolutionBank, settings: BankSet
             SolutionBank(BankSettings(path=Path({str(settings.path)!r})))
         except EcoagentError as exc:
             print("ERROR", exc.message, "|", exc.hint)
+        # it failed before loading an embedding model it would never use
+        print("LOADED", "sentence_transformers" in sys.modules)
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "ERROR" in proc.stdout, proc.stderr
     assert "open in another ecoagent process" in proc.stdout and "Qdrant server" in proc.stdout
+    assert "LOADED False" in proc.stdout
 
 
 def test_sigkill_right_after_a_confirmed_add_loses_nothing(settings: BankSettings, embedder: Embedder) -> None:
