@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from ecoagent.config import SandboxSettings
-from ecoagent.sandbox.engine import connect
 from ecoagent.errors import EcoagentError
+from ecoagent.sandbox.engine import connect
 from ecoagent.sandbox.image import image_status
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

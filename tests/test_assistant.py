@@ -11,7 +11,6 @@ from ecoagent.config import LadderSettings, Rung, Settings
 from ecoagent.errors import EcoagentError
 from ecoagent.testing import ScriptedChatCompletionClient
 
-
 RUNGS = [
     Rung(name="cheap", provider="openai", model="c", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
     Rung(name="top", provider="openai", model="t", input_price_per_mtok=2.5, output_price_per_mtok=10.0),

@@ -14,11 +14,10 @@ from autogen_core.memory import MemoryContent
 from autogen_core.model_context import UnboundedChatCompletionContext
 from autogen_core.models import SystemMessage, UserMessage
 
-from ecoagent.bank import SolutionBank
+from ecoagent.bank import SolutionBank, SolutionMemory
 from ecoagent.config import BankSettings
 from ecoagent.embed import Embedder
 from ecoagent.errors import EcoagentError
-from ecoagent.bank import SolutionMemory
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ecoagent.errors import SandboxError
-from ecoagent.sandbox.image import apt_mirror, dockerfile_base, sandbox_hash
 from ecoagent.paths import shipped_dir
+from ecoagent.sandbox.image import apt_mirror, dockerfile_base, sandbox_hash
 
 
 def test_hash_is_stable_and_tracks_content(tmp_path: Path) -> None:

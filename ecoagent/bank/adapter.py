@@ -1,5 +1,8 @@
 """``SolutionMemory``: the solution bank as an AutoGen ``Memory``, for any agent.
 
+(Named for what it holds, confirmed solutions, so that "memory" stays free for the
+conversation memory of a chat.)
+
 autogen-ext ships ChromaDB, Redis and mem0 memories but none for Qdrant. This one
 sits on the same collection as :class:`~ecoagent.bank.SolutionBank`, so an
 ``AssistantAgent(..., memory=[SolutionMemory(bank)])`` in your own app sees the
@@ -17,6 +20,7 @@ from autogen_core.model_context import ChatCompletionContext
 from autogen_core.models import SystemMessage
 from qdrant_client import models
 
+from ..prompts import format_demonstration
 from .store import SolutionBank
 
 __all__ = ["SolutionMemory"]
@@ -49,7 +53,7 @@ class SolutionMemory(Memory):
         return MemoryQueryResult(
             results=[
                 MemoryContent(
-                    content=f"Query: {sol.query}\nCode:\n```python\n{sol.code.strip()}\n```",
+                    content=format_demonstration(sol.query, sol.code),
                     mime_type=MemoryMimeType.MARKDOWN,
                     metadata={"id": sol.id, "score": score, "query": sol.query, "answer": sol.answer},
                 )

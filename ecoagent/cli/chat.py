@@ -2,9 +2,11 @@
 
 Each turn runs up the ladder and shows, as it happens, the demonstrations used,
 every agent's message, execution output, escalations, and a footer with the rung,
-tokens and cost of the turn and of the session. ``/good`` banks the last resolved
-query with its code; ``/bad`` records the failure and offers ``/retry`` from the next
-rung. Follow-up turns carry the conversation so far. Ctrl-C cancels the running query
+tokens and cost of the turn and of the session. ``/good`` banks the last query with
+the code that answered it (the person's word overrules the judge when that code ran
+successfully); ``/bad`` records the failure and offers ``/retry`` from the next
+rung. Follow-up turns carry the conversation so far. The banner and prompt show at
+once; models, embedder and bank load in the background (:class:`Loader`). Ctrl-C cancels the running query
 (its sandbox container is removed) and returns to the prompt; Ctrl-D exits.
 """
 
@@ -207,8 +209,8 @@ class ChatSession:
 
     def ask(self, text: str, *, start_rung: int = 0, retry: bool = False) -> None:
         """Run one query; Ctrl-C cancels it and returns to the prompt."""
-        eco = self.eco
         try:
+            eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
             query = self.conversation.query(text, start_rung=start_rung)
             record = asyncio.run(run_rendered(eco, query, LiveRun(self.console)))
         except KeyboardInterrupt:
