@@ -178,3 +178,43 @@ def test_review_walks_results_and_banks_the_good_ones(tmp_path: Path, sandbox_im
     assert "reviewed: 1 good, 1 bad, 1 skipped" in text
     stats = runner.invoke(app, ["--config", str(cfg), "bank", "stats"]).stdout
     assert "solutions: 1 (1 active" in stats
+
+
+@pytest.mark.parametrize(("content", "message"), [("", "no queries in"), ("\n\n", "no queries in"),
+                                                  ("not json\n{\"id\": 1}\n", "no valid queries in")])  # fmt: skip
+def test_a_file_without_queries_is_an_error(tmp_path: Path, content: str, message: str) -> None:
+    f = tmp_path / "q.jsonl"
+    f.write_text(content)
+    result = runner.invoke(app, ["batch", str(f)])
+    assert result.exit_code == 1 and message in result.stderr and "batch report" not in result.stderr
+
+
+def test_run_batch_is_a_library_function_rows_in_results_out(tmp_path: Path) -> None:
+    import asyncio
+
+    from ecoagent import EcoAssistant
+    from ecoagent.batch import BatchRow, run_batch
+    from ecoagent.config import BankSettings, LadderSettings, Rung, Settings
+    from ecoagent.events import Escalated
+    from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
+
+    rungs = [Rung(name="cheap", provider="openai", model="c", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
+             Rung(name="top", provider="openai", model="t", input_price_per_mtok=2.5, output_price_per_mtok=10.0)]  # fmt: skip
+    cheap = ScriptedChatCompletionClient(["```python\nprint(17 * 22)\n```", "374. TERMINATE", *GOOD, RuntimeError("boom")])
+    top = ScriptedChatCompletionClient(GOOD)
+    settings = Settings(ladder=LadderSettings(rungs=rungs), bank=BankSettings(top_k=0))
+    eco = EcoAssistant(settings, clients={"cheap": cheap, "top": top}, executor_factory=FakeExecutor)
+    rows = [BatchRow("wrong", "What is 17 * 23?", 1, expected="391"), BatchRow("right", "17 times 23?", 2),
+            BatchRow("crash", "What is 2 + 2?", 3)]  # fmt: skip
+    seen: list[tuple[str, str]] = []
+    summary = asyncio.run(run_batch(eco, rows, on_event=lambda row, e: seen.append((row.id, type(e).__name__))))
+    eco.close()
+    by_id = {r.row.id: r for r in summary.results}
+    assert by_id["wrong"].resolved and by_id["wrong"].record and by_id["wrong"].record.final_rung == "top"
+    assert by_id["right"].resolved and by_id["right"].record and by_id["right"].record.final_rung == "cheap"
+    crash = by_id["crash"]  # the cheap rung's model raised; the top rung had no replies left
+    assert not crash.resolved and crash.error and "boom" in crash.error and crash.to_json()["error"] == crash.error
+    assert ("wrong", Escalated.__name__) in seen
+    assert summary.done == 3 and summary.solved == 2 and summary.escalations == 2 and summary.errors == 1 and summary.failed
+    assert summary.cost.per_rung["top"].solved == 1 and summary.cost.cost > 0
+    assert summary.latency(0.5) > 0 and summary.latency(0.9) >= summary.latency(0.5)

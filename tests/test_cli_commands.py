@@ -112,3 +112,13 @@ def test_missing_key_for_ask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(app, ["ask", "hi", "--ladder", "openai"])
     assert result.exit_code == 1
     assert "no API key for rung gpt-4o-mini" in result.stderr and "export OPENAI_API_KEY" in result.stderr
+
+
+@pytest.mark.docker
+def test_batch_shows_each_escalation_as_it_happens(tmp_path: Path, sandbox_image: str) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "query": "What is 17 * 23?"}\n')
+    result = invoke(config(tmp_path, FAIL, GOOD), "batch", str(queries))
+    assert result.exit_code == 0, result.stderr
+    assert "q1: cheap failed: the last execution exited 1 → escalating to top" in result.stderr
+    assert "[1/1] q1: ✓ top" in result.stderr and "escalations" in result.stderr

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..costs import CostTally
 from ..errors import EcoagentError, SandboxError
+from ..events import Event
 from ..query import Query
 from ..records import RunRecord
 from .rows import BatchRow
@@ -128,6 +129,7 @@ async def run_batch(
     judge: JudgeName | None = None,
     bank_verified: bool = False,
     on_result: Callable[[BatchResult, BatchSummary], None] | None = None,
+    on_event: Callable[[BatchRow, Event], None] | None = None,
 ) -> BatchSummary:
     """Run every row up the ladder; call ``on_result`` as each one finishes.
 
@@ -139,6 +141,7 @@ async def run_batch(
             expected answer, else the configured judge.
         bank_verified: Bank the rows whose expected check passed.
         on_result: Called with each finished row (write it out, advance a bar).
+        on_event: Called with each event of each row's run, as it happens.
 
     Raises:
         SandboxError: The sandbox cannot run at all (engine down, image missing).
@@ -154,8 +157,12 @@ async def run_batch(
             record, error, banked = None, None, None
             try:
                 query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id)
-                record = await eco.run(query)
-                if bank_verified:
+                async for item in eco.run_stream(query):
+                    if isinstance(item, RunRecord):
+                        record = item
+                    elif on_event is not None:
+                        on_event(row, item)
+                if bank_verified and record is not None:
                     verified = await asyncio.to_thread(eco.bank_verified, record)
                     banked = verified[0] if verified else None
             except SandboxError:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ..batch import BadRow, BatchResult, BatchRow, BatchSummary, read_batch, read_done_ids, run_batch
 from ..errors import EcoagentError
+from ..events import Escalated, Event
 from ._common import assistant_from, err, handle_errors
 from ._render import money
 
@@ -104,11 +105,17 @@ def batch(
         mark = "error" if record is None else ("✓ " + str(record.final_rung) if record.resolved else "✗ unresolved")
         err.print(f"[{so_far.done}/{so_far.total}] {result.row.id}: {mark}" + (f" ({result.error})" if result.error else ""), markup=False)
 
+    def happened(row: BatchRow, event: Event) -> None:
+        if isinstance(event, Escalated):  # the rest of a row's story is in its result line and `ecoagent logs`
+            console = progress.console if progress is not None else err
+            console.print(f"{row.id}: {event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}",
+                          markup=False, highlight=False)  # fmt: skip
+
     interrupted = False
     try:
         with progress or contextlib.nullcontext():
-            summary = asyncio.run(run_batch(eco, rows, concurrency=concurrency, judge=judge,
-                                            bank_verified=bank_verified, on_result=finished))  # fmt: skip
+            summary = asyncio.run(run_batch(eco, rows, concurrency=concurrency, judge=judge, bank_verified=bank_verified,
+                                            on_result=finished, on_event=happened))  # fmt: skip
     except KeyboardInterrupt:
         interrupted = True
     finally:
