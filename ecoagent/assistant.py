@@ -255,7 +255,7 @@ class EcoAssistant:
 
     def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
         if record.resolved and record.final_code:
-            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "")
+            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
             result.note = "banked" if result.created else "updated the existing solution"
             return
         last = record.last_good_execution
@@ -263,9 +263,10 @@ class EcoAssistant:
             why = _why_not_bankable(record)
             result.note = f"not banked: {why}; only code that ran successfully can become a demonstration"
             return
-        result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip())
+        attempt = next(a for a in reversed(record.attempts) if a.executions)
+        result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip(), attempt.rung)
         result.override = True
-        verdict = next((a.verdict for a in reversed(record.attempts) if a.executions), None)
+        verdict = attempt.verdict
         judged = f"the {verdict.judge} judge said: {verdict.reason}" if verdict else "no judge accepted it"
         result.note = f"banked on your word ({judged})"
 
@@ -274,11 +275,10 @@ class EcoAssistant:
         last = record.attempts[-1] if record.attempts else None
         if not (record.resolved and record.final_code and last and last.verdict and last.verdict.judge == "expected"):
             return None
-        return self._bank_record(record, record.final_code, record.final_answer or "")
+        return self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
 
-    def _bank_record(self, record: RunRecord, code: str, answer: str) -> tuple[str, bool]:
-        """Bank a confirmed run's query and code (or update its near-duplicate)."""
-        rung = record.final_rung or (record.attempts[-1].rung if record.attempts else "")
+    def _bank_record(self, record: RunRecord, code: str, answer: str, rung: str) -> tuple[str, bool]:
+        """Bank a confirmed run's query and the code that answered it (or update its near-duplicate)."""
         return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost)
 
     def close(self) -> None:
