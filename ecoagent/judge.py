@@ -2,8 +2,9 @@
 
 * ``auto`` — the last execution exited 0 and the assistant declared completion, or
   the attempt converged (its code reproduced its last successful output);
-* ``expected`` — the expected answer (as a whole token, not part of a longer number
-  or word) or regex is in the answer: the final answer and the last successful output;
+* ``expected`` — the expected answer is in the answer itself (the final answer and the
+  last successful output): numbers compared as numbers on token boundaries, yes/no
+  answers unambiguous, text as whole tokens (:func:`contains_answer`); or a regex matches;
 * ``llm`` — a judge model answers Yes/No on query + transcript, as EcoAssistant's
   GPT-4 judge did (it is only asked when code did run successfully: a failed run
   needs no paid opinion);
@@ -16,6 +17,7 @@ timed out.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -96,17 +98,39 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def contains_answer(haystack: str, expected: str) -> bool:
-    """Whether ``expected`` appears in ``haystack`` as a whole (case and spacing aside).
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
+_BOOLEANS = {"true": "true", "false": "false", "yes": "true", "no": "false"}
 
-    "391" is found in "answer: 391" and "391.0" but not in "3910", "1391" or "391.5":
-    a substring test would pass a wrong number that merely contains the right one.
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def contains_answer(haystack: str, expected: str) -> bool:
+    """Whether the answer in ``haystack`` is ``expected``, compared as what it is.
+
+    * a number is compared as a number on token boundaries: 37 matches "37.0" and
+      "answer: 37", not "370", "137" or "37.5";
+    * a yes/no answer (True, False, yes, no) must be the only such word in the answer:
+      "False True False" answers nothing;
+    * anything else matches as whole tokens, case and spacing aside ("tnegaoce" is not
+      found in "tnegaocex").
     """
     needle = _norm(expected)
     if not needle:
         return False
-    left = r"(?<![\w.])" if needle[0].isalnum() else ""
-    right = r"(?!\w|\.\d*[1-9])" if needle[-1].isalnum() else ""
+    number = _as_number(needle) if _NUMBER.fullmatch(needle) else None
+    if number is not None:
+        return any(math.isclose(float(v), number, rel_tol=1e-9, abs_tol=1e-12)
+                   for v in (_as_number(m.group()) for m in _NUMBER.finditer(haystack)) if v is not None)  # fmt: skip
+    if needle in _BOOLEANS:
+        said = {_BOOLEANS[w] for w in re.findall(r"[a-z]+", _norm(haystack)) if w in _BOOLEANS}
+        return said == {_BOOLEANS[needle]}
+    left = r"(?<![\w.-])" if needle[0].isalnum() else ""
+    right = r"(?!\w|\.\d)" if needle[-1].isalnum() else ""
     return re.search(left + re.escape(needle) + right, _norm(haystack)) is not None
 
 

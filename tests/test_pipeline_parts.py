@@ -61,7 +61,11 @@ def test_code_blocks_are_recognized_by_their_language(text: str, code: bool) -> 
     ("haystack", "expected", "found"),
     [("391\n", "391", True), ("The answer is 391.", "391", True), ("391.0", "391", True), ("3910", "391", False),
      ("1391", "391", False), ("391.5", "391", False), ("0.391", "391", False), ("TAGEOCE", "tageoce", True),
-     ("x = tageocex", "tageoce", False), ("[2, 3, 5]", "[2, 3, 5]", True), ("", "391", False), ("391", "", False)],
+     ("x = tageocex", "tageoce", False), ("[2, 3, 5]", "[2, 3, 5]", True), ("", "391", False), ("391", "", False),
+     ("37", "37.0", True), ("speed: 90.0 km/h", "90", True), ("1,000,000", "1000000", True), ("15050", "5050", False),
+     ("5050\n", "5050", True), ("-7", "7", False), ("2.5e3", "2500", True),
+     ("False True False True False True", "False", False), ("False\n", "False", True), ("It is true.", "True", True),
+     ("12 6\n", "12 6", True), ("12:35", "12:35", True), ("112:35", "12:35", False)],
 )  # fmt: skip
 def test_expected_answers_match_whole_tokens_only(haystack: str, expected: str, found: bool) -> None:
     assert contains_answer(haystack, expected) is found

@@ -18,6 +18,7 @@ from ._common import fail
 from .ask import ask
 from .bank import bank_app
 from .batch import batch
+from .bench import bench
 from .chat import chat
 from .doctor import doctor
 from .feedback import feedback
@@ -70,6 +71,7 @@ app.command("review")(review)
 app.command("feedback")(feedback)
 app.command("logs")(logs)
 app.command("ladder")(ladder)
+app.command("bench")(bench)
 app.add_typer(bank_app, name="bank")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("doctor")(doctor)

@@ -1,0 +1,155 @@
+"""The bench's figures: one row per strategy, ratios against the first, as a table, JSON, Markdown, PNG.
+
+Every figure is measured (tokens, cost at the rungs' configured prices, latency of
+the same tasks in the same run); ratios compare each strategy with the first one
+measured in the same run. Tokens are always shown, so a ladder of free local rungs
+still shows what it saved.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from .runner import ItemResult
+
+__all__ = ["StrategyReport", "markdown_table", "rich_table", "summarize", "write_chart"]
+
+
+@dataclass
+class StrategyReport:
+    """What one strategy came to over the bench's items."""
+
+    strategy: str
+    protocol: str
+    items: int
+    solved: int
+    cost: float
+    prompt_tokens: int
+    completion_tokens: int
+    escalations: int
+    errors: int
+    demo_hits: int
+    latency_p50_s: float
+    latency_p90_s: float
+    solved_by_rung: dict[str, int] = field(default_factory=dict)
+    by_form: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def success_rate(self) -> float:
+        """Solved items over items."""
+        return self.solved / self.items if self.items else 0.0
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cost_per_solved(self) -> float | None:
+        """USD per solved item (None when nothing was solved)."""
+        return self.cost / self.solved if self.solved else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain data, with the derived figures."""
+        return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved}
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[min(98, max(0, round(q * 100) - 1))]
+
+
+def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
+    """Add up one strategy's item results."""
+    durations = [r.duration_s for r in results]
+    forms: dict[str, tuple[int, int]] = {}
+    for r in results:
+        solved, total = forms.get(r.form, (0, 0))
+        forms[r.form] = (solved + r.resolved, total + 1)
+    return StrategyReport(
+        strategy=strategy, protocol=protocol, items=len(results), solved=sum(r.resolved for r in results),
+        cost=sum(r.cost for r in results), prompt_tokens=sum(r.prompt_tokens for r in results),
+        completion_tokens=sum(r.completion_tokens for r in results),
+        escalations=sum(max(0, len(r.rungs_tried) - 1) for r in results), errors=sum(r.error is not None for r in results),
+        demo_hits=sum(r.demonstration for r in results), latency_p50_s=_quantile(durations, 0.5),
+        latency_p90_s=_quantile(durations, 0.9), solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
+        by_form=forms,
+    )  # fmt: skip
+
+
+def _ratio(value: float, base: float) -> str:
+    if base == 0:
+        return "-" if value == 0 else "inf"
+    return f"{value / base:.2f}"
+
+
+def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]]:
+    base = reports[0]
+    header = ["strategy", "solved", "success", "cost $", "in tok", "out tok", "$/solved", "escalations", "rung mix",
+              "p50 s", "p90 s", f"cost vs {base.strategy}", f"tokens vs {base.strategy}", f"success vs {base.strategy}"]  # fmt: skip
+    rows = []
+    for r in reports:
+        mix = " ".join(f"{k}:{v}" for k, v in sorted(r.solved_by_rung.items())) or "-"
+        per = f"{r.cost_per_solved:.6f}" if r.cost_per_solved is not None else "-"
+        rows.append([r.strategy, f"{r.solved}/{r.items}", f"{r.success_rate:.1%}", f"{r.cost:.6f}", f"{r.prompt_tokens:,}",
+                     f"{r.completion_tokens:,}", per, str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
+                     _ratio(r.cost, base.cost), _ratio(r.tokens, base.tokens), _ratio(r.success_rate, base.success_rate)])  # fmt: skip
+    return header, rows
+
+
+def rich_table(reports: Sequence[StrategyReport], title: str) -> Table:
+    """The comparison as a rich table (the terminal's view)."""
+    header, rows = _rows(reports)
+    table = Table(title=title, title_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i in (0, 8) else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def markdown_table(reports: Sequence[StrategyReport]) -> str:
+    """The comparison as a Markdown table, for a README."""
+    header, rows = _rows(reports)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_chart(reports: Sequence[StrategyReport], path: Path, title: str) -> Path:
+    """Success against cost, one point per strategy, as EcoAssistant's figure; a PNG.
+
+    When every strategy cost $0 (free local rungs), tokens stand in for cost on the x axis.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_cost = any(r.cost > 0 for r in reports)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for r in reports:
+        x = r.cost if by_cost else r.tokens
+        ax.scatter([x], [100 * r.success_rate], s=60)
+        ax.annotate(r.strategy, (x, 100 * r.success_rate), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    ax.set_xlabel("cost (USD)" if by_cost else "tokens (every rung is priced $0)")
+    ax.set_ylabel("success (%)")
+    ax.set_ylim(-5, 105)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path

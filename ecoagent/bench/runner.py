@@ -1,0 +1,193 @@
+"""Running strategies over the same tasks, each on its own fresh bank and run log.
+
+Two protocols, as EcoAssistant measured:
+
+* **sequential** (its autonomous mode): every form of every task in order (all
+  queries, then the paraphrases, then the variants); an answer the ``expected`` judge
+  accepts is banked, so later tasks of a strategy with demonstrations benefit;
+* **split**: the seed split (each task's query with its reference code) is banked
+  first, then the test split (paraphrases and variants) is measured, nothing banked.
+
+Each strategy's data lives under ``<bench dir>/<protocol>/<strategy>/`` (bank, run
+log, ``results.jsonl``); the user's own bank and run log are never touched. Results
+are appended as each item finishes, so ``resume=True`` continues an interrupted bench.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..config import LadderSettings, Settings
+from ..errors import EcoagentError
+from ..ladder import ExecutorFactory
+from ..query import Query
+from ..records import RunRecord
+from .report import StrategyReport, summarize
+from .strategies import Strategy
+from .tasks import BenchItem, BenchTask, items_for
+
+__all__ = ["ItemResult", "Protocol", "bench_items", "run_bench", "run_strategy", "strategy_dir"]
+
+Protocol = Literal["sequential", "split"]
+
+
+@dataclass
+class ItemResult:
+    """One item's outcome under one strategy (a line of ``results.jsonl``)."""
+
+    item_id: str
+    task_id: str
+    form: str
+    resolved: bool
+    rung: str | None
+    rungs_tried: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    top_rung_cost_estimate: float
+    duration_s: float
+    demonstration: bool
+    run_id: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
+        """The result of a finished run."""
+        error = next((a.error for a in record.attempts if a.error), None)
+        return cls(item.id, item.task_id, item.form, record.resolved, record.final_rung, [a.rung for a in record.attempts],
+                   record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
+                   record.duration_s, bool(record.demonstrations), record.run_id, error)  # fmt: skip
+
+
+def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Path:
+    """Where one strategy's bank, run log and results live."""
+    return bench_dir / protocol / strategy.name
+
+
+def bench_items(tasks: Sequence[BenchTask], protocol: Protocol) -> list[BenchItem]:
+    """What a protocol measures: every form in sequence, or the split's test forms."""
+    if protocol == "sequential":
+        return items_for(list(tasks), ("query", "paraphrase", "variant"))
+    return items_for(list(tasks), ("paraphrase", "variant"))
+
+
+def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
+    settings = base.model_copy(deep=True)
+    settings.ladder = LadderSettings(rungs=strategy.ladder(base.ladder.resolved()))
+    settings.bank = settings.bank.model_copy(
+        update={"path": folder / "bank", "url": None, "top_k": max(1, base.bank.top_k) if strategy.demonstrations else 0}
+    )
+    settings.runlog_path = folder / "runs.sqlite3"
+    settings.run = settings.run.model_copy(update={"judge": "expected", "judge_rung": None})
+    return settings
+
+
+def _done(results: Path) -> dict[str, ItemResult]:
+    done: dict[str, ItemResult] = {}
+    if not results.is_file():
+        return done
+    for raw in results.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(raw)
+            done[data["item_id"]] = ItemResult(**data)
+        except (json.JSONDecodeError, TypeError, KeyError):
+            continue  # a line cut short by an interrupt: that item runs again
+    return done
+
+
+async def run_strategy(
+    base: Settings,
+    strategy: Strategy,
+    tasks: Sequence[BenchTask],
+    *,
+    protocol: Protocol,
+    bench_dir: Path,
+    resume: bool = False,
+    fresh: bool = False,
+    executor_factory: ExecutorFactory | None = None,
+    on_item: Callable[[ItemResult], None] | None = None,
+) -> list[ItemResult]:
+    """Run one strategy over the tasks under one protocol; return every item's result.
+
+    Args:
+        base: The user's settings (ladder, prices, sandbox); bank and run log are replaced.
+        strategy: Which rungs and stages.
+        tasks: The task set.
+        protocol: ``sequential`` or ``split``.
+        bench_dir: The bench's own folder.
+        resume: Continue from the results already in the strategy's folder.
+        fresh: Delete the strategy's folder first.
+        executor_factory: The sandbox (default: the hardened Docker sandbox).
+        on_item: Called after each finished item (progress).
+
+    Raises:
+        EcoagentError: The folder holds results and neither ``resume`` nor ``fresh``
+            was given, or the strategy's rungs are not on the ladder.
+    """
+    from ..assistant import EcoAssistant  # AutoGen loads only when a bench runs
+
+    folder = strategy_dir(bench_dir, protocol, strategy)
+    results_file = folder / "results.jsonl"
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    done = _done(results_file)
+    if done and not resume:
+        raise EcoagentError(f"{folder} already holds {len(done)} result(s) of strategy {strategy.name}",
+                            "add --resume to continue it, or --fresh to start it over", exit_code=2)  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = _settings_for(base, strategy, folder)
+    kwargs: dict[str, Any] = {"executor_factory": executor_factory} if executor_factory else {}
+    eco = EcoAssistant(settings, **kwargs)
+    results = [done[i.id] for i in bench_items(tasks, protocol) if i.id in done]
+    try:
+        if protocol == "split" and strategy.demonstrations and not (folder / "seeded").exists():
+            for task in tasks:
+                if task.code:  # the seed split: each task's query with its reference solution
+                    eco.bank.add(task.query, task.code, answer=task.expected, rung="reference")
+            (folder / "seeded").touch()
+        with results_file.open("a", encoding="utf-8") as sink:
+            for item in bench_items(tasks, protocol):
+                if item.id in done:
+                    continue
+                record = await eco.run(Query(item.query, expected=item.expected, judge="expected", id=item.id))
+                if protocol == "sequential" and strategy.demonstrations and record.resolved:
+                    eco.bank_verified(record)  # autonomous mode: what the judge accepted helps later tasks
+                result = ItemResult.of(item, record)
+                sink.write(json.dumps(asdict(result)) + "\n")
+                sink.flush()
+                results.append(result)
+                if on_item is not None:
+                    on_item(result)
+    finally:
+        eco.close()
+    return results
+
+
+async def run_bench(
+    base: Settings,
+    strategies: Sequence[Strategy],
+    tasks: Sequence[BenchTask],
+    *,
+    protocol: Protocol,
+    bench_dir: Path,
+    resume: bool = False,
+    fresh: bool = False,
+    executor_factory: ExecutorFactory | None = None,
+    on_item: Callable[[Strategy, ItemResult], None] | None = None,
+) -> list[StrategyReport]:
+    """Every strategy over the same tasks, one after another; one report per strategy.
+
+    The first strategy is the baseline the table's ratios compare against.
+    """
+    reports = []
+    for strategy in strategies:
+        callback = (lambda result, s=strategy: on_item(s, result)) if on_item is not None else None
+        results = await run_strategy(base, strategy, tasks, protocol=protocol, bench_dir=bench_dir, resume=resume,
+                                     fresh=fresh, executor_factory=executor_factory, on_item=callback)  # fmt: skip
+        reports.append(summarize(strategy.name, protocol, results))
+    return reports

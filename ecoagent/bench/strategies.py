@@ -1,0 +1,90 @@
+"""Bench strategies: which rungs a run may use and which stages are on.
+
+Strategies are data (``agents/strategies.toml``, or a user's file): a name, the rungs
+("all", "bottom", "top" or a list of names) and the stages (demonstrations now; cache,
+memory, compression, router and fine-tuned rungs join as those stages land).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..config import Rung
+from ..errors import EcoagentError
+from ..paths import shipped_dir
+
+__all__ = ["Strategy", "load_strategies", "select_strategies"]
+
+
+class Strategy(BaseModel):
+    """One way of answering the bench's tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.+-]+$", description="Shown in tables; also the folder of its data.")
+    description: str = ""
+    rungs: Literal["all", "bottom", "top"] | list[str] = "all"
+    demonstrations: bool = False
+
+    def ladder(self, rungs: list[Rung]) -> list[Rung]:
+        """The rungs this strategy climbs, cheapest first.
+
+        Raises:
+            EcoagentError: A named rung is not on the ladder.
+        """
+        if self.rungs == "all":
+            return list(rungs)
+        if self.rungs == "bottom":
+            return rungs[:1]
+        if self.rungs == "top":
+            return rungs[-1:]
+        by_name = {r.name: r for r in rungs}
+        missing = [n for n in self.rungs if n not in by_name]
+        if missing:
+            raise EcoagentError(f"strategy {self.name}: no rung {', '.join(missing)} on the ladder",
+                                f"rungs: {', '.join(by_name)}", exit_code=2)  # fmt: skip
+        return [by_name[n] for n in self.rungs]
+
+
+def load_strategies(path: Path | None = None) -> dict[str, Strategy]:
+    """The built-in strategies, plus (overriding by name) those of ``path``.
+
+    Raises:
+        EcoagentError: The file is missing, not TOML, or a strategy is invalid (names
+            the file and the strategy).
+    """
+    found: dict[str, Strategy] = {}
+    for source in [shipped_dir("agents") / "strategies.toml", *([path] if path else [])]:
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise EcoagentError(f"{source}: cannot read it ({exc})", "pass a strategies TOML file", exit_code=2) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise EcoagentError(f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2) from exc
+        for i, raw in enumerate(data.get("strategies", [])):
+            try:
+                strategy = Strategy.model_validate(raw)
+            except ValidationError as exc:
+                where = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise EcoagentError(f"{source}: strategies[{i}]: {where}", "see agents/strategies.toml for the keys", exit_code=2) from exc
+            found[strategy.name] = strategy
+    return found
+
+
+def select_strategies(names: list[str], path: Path | None = None) -> list[Strategy]:
+    """The strategies called ``names``, in that order (the first is the baseline of the ratios).
+
+    Raises:
+        EcoagentError: An unknown or repeated name (lists the known ones).
+    """
+    known = load_strategies(path)
+    if len(set(names)) != len(names):
+        raise EcoagentError(f"a strategy is named twice: {', '.join(names)}", "name each strategy once", exit_code=2)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise EcoagentError(f"unknown strategy {', '.join(unknown)}", f"known: {', '.join(known)}", exit_code=2)
+    return [known[n] for n in names]

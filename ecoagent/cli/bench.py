@@ -1,0 +1,104 @@
+"""``ecoagent bench TASKS --strategy S [--strategy S2 ...]``: cost techniques side by side.
+
+Runs each strategy over the same tasks (:func:`ecoagent.bench.run_bench`), each on its
+own fresh bank and run log under ``--out``, and prints one table with each strategy's
+ratios against the first. Writes ``report.json`` and, unless ``--no-chart``,
+``chart.png`` (success against cost) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import EcoagentError
+from ._common import err, handle_errors, out, settings_from
+
+__all__ = ["bench"]
+
+
+def _prices(settings_rungs: list, specs: list[str]) -> None:  # type: ignore[type-arg]
+    by_name = {r.name: r for r in settings_rungs}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        parts = value.split(",")
+        if name not in by_name or len(parts) != 2:
+            raise EcoagentError(f"--price {spec!r}: expected RUNG=IN,OUT with a rung of the ladder",
+                                f"e.g. --price {next(iter(by_name))}=0.05,0.10 (USD per million tokens); rungs: {', '.join(by_name)}",
+                                exit_code=2)  # fmt: skip
+        try:
+            by_name[name].input_price_per_mtok, by_name[name].output_price_per_mtok = (float(p) for p in parts)
+        except ValueError as exc:
+            raise EcoagentError(f"--price {spec!r}: prices must be numbers", "e.g. --price smollm2=0.05,0.10", exit_code=2) from exc
+
+
+@handle_errors
+def bench(
+    ctx: typer.Context,
+    tasks_file: Annotated[Path, typer.Argument(help="Task set (JSONL), e.g. benchmarks/tasks/compute.jsonl.")],
+    strategy: Annotated[list[str], typer.Option("--strategy", "-s", help="Strategy name; repeat to compare (the first is the baseline).")] = ["bottom-only", "ladder+demos"],  # noqa: B006
+    protocol: Annotated[Literal["sequential", "split"], typer.Option("--protocol", "-p", help="sequential (bank what the judge accepts as you go) or split (bank the seed split, measure the test split).")] = "sequential",
+    ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="The bench's own folder (banks, run logs, results, report).")] = Path("ecoagent-bench"),
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted bench in --out.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start the strategies over, deleting their earlier results in --out.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N tasks.")] = None,
+    price: Annotated[list[str], typer.Option("--price", help="RUNG=IN,OUT: USD per million tokens for a rung (price your own GPU time).")] = [],  # noqa: B006
+    strategies_file: Annotated[Path | None, typer.Option("--strategies", help="A TOML file with more strategies.")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as Markdown (stdout).")] = False,
+    chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write chart.png (success against cost).")] = True,
+) -> None:
+    """Measure strategies side by side on the same tasks: success, cost, tokens, latency."""
+    from ..bench import load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
+    from ..bench.runner import bench_items
+
+    if resume and fresh:
+        raise EcoagentError("--resume and --fresh contradict each other", "pick one", exit_code=2)
+    tasks = load_tasks(tasks_file)[:limit]
+    chosen = select_strategies(strategy, strategies_file)
+    settings = settings_from(ctx, ladder=ladder).model_copy(deep=True)
+    rungs = settings.ladder.resolved()
+    _prices(rungs, price)
+    settings.ladder.rungs = rungs
+    for s in chosen:
+        s.ladder(rungs)  # fails now, not after an hour, if a strategy names a rung that is not there
+    total = len(bench_items(tasks, protocol))
+    title = f"{tasks_file.name}: {len(tasks)} tasks, {total} items per strategy, {protocol} protocol, judge=expected"
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
+    bars = {s.name: progress.add_task(s.name, total=total, start=False) for s in chosen}
+    tally: dict[str, list[float]] = {s.name: [0, 0, 0.0] for s in chosen}
+
+    def finished(s, result) -> None:  # type: ignore[no-untyped-def]
+        t = tally[s.name]
+        t[0] += 1
+        t[1] += result.resolved
+        t[2] += result.cost
+        progress.start_task(bars[s.name])
+        progress.update(bars[s.name], advance=1, description=f"{s.name} · solved {int(t[1])}/{int(t[0])} · ${t[2]:.4f}")
+        if not err.is_terminal:
+            err.print(f"[{s.name}] {int(t[0])}/{total} {result.item_id}: {'✓' if result.resolved else '✗'}", markup=False)
+
+    try:
+        with progress:
+            reports = asyncio.run(run_bench(settings, chosen, tasks, protocol=protocol, bench_dir=out_dir,
+                                            resume=resume, fresh=fresh, on_item=finished))  # fmt: skip
+    except KeyboardInterrupt:
+        err.print(f"interrupted; continue with: ecoagent bench {tasks_file} {' '.join('-s ' + s.name for s in chosen)} "
+                  f"-p {protocol} --out {out_dir} --resume")  # fmt: skip
+        raise typer.Exit(130) from None
+    out.print(rich_table(reports, title))
+    report_path = out_dir / f"report-{protocol}.json"
+    report_path.write_text(json.dumps({"title": title, "tasks": str(tasks_file), "protocol": protocol,
+                                       "rungs": [r.model_dump(include={"name", "input_price_per_mtok", "output_price_per_mtok"}) for r in rungs],
+                                       "strategies": [r.to_json() for r in reports]}, indent=2) + "\n", encoding="utf-8")  # fmt: skip
+    err.print(f"report: {report_path}")
+    if chart:
+        err.print(f"chart: {write_chart(reports, out_dir / f'chart-{protocol}.png', title)}")
+    if markdown:
+        typer.echo(markdown_table(reports))

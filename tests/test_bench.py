@@ -1,0 +1,143 @@
+"""`ecoagent bench`: scripted ladders with known outcomes give exact table values; a real run on the bundled model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecoagent.bench import load_tasks, markdown_table, run_bench, select_strategies, write_chart
+from ecoagent.bench.runner import bench_items, run_strategy
+from ecoagent.cli import app
+from ecoagent.config import load_settings
+from ecoagent.errors import EcoagentError
+from ecoagent.testing import FakeExecutor, write_scripted_config
+
+runner = CliRunner()
+WRONG = ["```python\nprint(17 * 22)\n```", "It is 374. TERMINATE"]
+RIGHT = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
+TASKS = [
+    {"id": "t1", "query": "What is 17 * 23?", "paraphrase": "Multiply 17 by 23.", "expected": "391", "code": "print(17 * 23)"},
+    {"id": "t2", "query": "What is the product of 23 and 17?", "paraphrase": "Compute 23 multiplied by 17.",
+     "expected": "391", "code": "print(23 * 17)", "variant": "What is the product of 23 and 18?", "variant_expected": "414"},
+]  # fmt: skip
+
+
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    """A cheap rung that is always wrong and a top rung that always prints 391."""
+    cfg = write_scripted_config(tmp_path, {"cheap": WRONG * 20, "top": RIGHT * 20}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
+    return cfg, tasks
+
+
+def bench(tmp_path: Path, names: list[str], protocol: str) -> list:  # type: ignore[type-arg]
+    cfg, tasks = setup(tmp_path)
+    return asyncio.run(run_bench(load_settings(cfg), select_strategies(names), load_tasks(tasks), protocol=protocol,  # type: ignore[arg-type]
+                                 bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+
+
+def test_sequential_protocol_gives_exact_values(tmp_path: Path) -> None:
+    top, bottom, ladder, demos = bench(tmp_path, ["top-only", "bottom-only", "ladder", "ladder+demos"], "sequential")
+    # items: t1, t2 queries; t1, t2 paraphrases; the t2 variant (expected 414: nobody prints it)
+    assert [r.items for r in (top, bottom, ladder, demos)] == [5, 5, 5, 5]
+    assert (top.solved, bottom.solved, ladder.solved, demos.solved) == (4, 0, 4, 4)
+    assert top.escalations == 0 and bottom.escalations == 0 and ladder.escalations == 5 and demos.escalations == 5
+    assert top.solved_by_rung == {"top": 4} and ladder.solved_by_rung == {"top": 4} and bottom.solved_by_rung == {}
+    assert top.by_form == {"query": (2, 2), "paraphrase": (2, 2), "variant": (0, 1)}
+    assert top.demo_hits == 0 and ladder.demo_hits == 0 and demos.demo_hits >= 2  # banked answers came back
+    assert bottom.cost > 0 and bottom.cost < top.cost < ladder.cost  # the failing cheap rung still costs
+    table = markdown_table([top, bottom, ladder, demos])
+    assert table.splitlines()[2].startswith("| top-only | 4/5 | 80.0% |") and "| 1.00 | 1.00 | 1.00 |" in table.splitlines()[2]
+    assert f"| {bottom.cost / top.cost:.2f} | {bottom.tokens / top.tokens:.2f} | 0.00 |" in table.splitlines()[3]
+
+
+def test_split_protocol_banks_the_seed_and_measures_the_test_split(tmp_path: Path) -> None:
+    bottom, demos = bench(tmp_path, ["bottom-only", "bottom+demos"], "split")
+    assert bottom.items == demos.items == 3  # two paraphrases and one variant
+    assert bottom.demo_hits == 0 and demos.demo_hits == 3  # every test item found its seed
+    assert bottom.solved == demos.solved == 0  # the scripted cheap rung ignores its examples
+    folder = tmp_path / "bench" / "split" / "bottom+demos"
+    assert (folder / "seeded").exists() and len((folder / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_resume_continues_an_interrupted_strategy(tmp_path: Path) -> None:
+    cfg, tasks_file = setup(tmp_path)
+    settings, tasks = load_settings(cfg), load_tasks(tasks_file)
+    [ladder] = select_strategies(["ladder"])
+    seen: list[str] = []
+
+    def stop_after_two(result) -> None:  # type: ignore[no-untyped-def]
+        seen.append(result.item_id)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b",
+                                 executor_factory=FakeExecutor, on_item=stop_after_two))  # fmt: skip
+    with pytest.raises(EcoagentError, match="--resume"):
+        asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b", executor_factory=FakeExecutor))
+    results = asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b",
+                                       resume=True, executor_factory=FakeExecutor))  # fmt: skip
+    assert [r.item_id for r in results] == [i.id for i in bench_items(tasks, "sequential")]
+    lines = (tmp_path / "b" / "sequential" / "ladder" / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 5 and len({json.loads(x)["item_id"] for x in lines}) == 5  # nothing ran twice
+
+
+def test_the_chart_is_a_png(tmp_path: Path) -> None:
+    reports = bench(tmp_path, ["top-only", "ladder"], "sequential")
+    path = write_chart(reports, tmp_path / "chart.png", "test")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_bad_task_files_and_strategies_are_clear_errors(tmp_path: Path) -> None:
+    eco_dataset = tmp_path / "weather.json"
+    eco_dataset.write_text(json.dumps(["What will be the temperature in Bangalore tomorrow?"]))
+    with pytest.raises(EcoagentError, match="network") as info:
+        load_tasks(eco_dataset)
+    assert "compute.jsonl" in (info.value.hint or "")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "query": "q", "expected": "1"}\n{"id": "b", "query": "q"}\n')
+    with pytest.raises(EcoagentError, match="line 2: missing or empty 'expected'"):
+        load_tasks(bad)
+    with pytest.raises(EcoagentError, match="unknown strategy nope"):
+        select_strategies(["ladder", "nope"])
+
+
+def test_the_shipped_task_set_has_100_tasks_with_answers_and_variants() -> None:
+    tasks = load_tasks(Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "compute.jsonl")
+    assert len(tasks) >= 100 and all(t.paraphrase and t.code for t in tasks)
+    assert sum(t.variant is not None for t in tasks) >= 90
+    assert all(t.variant_expected != t.expected for t in tasks if t.variant)
+
+
+@pytest.mark.docker
+def test_cli_bench_table_report_and_markdown(tmp_path: Path, sandbox_image: str) -> None:
+    cfg, tasks = setup(tmp_path)
+    args = ["--config", str(cfg), "bench", str(tasks), "-s", "top-only", "-s", "ladder", "--out", str(tmp_path / "out"), "--markdown"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "top-only" in result.stdout and "| ladder | 4/5 | 80.0% |" in result.stdout
+    report = json.loads((tmp_path / "out" / "report-sequential.json").read_text())
+    assert [s["strategy"] for s in report["strategies"]] == ["top-only", "ladder"] and report["strategies"][1]["escalations"] == 5
+    assert (tmp_path / "out" / "chart-sequential.png").read_bytes()[:4] == b"\x89PNG"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--resume" in again.stderr
+
+
+@pytest.mark.docker
+def test_bench_on_the_bundled_model(tmp_path: Path, sandbox_image: str) -> None:
+    cfg = tmp_path / "ecoagent.toml"
+    cfg.write_text("[run]\nmax_turns = 4\n")  # the offline default ladder: the real bundled SmolLM2
+    tasks = Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "compute.jsonl"
+    result = runner.invoke(app, ["--config", str(cfg), "bench", str(tasks), "--limit", "2", "-s", "bottom-only", "-s", "bottom+demos",
+                                 "-p", "split", "--out", str(tmp_path / "out"), "--price", "smollm2=0.1,0.4"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report-split.json").read_text())
+    plain, demos = report["strategies"]
+    assert plain["items"] == demos["items"] == 4 and demos["demo_hits"] == 4 and plain["demo_hits"] == 0
+    assert plain["prompt_tokens"] > 0 and plain["cost"] > 0  # priced local rung
