@@ -122,3 +122,20 @@ def test_batch_shows_each_escalation_as_it_happens(tmp_path: Path, sandbox_image
     assert result.exit_code == 0, result.stderr
     assert "q1: cheap failed: the last execution exited 1 → escalating to top" in result.stderr
     assert "[1/1] q1: ✓ top" in result.stderr and "escalations" in result.stderr
+
+
+def test_logs_keep_the_query_readable_at_80_columns(tmp_path: Path) -> None:
+    from ecoagent.config import load_settings
+    from ecoagent.records import RunRecord
+    from ecoagent.runlog import RunLog
+
+    cfg = config(tmp_path, GOOD, [])
+    log = RunLog(load_settings(cfg).runlog_file())
+    query = "Write Python code that prints the prime numbers below thirty, one per line"
+    record = RunRecord(query=query)
+    log.add(record)
+    log.close()
+    result = invoke(cfg, "logs")  # not a terminal: rich lays it out at 80 columns
+    assert result.exit_code == 0 and record.run_id in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert all(word in result.stdout for word in query.split())  # every word shown, folded over lines
