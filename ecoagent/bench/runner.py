@@ -123,7 +123,7 @@ async def run_strategy(
         resume: Continue from the results already in the strategy's folder.
         fresh: Delete the strategy's folder first.
         executor_factory: The sandbox (default: the hardened Docker sandbox).
-        on_item: Called after each finished item (progress).
+        on_item: Called with each finished item, resumed ones first (progress).
 
     Raises:
         EcoagentError: The folder holds results and neither ``resume`` nor ``fresh``
@@ -144,6 +144,9 @@ async def run_strategy(
     kwargs: dict[str, Any] = {"executor_factory": executor_factory} if executor_factory else {}
     eco = EcoAssistant(settings, **kwargs)
     results = [done[i.id] for i in bench_items(tasks, protocol) if i.id in done]
+    if on_item is not None:
+        for result in results:  # resumed: progress starts where the last run stopped
+            on_item(result)
     try:
         if protocol == "split" and strategy.demonstrations and not (folder / "seeded").exists():
             for task in tasks:
