@@ -16,14 +16,16 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..config import Rung
 from ..errors import EcoagentError
 from ._common import err, handle_errors, out, settings_from
 
 __all__ = ["bench"]
 
 
-def _prices(settings_rungs: list, specs: list[str]) -> None:  # type: ignore[type-arg]
-    by_name = {r.name: r for r in settings_rungs}
+def _prices(rungs: list[Rung], specs: list[str]) -> None:
+    """Apply ``--price RUNG=IN,OUT`` to the rungs (USD per million tokens)."""
+    by_name = {r.name: r for r in rungs}
     for spec in specs:
         name, _, value = spec.partition("=")
         parts = value.split(",")
