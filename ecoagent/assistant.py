@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,7 @@ from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
 from .prompts import first_message
 from .query import Query
-from .records import RunRecord
+from .records import Execution, RungAttempt, RunRecord
 from .runlog import RunLog
 from .sandbox.executor import DockerSandboxExecutor
 
@@ -198,9 +198,14 @@ class EcoAssistant:
         yield record
 
     async def run(
-        self, query: Query | str, *, cancellation_token: CancellationToken | None = None, **fields: Any
+        self,
+        query: Query | str,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        cancellation_token: CancellationToken | None = None,
+        **fields: Any,
     ) -> RunRecord:
-        """:meth:`run_stream`, consumed: the record alone.
+        """:meth:`run_stream`, consumed: the record, with each event handed to ``on_event``.
 
         ``fields`` build the :class:`Query` when ``query`` is a string
         (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``context=``).
@@ -209,12 +214,12 @@ class EcoAssistant:
             query = Query(query, **fields)
         elif fields:
             query = query.but(**fields)
-        record: RunRecord | None = None
         async for item in self.run_stream(query, cancellation_token=cancellation_token):
             if isinstance(item, RunRecord):
-                record = item
-        assert record is not None  # run_stream always ends with the record
-        return record
+                return item
+            if on_event is not None:
+                on_event(item)
+        raise RuntimeError("run_stream ended without a record")  # pragma: no cover - it always ends with one
 
     def run_sync(self, query: Query | str, **fields: Any) -> RunRecord:
         """:meth:`run` for code that is not async."""
@@ -258,12 +263,12 @@ class EcoAssistant:
             result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
             result.note = "banked" if result.created else "updated the existing solution"
             return
-        last = record.last_good_execution
-        if last is None:
-            why = _why_not_bankable(record)
+        found = record.last_execution
+        if found is None or record.last_good_execution is None:
+            why = _why_not_bankable(record, found)
             result.note = f"not banked: {why}; only code that ran successfully can become a demonstration"
             return
-        attempt = next(a for a in reversed(record.attempts) if a.executions)
+        attempt, last = found
         result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip(), attempt.rung)
         result.override = True
         verdict = attempt.verdict
@@ -291,11 +296,10 @@ class EcoAssistant:
             self._runlog = None
 
 
-def _why_not_bankable(record: RunRecord) -> str:
-    for attempt in reversed(record.attempts):
-        if attempt.executions:
-            last = attempt.executions[-1]
-            return "its last execution timed out" if last.timed_out else f"its last execution exited {last.exit_code}"
+def _why_not_bankable(record: RunRecord, found: tuple[RungAttempt, Execution] | None) -> str:
+    if found is not None:
+        last = found[1]
+        return "its last execution timed out" if last.timed_out else f"its last execution exited {last.exit_code}"
     if any(a.error for a in record.attempts):
         return "the model failed before any code ran"
     return "no code ran"

@@ -7,11 +7,13 @@ as one wherever it is shown.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .records import RunRecord
 
-__all__ = ["CostTally", "RungTally"]
+__all__ = ["CostTally", "RungTally", "quantile"]
 
 
 @dataclass
@@ -65,3 +67,11 @@ class CostTally:
     def saving_estimate(self) -> float:
         """Estimated USD saved against sending the same tokens to the top rung."""
         return self.estimate - self.cost
+
+
+def quantile(values: Iterable[float], q: float) -> float:
+    """The ``q`` quantile (0.5 = median, 0.9 = p90) of ``values``; 0 when there are none."""
+    ordered = sorted(values)
+    if len(ordered) < 2:
+        return ordered[0] if ordered else 0.0
+    return statistics.quantiles(ordered, n=100, method="inclusive")[min(98, max(0, round(q * 100) - 1))]

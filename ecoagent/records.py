@@ -158,16 +158,21 @@ class RunRecord(BaseModel):
         return self.top_rung_cost_estimate - self.total_cost
 
     @property
+    def last_execution(self) -> tuple[RungAttempt, Execution] | None:
+        """The run's last execution and the attempt that ran it (None when no code ran)."""
+        for attempt in reversed(self.attempts):
+            if attempt.executions:
+                return attempt, attempt.executions[-1]
+        return None
+
+    @property
     def last_good_execution(self) -> Execution | None:
         """The run's last execution if it succeeded (exit 0, no timeout), else None.
 
         What a person's thumbs-up banks when no judge accepted the run.
         """
-        for attempt in reversed(self.attempts):
-            if attempt.executions:
-                last = attempt.executions[-1]
-                return last if last.exit_code == 0 and not last.timed_out else None
-        return None
+        found = self.last_execution
+        return found[1] if found and found[1].exit_code == 0 and not found[1].timed_out else None
 
     def summary(self) -> dict[str, object]:
         """The short form ``ecoagent ask --json`` prints."""

@@ -9,13 +9,12 @@ all stops it, since no row could succeed.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..costs import CostTally
+from ..costs import CostTally, quantile
 from ..errors import EcoagentError, SandboxError
 from ..events import Event
 from ..query import Query
@@ -91,12 +90,7 @@ class BatchSummary:
 
     def latency(self, q: float) -> float:
         """The ``q`` quantile (0.5 = median) of the rows' wall-clock seconds."""
-        times = sorted(r.duration_s for r in self.results)
-        if not times:
-            return 0.0
-        if len(times) == 1:
-            return times[0]
-        return statistics.quantiles(times, n=100, method="inclusive")[min(98, max(0, round(q * 100) - 1))]
+        return quantile((r.duration_s for r in self.results), q)
 
     def add(self, result: BatchResult) -> None:
         """Count a finished row."""
@@ -157,11 +151,7 @@ async def run_batch(
             record, error, banked = None, None, None
             try:
                 query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id)
-                async for item in eco.run_stream(query):
-                    if isinstance(item, RunRecord):
-                        record = item
-                    elif on_event is not None:
-                        on_event(row, item)
+                record = await eco.run(query, on_event=(lambda e: on_event(row, e)) if on_event else None)
                 if bank_verified and record is not None:
                     verified = await asyncio.to_thread(eco.bank_verified, record)
                     banked = verified[0] if verified else None

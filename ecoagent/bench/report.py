@@ -8,7 +8,6 @@ still shows what it saved.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
+
+from ..costs import quantile
 
 if TYPE_CHECKING:
     from .runner import ItemResult
@@ -62,14 +63,6 @@ class StrategyReport:
         return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved}
 
 
-def _quantile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[min(98, max(0, round(q * 100) - 1))]
-
-
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
     """Add up one strategy's item results."""
     durations = [r.duration_s for r in results]
@@ -82,8 +75,8 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         cost=sum(r.cost for r in results), prompt_tokens=sum(r.prompt_tokens for r in results),
         completion_tokens=sum(r.completion_tokens for r in results),
         escalations=sum(max(0, len(r.rungs_tried) - 1) for r in results), errors=sum(r.error is not None for r in results),
-        demo_hits=sum(r.demonstration for r in results), latency_p50_s=_quantile(durations, 0.5),
-        latency_p90_s=_quantile(durations, 0.9), solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
+        demo_hits=sum(r.demonstration for r in results), latency_p50_s=quantile(durations, 0.5),
+        latency_p90_s=quantile(durations, 0.9), solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
         by_form=forms,
     )  # fmt: skip
 

@@ -20,11 +20,8 @@ from ..errors import EcoagentError
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
-    from ..events import Event
-    from ..query import Query
-    from ..records import RunRecord
 
-__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "run_rendered", "settings_from"]
+__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -76,13 +73,3 @@ def settings_from(ctx: typer.Context, *, ladder: str | None = None) -> Settings:
         settings.ladder = LadderSettings(preset=ladder)
     return settings
 
-
-async def run_rendered(eco: EcoAssistant, query: Query, render: Callable[[Event], None]) -> RunRecord:
-    """Run a query, handing each event to ``render``; return the record."""
-    from ..records import RunRecord
-
-    async for item in eco.run_stream(query):
-        if isinstance(item, RunRecord):
-            return item
-        render(item)
-    raise RuntimeError("run_stream ended without a record")  # pragma: no cover - run_stream always ends with one

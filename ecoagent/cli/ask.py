@@ -16,7 +16,7 @@ import typer
 
 from ..config import JudgeName
 from ..query import Query
-from ._common import assistant_from, err, handle_errors, run_rendered
+from ._common import assistant_from, err, handle_errors
 from ._render import LiveRun, footer
 
 __all__ = ["ask"]
@@ -39,7 +39,7 @@ def ask(
     question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge)
     eco = assistant_from(ctx, ladder=ladder)
     try:
-        record = asyncio.run(run_rendered(eco, question, LiveRun(err, verbose=verbose)))
+        record = asyncio.run(eco.run(question, on_event=LiveRun(err, verbose=verbose)))
     finally:
         eco.close()
     if as_json:

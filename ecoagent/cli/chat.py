@@ -29,7 +29,7 @@ from ..conversation import Conversation
 from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
 from ..records import RunRecord
-from ._common import fail, handle_errors, out, run_rendered, settings_from
+from ._common import fail, handle_errors, out, settings_from
 from ._render import LiveRun, footer, ladder_line, money
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ class ChatSession:
         try:
             eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
             query = self.conversation.query(text, start_rung=start_rung)
-            record = asyncio.run(run_rendered(eco, query, LiveRun(self.console)))
+            record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
         except KeyboardInterrupt:
             self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
             return
