@@ -28,10 +28,11 @@ from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 
 from .bank import SolutionBank
+from .cache import AnswerCache, FirstTurnStage, ladder_scope
 from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
-from .events import DemonstrationsFound, Event
+from .events import CacheChecked, DemonstrationsFound, Event
 from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
 from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
@@ -96,7 +97,12 @@ class EcoAssistant:
         self._bank = bank
         self._runlog = runlog
         self._human = human
-        self.ladder = Ladder(self.rungs, self.client_for, executor_factory, sandbox=self.settings.sandbox, run=self.settings.run)
+        self.ladder = Ladder(
+            self.rungs, self.client_for, executor_factory, sandbox=self.settings.sandbox, run=self.settings.run
+        )
+        self.first_turn = FirstTurnStage(self.settings.cache, ladder_scope(self.rungs), lambda: self.cache,
+                                         lambda: self.bank, executor_factory, self.settings.sandbox)  # fmt: skip
+        self._cache: AnswerCache | None = None
 
     # ---- parts made on first use ------------------------------------------------
     @property
@@ -105,6 +111,13 @@ class EcoAssistant:
         if self._bank is None:
             self._bank = SolutionBank(self.settings.bank)
         return self._bank
+
+    @property
+    def cache(self) -> AnswerCache:
+        """The first-turn answer cache (opened on first use)."""
+        if self._cache is None:
+            self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
+        return self._cache
 
     @property
     def runlog(self) -> RunLog:
@@ -188,11 +201,18 @@ class EcoAssistant:
         judge = self.make_judge(query.judge_name(self.settings.run.judge))
         record = RunRecord(query=query.text, expected=query.expected or query.expected_regex,
                            query_id=query.id, session=query.session)  # fmt: skip
-        record.demonstrations = await find_demonstrations(self.bank, query)
-        yield DemonstrationsFound(record.demonstrations)
-        task = first_message(query.text, record.demonstrations, query.context)
-        async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
-            yield event
+        record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
+        if record.first_turn is not None:
+            yield CacheChecked(record.first_turn)
+        if record.served_from_cache:
+            _answer_from(record)
+        else:
+            record.demonstrations = await find_demonstrations(self.bank, query)
+            yield DemonstrationsFound(record.demonstrations)
+            task = first_message(query.text, record.demonstrations, query.context)
+            async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
+                yield event
+            await asyncio.to_thread(self.first_turn.remember, query, record)
         record.duration_s = time.monotonic() - started
         await asyncio.to_thread(self.runlog.add, record)
         yield record
@@ -243,14 +263,17 @@ class EcoAssistant:
         if record is None:
             raise EcoagentError(f"no run with id {run_id!r}", "see `ecoagent logs` for run ids", exit_code=2)
         result = FeedbackResult(run_id=run_id, good=good)
-        demo_ids = [d.id for d in record.demonstrations]
+        used = [d.id for d in record.demonstrations]
+        if record.served_from_cache and record.first_turn and record.first_turn.kind == "replay":
+            used.append(record.first_turn.key)
         if good:
             self._bank_good(record, result)
-            if demo_ids:
-                self.bank.record_outcome(demo_ids, success=True)
+            if used:
+                self.bank.record_outcome(used, success=True)
         else:
-            if demo_ids:
-                result.retired = self.bank.record_outcome(demo_ids, success=False)
+            self.first_turn.forget(record)
+            if used:
+                result.retired = self.bank.record_outcome(used, success=False)
             result.note = "recorded" + (f"; retired {len(result.retired)} demonstration(s)" if result.retired else "")
         record.feedback = "good" if good else "bad"
         record.human_override = record.human_override or result.override
@@ -260,6 +283,8 @@ class EcoAssistant:
 
     def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
         if record.resolved and record.final_code:
+            if record.served_from_cache:
+                result.note += "; the cached answer will not be served again"
             result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
             result.note = "banked" if result.created else "updated the existing solution"
             return
@@ -284,10 +309,16 @@ class EcoAssistant:
 
     def _bank_record(self, record: RunRecord, code: str, answer: str, rung: str) -> tuple[str, bool]:
         """Bank a confirmed run's query and the code that answered it (or update its near-duplicate)."""
-        return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost)
+        found = record.last_execution
+        language = found[1].language if found else (record.first_turn.execution.language
+                                                    if record.first_turn and record.first_turn.execution else "python")  # fmt: skip
+        return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost, language=language)
 
     def close(self) -> None:
-        """Release the bank's store and the run log."""
+        """Release the bank's store, the cache and the run log."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
         if self._bank is not None:
             self._bank.close()
             self._bank = None
@@ -303,3 +334,12 @@ def _why_not_bankable(record: RunRecord, found: tuple[RungAttempt, Execution] | 
     if any(a.error for a in record.attempts):
         return "the model failed before any code ran"
     return "no code ran"
+def _answer_from(record: RunRecord) -> None:
+    """Fill the record's answer from the first-turn stage that served it (no model ran)."""
+    step = record.first_turn
+    assert step is not None and step.execution is not None
+    record.resolved = True
+    record.final_answer = step.execution.output.strip()
+    record.final_code = step.execution.code or None
+
+

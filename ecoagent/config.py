@@ -30,6 +30,7 @@ __all__ = [
     "ENV_PREFIX",
     "MAX_QUERY_CHARS",
     "BankSettings",
+    "CacheSettings",
     "JudgeName",
     "LadderSettings",
     "Rung",
@@ -182,6 +183,26 @@ class BankSettings(_Section):
     def storage_path(self) -> Path:
         """The embedded store's folder."""
         return self.path if self.path is not None else data_dir() / "bank"
+class CacheSettings(_Section):
+    """The first-turn stage: an exact answer cache and verified replay of banked code.
+
+    Both only ever answer a conversation's first turn (a follow-up depends on what
+    came before). Replay serves a banked solution's code, re-run in the sandbox, to a
+    similar query only when the similarity guard finds both queries state the same
+    numbers, names, negations and choices (see :mod:`ecoagent.cache.guard`).
+    """
+
+    enabled: bool = Field(True, description="Serve exact repeats from the cache (--no-cache turns it off per query).")
+    replay: bool = Field(True, description="Re-run a confirmed solution's code for a guarded similar query.")
+    replay_threshold: float = Field(0.5, ge=-1, le=1, description="Minimum cosine similarity before the guard looks.")
+    ttl_s: float = Field(86_400.0, ge=0, description="Seconds an exact entry is served (0: forever).")
+    path: Path | None = Field(None, description="SQLite file (default: <data dir>/cache.sqlite3).")
+
+    def file(self) -> Path:
+        """The cache's SQLite file."""
+        return self.path if self.path is not None else data_dir() / "cache.sqlite3"
+
+
 
 
 class Settings(_Section):
@@ -189,6 +210,7 @@ class Settings(_Section):
 
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ladder: LadderSettings = Field(default_factory=LadderSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")

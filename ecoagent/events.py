@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from .config import Rung
-from .records import Demonstration, Execution, Message, RungAttempt
+from .records import Demonstration, Execution, FirstTurn, Message, RungAttempt
 
 __all__ = [
+    "CacheChecked",
     "CodeExecuted",
     "DemonstrationsFound",
     "Escalated",
@@ -23,6 +24,18 @@ __all__ = [
     "RungJudged",
     "RungStarted",
 ]
+
+
+@dataclass(frozen=True)
+class CacheChecked:
+    """The first-turn stage found something: served it (``step.served``), or refused it and why."""
+
+    step: FirstTurn
+
+    @property
+    def served(self) -> bool:
+        """Whether the query was answered without a model."""
+        return self.step.served
 
 
 @dataclass(frozen=True)
@@ -78,5 +91,7 @@ class Escalated:
     reason: str
 
 
-Event: TypeAlias = DemonstrationsFound | RungStarted | ModelMessage | CodeExecuted | RungJudged | Escalated
+Event: TypeAlias = (
+    CacheChecked | DemonstrationsFound | RungStarted | ModelMessage | CodeExecuted | RungJudged | Escalated
+)
 """Anything ``run_stream`` yields before the record."""

@@ -36,6 +36,8 @@ class Query:
         context: Earlier turns of a conversation, shown to the model only.
         id: The caller's id for this query (a batch row id), kept in the record.
         session: The chat session the query belongs to, kept in the record.
+        cache: Whether the first-turn stage may answer from the cache or by replay
+            (``--no-cache`` sets it False: the ladder runs whatever is cached).
 
     Raises:
         EcoagentError: The text is empty or too long, or ``start_rung`` is negative
@@ -50,6 +52,7 @@ class Query:
     context: str | None = None
     id: str | None = None
     session: str | None = None
+    cache: bool = True
 
     def __post_init__(self) -> None:
         text = self.text.strip() if isinstance(self.text, str) else ""

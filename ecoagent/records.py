@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 __all__ = [
     "Demonstration",
     "Execution",
+    "FirstTurn",
     "Message",
     "RunRecord",
     "RungAttempt",
@@ -73,6 +74,25 @@ class Verdict(BaseModel):
     cost: float = 0.0
 
 
+class FirstTurn(BaseModel):
+    """What the first-turn stage did: an exact cache hit, a verified replay, or a refusal.
+
+    ``served`` says whether it answered the query (at zero model tokens). A replay
+    that ran but was not accepted, or a similar solution the guard refused, is kept
+    too: it is what ``ecoagent cache stats`` and the bench's wrong-hit count read.
+    """
+
+    kind: Literal["exact", "replay"]
+    served: bool
+    key: str = Field(description="The cache entry's key, or the banked solution's id.")
+    matched_query: str
+    score: float | None = Field(None, description="Cosine similarity of a replayed solution's query.")
+    execution: Execution | None = None
+    verdict: Verdict | None = None
+    reason: str = ""
+    duration_s: float = 0.0
+
+
 class RungAttempt(BaseModel):
     """One rung's fresh conversation on the query."""
 
@@ -114,6 +134,7 @@ class RunRecord(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     demonstrations: list[Demonstration] = Field(default_factory=list)
     attempts: list[RungAttempt] = Field(default_factory=list)
+    first_turn: FirstTurn | None = None
     resolved: bool = False
     final_rung: str | None = None
     final_answer: str | None = None
@@ -156,6 +177,11 @@ class RunRecord(BaseModel):
     def saving_estimate(self) -> float:
         """Estimated USD saved against sending the same tokens to the top rung."""
         return self.top_rung_cost_estimate - self.total_cost
+
+    @property
+    def served_from_cache(self) -> bool:
+        """Whether the first-turn stage answered (exact hit or replay): no model ran."""
+        return self.first_turn is not None and self.first_turn.served
 
     @property
     def last_execution(self) -> tuple[RungAttempt, Execution] | None:

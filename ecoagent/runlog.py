@@ -7,14 +7,11 @@ queried. SQLite's WAL mode lets a batch write while ``ecoagent logs`` reads.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ._sqlite import SqliteFile
 from .records import RunRecord
 
 __all__ = ["Feedback", "RunLog"]
@@ -51,28 +48,11 @@ class Feedback:
     created_at: str
 
 
-class RunLog:
+class RunLog(SqliteFile):
     """SQLite-backed log of runs and feedback (safe across threads and processes)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        super().__init__(path, _SCHEMA)
 
     def add(self, record: RunRecord) -> None:
         """Store (or replace) a run."""
@@ -110,8 +90,3 @@ class RunLog:
                 "SELECT run_id, good, solution_id, created_at FROM feedback WHERE run_id = ? ORDER BY id", (run_id,)
             ).fetchall()
         return [Feedback(r[0], bool(r[1]), r[2], r[3]) for r in rows]
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._db.close()

@@ -69,6 +69,7 @@ class BankedSolution(BaseModel):
     id: str
     query: str
     code: str
+    language: str = "python"
     answer: str = ""
     rung: str = ""
     cost: float = 0.0
@@ -169,7 +170,9 @@ class SolutionBank:
         self.client.close()
 
     # ---- writes --------------------------------------------------------------
-    def add(self, query: str, code: str, *, answer: str = "", rung: str = "", cost: float = 0.0) -> tuple[str, bool]:
+    def add(
+        self, query: str, code: str, *, answer: str = "", rung: str = "", cost: float = 0.0, language: str = "python"
+    ) -> tuple[str, bool]:
         """Bank a confirmed solution, or update the near-duplicate already there.
 
         Returns:
@@ -181,11 +184,13 @@ class SolutionBank:
             hits = self._nearest(vector, limit=1, floor=self.settings.dedupe_threshold)
             if hits:
                 old = self._solution(hits[0].id, hits[0].payload or {})
-                update = {"code": code, "answer": answer, "rung": rung, "cost": cost, "updated_at": _now(),
+                update = {"code": code, "language": language, "answer": answer, "rung": rung, "cost": cost, "updated_at": _now(),
                           "thumbs_up": old.thumbs_up + 1, "retired": False, "thumbs_down": 0}  # fmt: skip
                 self.client.set_payload(self.collection, payload=update, points=[old.id], wait=True)
                 return old.id, False
-            solution = BankedSolution(id=str(uuid.uuid4()), query=query, code=code, answer=answer, rung=rung, cost=cost)
+            solution = BankedSolution(
+                id=str(uuid.uuid4()), query=query, code=code, language=language, answer=answer, rung=rung, cost=cost
+            )
             point = models.PointStruct(id=solution.id, vector=vector.tolist(), payload=solution.payload())
             self.client.upsert(self.collection, points=[point], wait=True)
             return solution.id, True

@@ -42,6 +42,10 @@ class StrategyReport:
     latency_p90_s: float
     solved_by_rung: dict[str, int] = field(default_factory=dict)
     by_form: dict[str, tuple[int, int]] = field(default_factory=dict)
+    cache_hits: int = 0
+    wrong_hits: int = 0
+    guard_refusals: int = 0
+    cache_on: bool = False
 
     @property
     def success_rate(self) -> float:
@@ -77,7 +81,9 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         escalations=sum(max(0, len(r.rungs_tried) - 1) for r in results), errors=sum(r.error is not None for r in results),
         demo_hits=sum(r.demonstration for r in results), latency_p50_s=quantile(durations, 0.5),
         latency_p90_s=quantile(durations, 0.9), solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
-        by_form=forms,
+        by_form=forms, cache_hits=sum(r.first_turn in ("exact", "replay") for r in results),
+        wrong_hits=sum(r.first_turn == "rejected" for r in results), guard_refusals=sum(r.first_turn == "refused" for r in results),
+        cache_on=any(r.first_turn is not None for r in results),
     )  # fmt: skip
 
 
@@ -98,6 +104,12 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         rows.append([r.strategy, f"{r.solved}/{r.items}", f"{r.success_rate:.1%}", f"{r.cost:.6f}", f"{r.prompt_tokens:,}",
                      f"{r.completion_tokens:,}", per, str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
                      _ratio(r.cost, base.cost), _ratio(r.tokens, base.tokens), _ratio(r.success_rate, base.success_rate)])  # fmt: skip
+    if any(r.cache_on for r in reports):
+        # Wrong hits: replays the guard let through whose output the expected judge rejected
+        # (they fell through to the ladder here; the auto judge would have served them).
+        header += ["cache hits", "wrong hits", "guard refusals"]
+        for row, r in zip(rows, reports, strict=True):
+            row += [str(r.cache_hits), str(r.wrong_hits), str(r.guard_refusals)]
     return header, rows
 
 

@@ -54,14 +54,24 @@ class ItemResult:
     demonstration: bool
     run_id: str | None = None
     error: str | None = None
+    first_turn: str | None = None
 
     @classmethod
     def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
-        """The result of a finished run."""
+        """The result of a finished run.
+
+        ``first_turn`` is what the first-turn stage did: ``exact`` or ``replay`` (served;
+        ``rung`` says so too), ``rejected`` (a replay ran and the expected judge said
+        no: a wrong hit that the ``auto`` judge would have served), ``refused`` (the
+        guard turned a similar solution down), or None.
+        """
         error = next((a.error for a in record.attempts if a.error), None)
-        return cls(item.id, item.task_id, item.form, record.resolved, record.final_rung, [a.rung for a in record.attempts],
+        step = record.first_turn
+        first_turn = None if step is None else step.kind if step.served else "rejected" if step.verdict else "refused"
+        rung = step.kind if step is not None and step.served else record.final_rung
+        return cls(item.id, item.task_id, item.form, record.resolved, rung, [a.rung for a in record.attempts],
                    record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
-                   record.duration_s, bool(record.demonstrations), record.run_id, error)  # fmt: skip
+                   record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn)  # fmt: skip
 
 
 def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Path:
@@ -84,6 +94,9 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
     )
     settings.runlog_path = folder / "runs.sqlite3"
     settings.run = settings.run.model_copy(update={"judge": "expected", "judge_rung": None})
+    settings.cache = settings.cache.model_copy(
+        update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
+    )
     return settings
 
 

@@ -1,8 +1,9 @@
 """Bench strategies: which rungs a run may use and which stages are on.
 
 Strategies are data (``agents/strategies.toml``, or a user's file): a name, the rungs
-("all", "bottom", "top" or a list of names) and the stages (demonstrations now; cache,
-memory, compression, router and fine-tuned rungs join as those stages land).
+("all", "bottom", "top" or a list of names) and the stages (demonstrations, the
+first-turn cache; memory, compression, router and fine-tuned rungs join as those
+stages land).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Strategy(BaseModel):
     description: str = ""
     rungs: Literal["all", "bottom", "top"] | list[str] = "all"
     demonstrations: bool = False
+    cache: bool = Field(False, description="The first-turn stage: exact cache and verified replay of banked code.")
 
     def ladder(self, rungs: list[Rung]) -> list[Rung]:
         """The rungs this strategy climbs, cheapest first.
