@@ -184,6 +184,14 @@ class RunRecord(BaseModel):
         return self.first_turn is not None and self.first_turn.served
 
     @property
+    def answered_by(self) -> str | None:
+        """The rung that solved the query, ``exact`` or ``replay`` when the first-turn stage
+        answered it, None when nothing did (for tables and one-line summaries)."""
+        if self.served_from_cache and self.first_turn is not None:
+            return self.first_turn.kind
+        return self.final_rung if self.resolved else None
+
+    @property
     def last_execution(self) -> tuple[RungAttempt, Execution] | None:
         """The run's last execution and the attempt that ran it (None when no code ran)."""
         for attempt in reversed(self.attempts):
@@ -205,7 +213,7 @@ class RunRecord(BaseModel):
         return {
             "run_id": self.run_id,
             "resolved": self.resolved,
-            "rung": self.final_rung,
+            "rung": self.answered_by,
             "cost": round(self.total_cost, 8),
             "tokens": self.tokens,
             "answer": self.final_answer,

@@ -42,7 +42,8 @@ def test_ask_json_and_unresolved_exit_code(tmp_path: Path, sandbox_image: str) -
     assert result.exit_code == 0 and data["resolved"] and data["rung"] == "cheap"
     assert data["answer"] == "The answer is 391." and data["code"] == "print(17 * 23)"
     assert set(data) >= {"run_id", "resolved", "rung", "cost", "answer", "code"}
-    result = invoke(config(tmp_path, FAIL, ["No idea. TERMINATE"]), "ask", "What is 17 * 23?")
+    # the same rung names and model files as above: --no-cache, or the cached answer would be served
+    result = invoke(config(tmp_path, FAIL, ["No idea. TERMINATE"]), "ask", "What is 17 * 23?", "--no-cache")
     assert result.exit_code == 1 and "unresolved" in result.stderr and result.stdout == ""
 
 
@@ -139,3 +140,33 @@ def test_logs_keep_the_query_readable_at_80_columns(tmp_path: Path) -> None:
     assert result.exit_code == 0 and record.run_id in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert all(word in result.stdout for word in query.split())  # every word shown, folded over lines
+
+
+@pytest.mark.docker
+def test_ask_serves_repeats_from_the_cache_replays_paraphrases_and_no_cache_opts_out(
+    tmp_path: Path, sandbox_image: str
+) -> None:
+    cfg = config(tmp_path, GOOD, [])
+    first = json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json").stdout)
+    again = invoke(cfg, "ask", "what is 17 * 23", "--json")
+    served = json.loads(again.stdout)
+    assert again.exit_code == 0 and served["rung"] == "exact" and served["tokens"] == 0 and served["answer"] == first["answer"]
+    assert "answered from the cache (no model)" in again.stderr
+    fresh = json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json", "--no-cache").stdout)
+    assert fresh["rung"] == "cheap" and fresh["tokens"] > 0
+
+    assert invoke(cfg, "feedback", first["run_id"], "--good").exit_code == 0  # banked: replay can use it
+    replayed = invoke(cfg, "ask", "Multiply 17 by 23.", "-v")
+    assert replayed.exit_code == 0 and replayed.stdout.strip() == "391"
+    assert "replayed" in replayed.stderr and "by replaying a confirmed solution" in replayed.stderr
+    refused = invoke(cfg, "ask", "What is 17 * 24?", "-v", "--json")
+    assert "not replayed" in refused.stderr and "numbers differ (17, 24 vs 17, 23)" in refused.stderr
+
+    assert invoke(cfg, "feedback", served["run_id"], "--bad").exit_code == 0  # evicts the cached answer
+    assert json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json").stdout)["rung"] == "cheap"
+    stats = json.loads(invoke(cfg, "cache", "stats", "--json").stdout)
+    assert stats["exact_hits"] == 1 and stats["replays_served"] == 1 and stats["guard_refusals"] == 1
+    assert stats["evictions"] >= 1
+    listed = invoke(cfg, "cache", "list")
+    assert "What is 17 * 23?" in listed.stdout and "391" in listed.stdout
+    assert "cleared" in invoke(cfg, "cache", "clear").stdout and invoke(cfg, "cache", "list").stdout.strip() == "the cache is empty"

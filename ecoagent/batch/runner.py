@@ -56,7 +56,7 @@ class BatchResult:
             return {"id": row.id, "line": row.line, "query": row.query, "run_id": None, "resolved": False, "error": self.error}
         last = record.attempts[-1] if record.attempts else None
         return {
-            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "rung": record.final_rung,
+            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "rung": record.answered_by,
             "verdict": last.verdict.model_dump() if last and last.verdict else None,
             "converged": bool(last and last.converged), "turns": sum(a.turns for a in record.attempts),
             "tokens": record.tokens, "cost": round(record.total_cost, 8), "answer": record.final_answer,

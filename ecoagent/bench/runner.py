@@ -68,8 +68,7 @@ class ItemResult:
         error = next((a.error for a in record.attempts if a.error), None)
         step = record.first_turn
         first_turn = None if step is None else step.kind if step.served else "rejected" if step.verdict else "refused"
-        rung = step.kind if step is not None and step.served else record.final_rung
-        return cls(item.id, item.task_id, item.form, record.resolved, rung, [a.rung for a in record.attempts],
+        return cls(item.id, item.task_id, item.form, record.resolved, record.answered_by, [a.rung for a in record.attempts],
                    record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
                    record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn)  # fmt: skip
 

@@ -125,7 +125,8 @@ class FirstTurnStage:
                                            score=score, reason=why)  # fmt: skip
         if refusal is not None:
             refusal.duration_s = time.monotonic() - t0
-            await asyncio.to_thread(cache.count, "guard_refusals")
+            if refusal.reason.startswith("guard:"):
+                await asyncio.to_thread(cache.count, "guard_refusals")
         return refusal
 
     async def _run(
@@ -181,11 +182,16 @@ class FirstTurnStage:
         step = record.first_turn
         if step is None or not step.served:
             return []
-        if step.kind == "exact":
-            cache.evict(key=step.key)
-            return []
-        cache.refuse(record.query, step.key)
-        return [step.key]
+        if step.kind == "replay":
+            cache.refuse(record.query, step.key)
+            return [step.key]
+        cache.evict(key=step.key)
+        # The same code banked for this query would be replayed next: refuse it too.
+        code = step.execution.code if step.execution else ""
+        same = [sol.id for sol, _ in self._bank().retrieve(record.query, _CANDIDATES, 0.0, count=False) if code and sol.code == code]
+        for solution_id in same:
+            cache.refuse(record.query, solution_id)
+        return same
 
 
 def _free(judge: Judge) -> Judge:

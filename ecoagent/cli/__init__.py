@@ -19,6 +19,7 @@ from .ask import ask
 from .bank import bank_app
 from .batch import batch
 from .bench import bench
+from .cache import cache_app
 from .chat import chat
 from .doctor import doctor
 from .feedback import feedback
@@ -73,6 +74,7 @@ app.command("logs")(logs)
 app.command("ladder")(ladder)
 app.command("bench")(bench)
 app.add_typer(bank_app, name="bank")
+app.add_typer(cache_app, name="cache")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("doctor")(doctor)
 

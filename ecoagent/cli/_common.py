@@ -53,23 +53,28 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def assistant_from(ctx: typer.Context, *, ladder: str | None = None, **kwargs: Any) -> EcoAssistant:
-    """An EcoAssistant for this invocation; ``ladder`` overrides the preset (``--ladder``)."""
+def assistant_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bool = False, **kwargs: Any) -> EcoAssistant:
+    """An EcoAssistant for this invocation; ``ladder`` overrides the preset (``--ladder``),
+    ``no_cache`` turns the first-turn stage off (``--no-cache``)."""
     from ..assistant import EcoAssistant
 
-    return EcoAssistant(settings_from(ctx, ladder=ladder), **kwargs)
+    return EcoAssistant(settings_from(ctx, ladder=ladder, no_cache=no_cache), **kwargs)
 
 
-def settings_from(ctx: typer.Context, *, ladder: str | None = None) -> Settings:
+def settings_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bool = False) -> Settings:
     """Settings for this invocation (``--config`` on the main command), loaded once;
-    ``ladder`` (a command's ``--ladder``) replaces the configured ladder."""
+    ``ladder`` (a command's ``--ladder``) replaces the configured ladder, ``no_cache``
+    (``--no-cache``) turns the first-turn stage off."""
     obj = ctx.ensure_object(dict)
     if "settings" not in obj:
         path: Path | None = obj.get("config_path")
         obj["settings"] = load_settings(path)
     settings: Settings = obj["settings"]
-    if ladder:
+    if ladder or no_cache:
         settings = settings.model_copy(deep=True)
+    if ladder:
         settings.ladder = LadderSettings(preset=ladder)
+    if no_cache:
+        settings.cache.enabled = settings.cache.replay = False
     return settings
 

@@ -20,7 +20,16 @@ from rich.text import Text
 
 from ..config import Rung
 from ..costs import CostTally
-from ..events import CodeExecuted, DemonstrationsFound, Escalated, Event, ModelMessage, RungJudged, RungStarted
+from ..events import (
+    CacheChecked,
+    CodeExecuted,
+    DemonstrationsFound,
+    Escalated,
+    Event,
+    ModelMessage,
+    RungJudged,
+    RungStarted,
+)
 from ..records import RunRecord
 
 __all__ = ["LiveRun", "footer", "ladder_line", "money"]
@@ -65,7 +74,11 @@ def _truncated(output: str) -> str:
 def footer(record: RunRecord, session: CostTally | None = None) -> Text:
     """``✓ smollm2 · 412 tokens · $0.0000 (top-rung estimate $0.0031, saved $0.0031)``."""
     text = Text()
-    if record.resolved:
+    step = record.first_turn
+    if record.served_from_cache and step is not None:
+        how = "from the cache" if step.kind == "exact" else "by replaying a confirmed solution"
+        text.append(f"✓ answered {how} (no model)", style="bold green")
+    elif record.resolved:
         text.append(f"✓ resolved by {record.final_rung}", style="bold green")
     else:
         text.append("✗ unresolved after every rung", style="bold red")
@@ -85,7 +98,19 @@ class LiveRun:
         self.verbose = verbose
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, DemonstrationsFound):
+        if isinstance(event, CacheChecked):
+            step = event.step
+            if step.served and step.kind == "exact":
+                self.console.print(Text(f"⚡ cached answer: {step.reason}", style="cyan"))
+            elif step.served:
+                self.console.print(Text(f"⚡ replayed ({step.score or 0:.2f}): {step.matched_query}", style="cyan"))
+            elif self.verbose:
+                self.console.print(Text(f"↳ not replayed ({step.matched_query}): {step.reason}", style="dim"))
+            if step.served and self.verbose and step.execution is not None and step.kind == "replay":
+                body = _message_body(f"```{step.execution.language}\n{step.execution.code}\n```")
+                self.console.print(Panel(body, title="replayed code", title_align="left", border_style="cyan"))
+                self.console.print(Panel(Text(_truncated(step.execution.output)), title="executor", title_align="left", border_style="dim"))
+        elif isinstance(event, DemonstrationsFound):
             if self.verbose:
                 for demo in event.demonstrations:
                     self.console.print(Text(f"↳ demonstration ({demo.score:.2f}): {demo.query}", style="cyan"))

@@ -32,11 +32,12 @@ def ask(
     expected_regex: Annotated[str | None, typer.Option("--expected-regex", help="Regex that must match the output.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the whole conversation on stderr.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the ladder even if a cached or replayable answer exists.")] = False,
 ) -> None:
-    """Answer one query: cheapest rung first, escalating only on failure."""
+    """Answer one query: a cached or replayed answer when one is confirmed, else cheapest rung first."""
     if query == "-":
         query = sys.stdin.read()
-    question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge)
+    question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge, cache=not no_cache)
     eco = assistant_from(ctx, ladder=ladder)
     try:
         record = asyncio.run(eco.run(question, on_event=LiveRun(err, verbose=verbose)))

@@ -60,6 +60,7 @@ def batch(
     resume: Annotated[bool, typer.Option("--resume", help="Skip ids already in --out.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run at most N rows.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every row on the ladder, even cached or replayable ones.")] = False,
 ) -> None:
     """Run every query in FILE; report success, cost and savings per rung."""
     if resume and out_file is None:
@@ -83,7 +84,7 @@ def batch(
             raise typer.Exit(1 if bad else 0)
     if limit is not None:
         rows = rows[:limit]
-    eco = assistant_from(ctx, ladder=ladder)
+    eco = assistant_from(ctx, ladder=ladder, no_cache=no_cache)
     # A fresh run starts a fresh results file; --resume continues the one it has.
     sink = out_file.open("a" if resume else "w", encoding="utf-8") if out_file else None
     # A live progress bar on a terminal; plain lines per row otherwise.
@@ -102,7 +103,7 @@ def batch(
             progress.update(task_id, advance=1, description=f"solved {so_far.solved}/{so_far.done} · {money(so_far.cost.cost)}")
             return
         record = result.record
-        mark = "error" if record is None else ("✓ " + str(record.final_rung) if record.resolved else "✗ unresolved")
+        mark = "error" if record is None else ("✓ " + str(record.answered_by) if record.resolved else "✗ unresolved")
         err.print(f"[{so_far.done}/{so_far.total}] {result.row.id}: {mark}" + (f" ({result.error})" if result.error else ""), markup=False)
 
     def happened(row: BatchRow, event: Event) -> None:

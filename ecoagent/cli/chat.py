@@ -171,7 +171,7 @@ class ChatSession:
             self.console.print("no queries yet")
         for i, r in enumerate(self.conversation.turns, 1):
             mark = "✓" if r.resolved else "✗"
-            self.console.print(f"  {i}. {mark} {r.final_rung or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
+            self.console.print(f"  {i}. {mark} {r.answered_by or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
 
     def cmd_bank(self, arg: str) -> None:
         """Search the bank: /bank QUERY."""
@@ -286,9 +286,10 @@ def _setup_history() -> Callable[[], None]:
 def chat(
     ctx: typer.Context,
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Never answer a first turn from the cache or by replay."),
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
-    settings = settings_from(ctx, ladder=ladder)
+    settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
     session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings)
     interactive = sys.stdin.isatty()
     save_history = _setup_history() if interactive else (lambda: None)

@@ -75,7 +75,7 @@ def review(
                 records.append((row, record))
         for i, (row, record) in enumerate(records, 1):
             last = record.last_good_execution
-            mark = f"✓ {record.final_rung}" if record.resolved else "✗ not accepted by the judge"
+            mark = f"✓ {record.answered_by}" if record.resolved else "✗ not accepted by the judge"
             out.print(f"\n[bold]{i}/{len(records)}[/] {row.get('id', '')} · {mark} · {record.run_id}")
             out.print(f"query:  {record.query}", markup=False)
             answer = record.final_answer or (last.output.strip() if last else "")
