@@ -48,6 +48,54 @@ def test_the_guard_refuses_queries_that_need_other_answers(a: str, b: str) -> No
     assert mismatch(a, b) is not None and mismatch(b, a) is not None
 
 
+# Confusable pairs written after the guard's word lists were tuned on the bench set, and
+# never tuned on since: the guard's held-out check (all must be refused).
+HELD_OUT_1 = [
+("What is the median of 3, 8, 1?", "What is the mean of 3, 8, 1?"),
+("Sort the list [4, 2, 9] in descending order", "Sort the list [4, 2, 9] in ascending order"),
+("How many words are in 'the quick brown fox'?", "How many characters are in 'the quick brown fox'?"),
+("Convert 5 miles to km", "Convert 5 km to miles"),
+("What is the 10th Fibonacci number?", "What is the 11th Fibonacci number?"),
+("Print the current date", "Print the current time"),
+("Is 97 a prime number?", "Is 97 not a prime number?"),
+("Count lines in data.csv", "Count lines in data.json"),
+("What day of the week was 2020-02-29?", "What day of the week was 2021-02-28?"),
+("Find the minimum of [3, 7, 2]", "Find the maximum of [3, 7, 2]"),
+("What is the square root of 144?", "What is the cube root of 144?"),
+("Round 3.14159 to 2 decimals", "Round 3.14159 to 3 decimals"),
+("List the first 5 even numbers", "List the first 5 odd numbers"),
+("Encode 'hello' in base64", "Decode 'hello' in base64"),
+("What is the factorial of 10?", "What is the factorial of ten plus one?"),
+("Convert 'Hello World' to uppercase", "Convert 'Hello World' to lowercase"),
+("How many seconds in a day?", "How many minutes in a day?"),
+("What is the GCD of 48 and 18?", "What is the LCM of 48 and 18?"),
+("What is the hex value of 255?", "What is the octal value of 255?"),
+("What is the average of all numbers from 1 to 10 excluding 5?", "What is the average of all numbers from 1 to 10 including 5?"),
+]
+HELD_OUT_2 = [
+("How many days until Christmas?", "How many days since Christmas?"),
+("What is the population of France?", "What is the capital of France?"),
+("Translate 'good morning' into French", "Translate 'good morning' into Spanish"),
+("Plot a histogram of the values", "Plot a scatter of the values"),
+("Download the page and count its links", "Download the page and count its images"),
+("What is the distance from Paris to Berlin?", "What is the distance from Berlin to Paris by train?"),
+("How many leap years between 1900 and 2000?", "How many leap years between 1900 and 2000 inclusive?"),
+("Generate a random password of 12 characters", "Generate a random username of 12 characters"),
+("Compute the mean of the column price", "Compute the mean of the column cost"),
+("What is the next prime after 100?", "What is the previous prime before 100?"),
+("Convert 3 hours to minutes", "Convert 3 minutes to hours"),
+("Is 2024 a leap year?", "Is 2023 a leap year?"),
+("What is the weather in Tokyo today?", "What is the weather in Tokyo tomorrow?"),
+("Count the unique words in 'a b a c'", "Count the repeated words in 'a b a c'"),
+("What is the sine of 30 degrees?", "What is the cosine of 30 degrees?"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), HELD_OUT_1 + HELD_OUT_2)
+def test_the_guard_refuses_every_held_out_confusable_pair(a: str, b: str) -> None:
+    assert mismatch(a, b) is not None and mismatch(b, a) is not None
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
