@@ -33,6 +33,7 @@ __all__ = [
     "CacheSettings",
     "JudgeName",
     "LadderSettings",
+    "MemorySettings",
     "Rung",
     "RunSettings",
     "SandboxSettings",
@@ -205,12 +206,24 @@ class CacheSettings(_Section):
 
 
 
+class MemorySettings(_Section):
+    """What a chat's follow-ups read of the conversation (summary buffer and recall)."""
+
+    keep_turns: int = Field(3, ge=1, le=50, description="Turns kept verbatim; older ones are summarized.")
+    summary_words: int = Field(120, ge=20, le=2000, description="Length limit the summarizer is given.")
+    recall: bool = Field(True, description="Recall similar earlier turns (any session) into a follow-up.")
+    recall_k: int = Field(2, ge=0, le=20, description="At most this many recalled turns per follow-up.")
+    recall_threshold: float = Field(0.45, ge=-1, le=1, description="Minimum cosine similarity of a recalled turn.")
+    user: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Whose turns recall stores and searches.")
+
+
 class Settings(_Section):
     """All of ecoagent's settings."""
 
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ladder: LadderSettings = Field(default_factory=LadderSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     run: RunSettings = Field(default_factory=RunSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")

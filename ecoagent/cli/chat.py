@@ -29,6 +29,7 @@ from ..conversation import Conversation
 from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
 from ..records import RunRecord
+from ._chat_memory import ChatMemory
 from ._common import fail, handle_errors, out, settings_from
 from ._render import LiveRun, footer, ladder_line, money
 
@@ -94,12 +95,13 @@ def _warm_assistant(settings: Settings) -> EcoAssistant:
 class ChatSession:
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
-    def __init__(self, eco: EcoAssistant | Loader, console: Console, settings: Settings) -> None:
+    def __init__(self, eco: EcoAssistant | Loader, console: Console, settings: Settings, *, resume: str | None = None) -> None:
         self._source = eco
         self.console = console
         self.settings = settings
         self.rungs = settings.ladder.resolved()
         self.conversation = Conversation()
+        self.memory = ChatMemory(self.conversation, settings.memory, resume)
         self.last_retry_from = 0
 
     @property
@@ -189,9 +191,35 @@ class ChatSession:
         self.console.print(ladder_line(self.rungs))
 
     def cmd_new(self, arg: str) -> None:
-        """Start a fresh conversation (earlier turns are no longer context)."""
-        self.conversation.new()
+        """Start a fresh conversation (earlier turns are no longer context; recall keeps them)."""
+        self.memory.wait(self.console)
+        asyncio.run(self.conversation.new())
         self.console.print("new conversation")
+
+    def cmd_memory(self, arg: str) -> None:
+        """Exactly what the next follow-up reads of this conversation; /memory QUESTION adds what it would recall."""
+        self.memory.wait(self.console)
+        self.memory.attach(self.eco)
+        view = asyncio.run(self.conversation.memory_for(arg.strip() or None))
+        text = view.text()
+        self.console.print(text if text else "(nothing yet: the next question starts a conversation)", markup=False)
+        memory = self.conversation.memory
+        if memory is not None:
+            used = memory.usage
+            self.console.print(f"{len(view.verbatim)} turn(s) verbatim · {memory.folded_turns} folded into the summary by "
+                               f"{self.memory.summarizer} ({used.prompt_tokens + used.completion_tokens:,} tokens so far)", style="dim")  # fmt: skip
+        recall = self.conversation.recall
+        if recall is not None:
+            hint = "" if arg.strip() else " · /memory QUESTION shows which a follow-up would recall"
+            self.console.print(f"recall: {recall.count()} earlier turn(s) stored for user {recall.user}{hint}", style="dim")
+
+    def cmd_forget(self, arg: str) -> None:
+        """Clear this conversation's memory and its recalled turns; /forget all clears every session's."""
+        self.memory.wait(self.console)
+        self.memory.attach(self.eco)
+        gone = asyncio.run(self.conversation.forget(everything=arg.strip() == "all"))
+        self.memory.save()
+        self.console.print(f"forgot the summary, the recent turns and {gone} recalled turn(s)")
 
     def cmd_exit(self, arg: str) -> None:
         """Leave the chat."""
@@ -211,7 +239,9 @@ class ChatSession:
         """Run one query; Ctrl-C cancels it and returns to the prompt."""
         try:
             eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
-            query = self.conversation.query(text, start_rung=start_rung)
+            self.memory.wait(self.console)
+            self.memory.attach(eco)
+            query = asyncio.run(self.conversation.query(text, start_rung=start_rung))
             record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
         except KeyboardInterrupt:
             self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
@@ -221,15 +251,19 @@ class ChatSession:
         except EcoagentError as exc:
             fail(exc)
             return
-        self.conversation.add(record, retry=retry)
+        asyncio.run(self.conversation.add(record, retry=retry))
         if record.final_answer:
             self.console.print(record.final_answer, markup=False)
         self.console.print(footer(record, self.conversation.cost))
         if not record.resolved and record.last_good_execution is not None:
             self.console.print("if the output above is right, /good banks it anyway", style="dim")
+        self.memory.after_turn()  # the summary is written while the answer is read
 
     def close(self) -> None:
-        """Release the assistant, if it ever loaded."""
+        """Finish the summary, save the session, release the assistant (if it ever loaded)."""
+        self.memory.wait(self.console)
+        if self.conversation.turns:
+            self.console.print(f"continue this conversation: ecoagent chat --resume {self.conversation.session}", style="dim")
         source = self._source
         if isinstance(source, Loader):
             if not source.ready:
@@ -287,10 +321,11 @@ def chat(
     ctx: typer.Context,
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Never answer a first turn from the cache or by replay."),
+    resume: str | None = typer.Option(None, "--resume", help="Continue a saved session (its id is shown when a chat ends)."),
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
     settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
-    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings)
+    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, resume=resume)
     interactive = sys.stdin.isatty()
     save_history = _setup_history() if interactive else (lambda: None)
     _banner(session)
