@@ -70,7 +70,7 @@ def _turn_messages(record: RunRecord) -> list[Any]:
     return messages
 
 
-def _render_turn(turn: list[Any]) -> str:
+def _render_turn(turn: list[Any], *, with_code: bool = True) -> str:
     from autogen_core.models import UserMessage
 
     lines = []
@@ -81,7 +81,8 @@ def _render_turn(turn: list[Any]) -> str:
         elif isinstance(m, UserMessage):
             lines.append(f"Q: {text}")
         elif text.startswith("```"):
-            lines.append(f"Code:\n{text}")
+            if with_code:
+                lines.append(f"Code:\n{text}")
         else:
             lines.append(f"A: {text}")
     return "\n".join(lines)
@@ -114,12 +115,15 @@ class Conversation:
         if self.memory is not None:
             view.summary = self.memory.summary
             turns = split_turns(await self.memory.get_messages())
-            view.verbatim = [_render_turn(t) for t in turns]
+            # Code is for building on: only the newest turn's is shown, older turns keep their results.
+            view.verbatim = [_render_turn(t, with_code=i == len(turns) - 1) for i, t in enumerate(turns)]
         else:
             recent = self.context[-self.context_turns :] if self.context_turns else []
             view.verbatim = [f"Q: {r.query}\nA: {r.final_answer or '(unresolved)'}" for r in recent]
         if text and self.recall is not None and self.context:  # a follow-up: a first turn stays cacheable
-            shown = {self._recall_ids[r.run_id] for r in self.context if r.run_id in self._recall_ids}
+            # Turns shown verbatim need no recall; summarized ones may: a summary keeps the gist, not every figure.
+            verbatim = self.context[-len(view.verbatim) :] if view.verbatim else []
+            shown = {self._recall_ids[r.run_id] for r in verbatim if r.run_id in self._recall_ids}
             view.recalled = self.recall.search(text, exclude=shown) if self.recall.count() else []
         return view
 

@@ -187,3 +187,17 @@ def test_chat_memory_forget_and_resume(tmp_path: Path, sandbox_image: str) -> No
 def test_settings_have_a_memory_section() -> None:
     settings = Settings()
     assert settings.memory.keep_turns == 3 and settings.memory.recall
+
+
+@pytest.mark.docker
+def test_a_new_chat_session_recalls_an_earlier_sessions_turn(tmp_path: Path, sandbox_image: str) -> None:
+    good = ["```python\nprint(48210.5)\n```", "Total March revenue: 48,210.50 EUR. TERMINATE"]
+    cfg = write_scripted_config(tmp_path, {"cheap": good * 4, "top": []}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    runner = CliRunner()
+    monday = runner.invoke(app, ["--config", str(cfg), "chat"], input="What is the total revenue for March in sales.csv?\n")
+    assert monday.exit_code == 0, monday.output
+    tuesday = runner.invoke(app, ["--config", str(cfg), "chat"], input="Hello again\n/memory how did March revenue look?\n")
+    assert tuesday.exit_code == 0, tuesday.output
+    shown = tuesday.stdout.split("› /memory")[1]
+    assert "Related earlier turns:" in shown and "Q: What is the total revenue for March in sales.csv?" in shown
+    assert "48,210.50" in shown and "recall: 2 earlier turn(s) stored for user default" in shown

@@ -94,7 +94,8 @@ def bench(
         err.print(f"interrupted; continue with: ecoagent bench {tasks_file} {' '.join('-s ' + s.name for s in chosen)} "
                   f"-p {protocol} --out {out_dir} --resume")  # fmt: skip
         raise typer.Exit(130) from None
-    out.print(rich_table(reports, title))
+    # Piped to a file, rich would fold 14+ columns into 80: give the table the width it needs.
+    out.print(rich_table(reports, title), width=None if out.is_terminal else 240)
     report_path = out_dir / f"report-{protocol}.json"
     report_path.write_text(json.dumps({"title": title, "tasks": str(tasks_file), "protocol": protocol,
                                        "rungs": [r.model_dump(include={"name", "input_price_per_mtok", "output_price_per_mtok"}) for r in rungs],

@@ -15,6 +15,8 @@ Three rules keep it safe to use:
   of the assistant's code or function call: an assistant message with a code
   block and the execution result that follows it stay together, in the summary or
   in the verbatim part, never one in each.
+* **The summary stays short.** It is held to ``summary_words`` (cut at a sentence
+  end when one is near): small models overrun any limit a prompt gives them.
 * **Its state is all of it.** ``save_state``/``load_state`` round-trip the messages,
   the summary and what the summarizing cost; ``dump_component``/``load_component``
   round-trip its configuration (model client included).
@@ -99,6 +101,16 @@ def split_turns(messages: Sequence[LLMMessage]) -> list[list[LLMMessage]]:
             turns.append([message])
         previous = message
     return turns
+
+
+def _capped(summary: str, words: int) -> str:
+    """The summary within its word limit (small models overrun it), cut at a sentence end if one is near."""
+    parts = summary.split()
+    if len(parts) <= words:
+        return summary
+    cut = " ".join(parts[:words])
+    end = max(cut.rfind(". "), cut.rfind(".\n"))
+    return cut[: end + 1] if end > len(cut) // 2 else cut + " …"
 
 
 def _text(message: LLMMessage) -> str:
@@ -194,7 +206,7 @@ class SummaryBufferContext(ChatCompletionContext, Component[SummaryBufferContext
                 prompt_tokens=self._usage.prompt_tokens + result.usage.prompt_tokens,
                 completion_tokens=self._usage.completion_tokens + result.usage.completion_tokens,
             )
-            summary = str(result.content).strip()
+            summary = _capped(str(result.content).strip(), self._summary_words)
             if summary:
                 self._summary = summary
             system = [m for m in self._messages if isinstance(m, SystemMessage)]
