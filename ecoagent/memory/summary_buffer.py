@@ -199,8 +199,10 @@ class SummaryBufferContext(ChatCompletionContext, Component[SummaryBufferContext
                 return False
             fold, keep = turns[: -self._keep_turns], turns[-self._keep_turns :]
             prompt = _SUMMARIZE.format(words=self._summary_words, summary=self._summary or "(none yet)", turns=_render(fold))
+            # A word is about 1.3 tokens: twice the words bounds what a rambling model generates.
             result = await self._client.create(
-                [UserMessage(content=prompt, source="user")], cancellation_token=cancellation_token
+                [UserMessage(content=prompt, source="user")],
+                extra_create_args={"max_tokens": 2 * self._summary_words}, cancellation_token=cancellation_token,
             )
             self._usage = RequestUsage(
                 prompt_tokens=self._usage.prompt_tokens + result.usage.prompt_tokens,
