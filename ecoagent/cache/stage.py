@@ -106,7 +106,7 @@ class FirstTurnStage:
     async def _replay(self, query: Query, judge: Judge, token: CancellationToken | None) -> FirstTurn | None:
         t0 = time.monotonic()
         bank = self._bank()
-        if bank.count(include_retired=False) == 0:
+        if bank.count() == 0:  # (an unfiltered count: a filter is evaluated point by point in embedded mode)
             return None
         hits = await asyncio.to_thread(
             bank.retrieve, query.text, _CANDIDATES, self.settings.replay_threshold, count=False

@@ -95,13 +95,15 @@ def _warm_assistant(settings: Settings) -> EcoAssistant:
 class ChatSession:
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
-    def __init__(self, eco: EcoAssistant | Loader, console: Console, settings: Settings, *, resume: str | None = None) -> None:
+    def __init__(
+        self, eco: EcoAssistant | Loader, console: Console, settings: Settings, *, memory: ChatMemory | None = None
+    ) -> None:
         self._source = eco
         self.console = console
         self.settings = settings
         self.rungs = settings.ladder.resolved()
-        self.conversation = Conversation()
-        self.memory = ChatMemory(self.conversation, settings.memory, resume)
+        self.memory = memory or ChatMemory(Conversation(), settings.memory)
+        self.conversation = self.memory.conversation
         self.last_retry_from = 0
 
     @property
@@ -325,7 +327,9 @@ def chat(
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
     settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
-    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, resume=resume)
+    settings.ladder.resolved()  # a bad ladder or --resume fails here, before the loader starts anything
+    memory = ChatMemory(Conversation(), settings.memory, resume)
+    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, memory=memory)
     interactive = sys.stdin.isatty()
     save_history = _setup_history() if interactive else (lambda: None)
     _banner(session)
