@@ -139,7 +139,10 @@ class Conversation:
         from .memory import RecalledTurn, split_turns
 
         if retry and self.context:
+            replaced = self.context[-1]
             self.context[-1] = record
+            if self.recall is not None and replaced.run_id in self._recall_ids:  # its answer was rejected
+                self.recall.remove(self._recall_ids.pop(replaced.run_id))
             if self.memory is not None:  # the retried turn is the buffer's last one
                 kept = split_turns(await self.memory.get_messages())[:-1]
                 state = dict(await self.memory.save_state())

@@ -201,3 +201,14 @@ def test_a_new_chat_session_recalls_an_earlier_sessions_turn(tmp_path: Path, san
     shown = tuesday.stdout.split("› /memory")[1]
     assert "Related earlier turns:" in shown and "Q: What is the total revenue for March in sales.csv?" in shown
     assert "48,210.50" in shown and "recall: 2 earlier turn(s) stored for user default" in shown
+
+
+def test_a_retried_turn_replaces_its_first_answer_in_the_buffer_and_in_recall(tmp_path: Path) -> None:
+    bank = SolutionBank(BankSettings(path=tmp_path / "bank"))
+    conversation = Conversation(memory=SummaryBufferContext(ScriptedChatCompletionClient([])), recall=TurnMemory(bank, "ana"))
+    asyncio.run(conversation.add(record("What is the total revenue for March?", "It is 12.")))
+    asyncio.run(conversation.add(record("What is the total revenue for March?", "Total March revenue: 48,210.50 EUR."), retry=True))
+    view = asyncio.run(conversation.memory_for(None))
+    assert len(view.verbatim) == 1 and "48,210.50" in view.verbatim[0] and "It is 12." not in view.verbatim[0]
+    assert conversation.recall is not None and conversation.recall.count() == 1
+    bank.close()

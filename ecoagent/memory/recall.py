@@ -94,6 +94,10 @@ class TurnMemory:
             found.append(turn)
         return found[: self.k]
 
+    def remove(self, turn_id: str) -> None:
+        """Delete one stored turn (a retried turn's first answer)."""
+        self.bank.client.delete(self.collection, points_selector=models.PointIdsList(points=[turn_id]), wait=True)
+
     def forget(self, session: str | None = None) -> int:
         """Delete this user's turns of one session, or all of them; how many went."""
         flt = None
