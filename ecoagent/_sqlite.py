@@ -13,20 +13,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import EcoagentError
+
 __all__ = ["SqliteFile"]
 
 
 class SqliteFile:
     """A WAL-mode SQLite database with ``schema`` applied (file and folder created)."""
 
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path, schema: str, *, what: str = "database", if_broken: str = "") -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(schema)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(schema)
+        except sqlite3.DatabaseError as exc:  # not SQLite, or damaged: say which file, touch nothing
+            self._db.close()
+            raise EcoagentError(
+                f"the {what} at {path} cannot be opened ({exc})",
+                if_broken or f"move {path} aside (ecoagent then starts a new one) and keep it if its data matters",
+            ) from exc
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

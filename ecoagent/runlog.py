@@ -52,7 +52,7 @@ class RunLog(SqliteFile):
     """SQLite-backed log of runs and feedback (safe across threads and processes)."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path, _SCHEMA, what="run log")
 
     def add(self, record: RunRecord) -> None:
         """Store (or replace) a run."""

@@ -274,3 +274,13 @@ def test_replay_runs_the_banked_code_in_the_given_sandbox_and_no_model(tmp_path:
     assert record.first_turn.key == solution and record.first_turn.score is not None and record.first_turn.score >= 0.5
     assert [x.ran for x in FakeExecutor.instances] == [["print(17 * 23)"]] and record.final_code == "print(17 * 23)"
     eco.close()
+
+
+def test_a_damaged_cache_file_is_a_clear_error_that_touches_nothing(tmp_path: Path) -> None:
+    from ecoagent.errors import EcoagentError
+
+    damaged = tmp_path / "cache.sqlite3"
+    damaged.write_text("not a database")
+    with pytest.raises(EcoagentError, match="answer cache at .* cannot be opened") as info:
+        AnswerCache(damaged)
+    assert "delete" in (info.value.hint or "") and damaged.read_text() == "not a database"

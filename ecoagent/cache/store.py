@@ -83,7 +83,8 @@ class AnswerCache(SqliteFile):
     """
 
     def __init__(self, path: Path, ttl_s: float = 0.0) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path, _SCHEMA, what="answer cache",
+                         if_broken=f"it holds only cached answers: delete {path} and ecoagent starts a new one")  # fmt: skip
         self.ttl_s = ttl_s
 
     @staticmethod
