@@ -141,3 +141,45 @@ def test_bench_on_the_bundled_model(tmp_path: Path, sandbox_image: str) -> None:
     plain, demos = report["strategies"]
     assert plain["items"] == demos["items"] == 4 and demos["demo_hits"] == 4 and plain["demo_hits"] == 0
     assert plain["prompt_tokens"] > 0 and plain["cost"] > 0  # priced local rung
+
+
+def test_conversation_tasks_carry_memory_only_for_a_memory_strategy(tmp_path: Path) -> None:
+    # The cheap rung answers every turn with 391; the follow-up expects 400, so success is the same:
+    # what differs is what the follow-up read and what summarizing cost.
+    cfg = write_scripted_config(tmp_path, {"cheap": RIGHT * 40}, prices={"cheap": (0.15, 0.6)})
+    tasks = tmp_path / "conv.jsonl"
+    row = {"id": "c1", "query": "Compute 17 * 23.", "expected": "391",
+           "followups": [{"query": "Add 9 to that result.", "expected": "400"}, {"query": "Print it again.", "expected": "391"}]}  # fmt: skip
+    tasks.write_text(json.dumps(row) + "\n")
+    strategies = select_strategies(["bottom-only", "bottom+memory"])
+    plain, memory = asyncio.run(run_bench(load_settings(cfg), strategies, load_tasks(tasks), protocol="sequential",
+                                          bench_dir=tmp_path / "b", executor_factory=FakeExecutor))  # fmt: skip
+    assert plain.items == memory.items == 3 and plain.solved == memory.solved == 2
+    assert plain.by_form == {"query": (1, 1), "followup": (1, 2)}
+
+    def first_messages(strategy: str) -> list[str]:
+        from ecoagent.runlog import RunLog
+
+        log = RunLog(tmp_path / "b" / "sequential" / strategy / "runs.sqlite3")
+        lines = (tmp_path / "b" / "sequential" / strategy / "results.jsonl").read_text().splitlines()
+        records = [log.get(json.loads(x)["run_id"]) for x in lines]
+        log.close()
+        return [r.attempts[0].messages[0].content for r in records if r is not None]
+
+    alone, carried = first_messages("bottom-only"), first_messages("bottom+memory")
+    assert "Compute 17 * 23." not in alone[1]  # without memory, each turn runs alone
+    assert "Q: Compute 17 * 23." in carried[1] and "Output: 391" in carried[1] and "Q: Add 9 to that result." in carried[2]
+    assert memory.tokens > plain.tokens  # the carried context is read, and paid for
+
+
+def test_followups_must_be_well_formed(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "c", "query": "q", "expected": "1", "followups": [{"query": "q2"}]}) + "\n")
+    with pytest.raises(EcoagentError, match=r"line 1: followups\[0\] needs exactly a non-empty 'query' and 'expected'"):
+        load_tasks(bad)
+
+
+def test_the_shipped_conversation_tasks_load() -> None:
+    tasks = load_tasks(Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "conversations.jsonl")
+    assert len(tasks) >= 10 and all(len(t.followups) >= 2 for t in tasks)
+    assert len(bench_items(tasks, "sequential")) == sum(1 + len(t.followups) for t in tasks)

@@ -20,9 +20,10 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..config import LadderSettings, Settings
+from ..conversation import Conversation
 from ..errors import EcoagentError
 from ..ladder import ExecutorFactory
 from ..query import Query
@@ -30,6 +31,9 @@ from ..records import RunRecord
 from .report import StrategyReport, summarize
 from .strategies import Strategy
 from .tasks import BenchItem, BenchTask, items_for
+
+if TYPE_CHECKING:
+    from ..assistant import EcoAssistant
 
 __all__ = ["ItemResult", "Protocol", "bench_items", "run_bench", "run_strategy", "strategy_dir"]
 
@@ -79,9 +83,9 @@ def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Pat
 
 
 def bench_items(tasks: Sequence[BenchTask], protocol: Protocol) -> list[BenchItem]:
-    """What a protocol measures: every form in sequence, or the split's test forms."""
+    """What a protocol measures: every form in sequence, or the split's test forms (no follow-ups)."""
     if protocol == "sequential":
-        return items_for(list(tasks), ("query", "paraphrase", "variant"))
+        return items_for(list(tasks), ("query", "followup", "paraphrase", "variant"))
     return items_for(list(tasks), ("paraphrase", "variant"))
 
 
@@ -165,14 +169,23 @@ async def run_strategy(
                 if task.code:  # the seed split: each task's query with its reference solution
                     eco.bank.add(task.query, task.code, answer=task.expected, rung="reference")
             (folder / "seeded").touch()
+        chats = _Conversations(eco, strategy, settings)
+        for item in bench_items(tasks, protocol):  # a resumed conversation picks up what it had said
+            if item.id in done and item.conversation and done[item.id].run_id:
+                await chats.replay(item, done[item.id].run_id or "")
         with results_file.open("a", encoding="utf-8") as sink:
             for item in bench_items(tasks, protocol):
                 if item.id in done:
                     continue
-                record = await eco.run(Query(item.query, expected=item.expected, judge="expected", id=item.id))
+                query = Query(item.query, expected=item.expected, judge="expected", id=item.id)
+                if item.conversation:
+                    query = await chats.query(item, query)
+                record = await eco.run(query)
                 if protocol == "sequential" and strategy.demonstrations and record.resolved:
                     eco.bank_verified(record)  # autonomous mode: what the judge accepted helps later tasks
                 result = ItemResult.of(item, record)
+                if item.conversation:
+                    await chats.add(item, record, result)
                 sink.write(json.dumps(asdict(result)) + "\n")
                 sink.flush()
                 results.append(result)
@@ -181,6 +194,53 @@ async def run_strategy(
     finally:
         eco.close()
     return results
+
+
+class _Conversations:
+    """Each conversation task's chat, with the strategy's memory (or none: each turn alone)."""
+
+    def __init__(self, eco: EcoAssistant, strategy: Strategy, settings: Settings) -> None:
+        self.eco, self.strategy, self.settings = eco, strategy, settings
+        self.chats: dict[str, Conversation] = {}
+
+    def _chat(self, task_id: str) -> Conversation:
+        if task_id not in self.chats:
+            if self.strategy.memory:
+                from ..memory import SummaryBufferContext, TurnMemory
+
+                m, bottom = self.settings.memory, self.eco.rungs[0]
+                memory = SummaryBufferContext(self.eco.client_for(bottom), keep_turns=m.keep_turns, summary_words=m.summary_words)
+                recall = TurnMemory(self.eco.bank, "bench", threshold=m.recall_threshold, k=m.recall_k) if m.recall else None
+                self.chats[task_id] = Conversation(memory=memory, recall=recall, session=task_id)
+            else:
+                self.chats[task_id] = Conversation(context_turns=0, session=task_id)
+        return self.chats[task_id]
+
+    async def query(self, item: BenchItem, query: Query) -> Query:
+        """``query`` with what the conversation carries into it."""
+        carried = await self._chat(item.task_id).query(item.query)
+        return query.but(context=carried.context, session=carried.session)
+
+    async def add(self, item: BenchItem, record: RunRecord, result: ItemResult | None = None) -> None:
+        """Remember the turn; summarizing (as chat does after each answer) counts in the turn's cost."""
+        chat = self._chat(item.task_id)
+        await chat.add(record)
+        if chat.memory is None:
+            return
+        before = chat.memory.usage
+        await chat.summarize()
+        prompt = chat.memory.usage.prompt_tokens - before.prompt_tokens
+        completion = chat.memory.usage.completion_tokens - before.completion_tokens
+        if result is not None:
+            result.prompt_tokens += prompt
+            result.completion_tokens += completion
+            result.cost += self.eco.rungs[0].cost(prompt, completion)
+
+    async def replay(self, item: BenchItem, run_id: str) -> None:
+        """Rebuild a resumed conversation from its logged turns."""
+        record = self.eco.runlog.get(run_id)
+        if record is not None:
+            await self.add(item, record)
 
 
 async def run_bench(

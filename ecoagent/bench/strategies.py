@@ -31,6 +31,9 @@ class Strategy(BaseModel):
     rungs: Literal["all", "bottom", "top"] | list[str] = "all"
     demonstrations: bool = False
     cache: bool = Field(False, description="The first-turn stage: exact cache and verified replay of banked code.")
+    memory: bool = Field(
+        False, description="Follow-ups of conversation tasks read a summary buffer and recalled turns (else nothing)."
+    )
 
     def ladder(self, rungs: list[Rung]) -> list[Rung]:
         """The rungs this strategy climbs, cheapest first.

@@ -11,6 +11,12 @@ and ``variant`` (the query's words, other numbers, another answer) are the forms
 split protocol measures; ``code`` is a reference solution it banks for the seed.
 ``benchmarks/tasks/compute.jsonl`` ships 100+ of them.
 
+A *conversation* task adds ``followups``: later turns of the same chat, each with its
+own expected answer, that build on what came before ("Now add 9 to that result.").
+The sequential protocol runs them in order, each task in a conversation of its own, so
+a strategy's memory decides what a follow-up knows
+(``benchmarks/tasks/conversations.jsonl``).
+
 EcoAssistant's own dataset files (places, weather, stock, mixed: JSON lists of
 questions) need live network APIs and have no reference answers; the sandbox has no
 network, so :func:`load_tasks` refuses them with a message that says so.
@@ -27,7 +33,7 @@ from ..errors import EcoagentError
 
 __all__ = ["BenchItem", "BenchTask", "Form", "items_for", "load_tasks"]
 
-Form = Literal["query", "paraphrase", "variant"]
+Form = Literal["query", "followup", "paraphrase", "variant"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class BenchTask:
     variant: str | None = None
     variant_expected: str | None = None
     code: str | None = None
+    followups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class BenchItem:
     form: Form
     query: str
     expected: str
+    conversation: bool = False
 
 
 def _task(data: object, where: str) -> BenchTask:
@@ -62,7 +70,7 @@ def _task(data: object, where: str) -> BenchTask:
             raise EcoagentError(f"{where}: missing or empty {key!r}", "every task needs id, query and expected", exit_code=2)
     if (data.get("variant") is None) != (data.get("variant_expected") is None):
         raise EcoagentError(f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2)
-    known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code"}
+    known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise EcoagentError(f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2)
@@ -73,7 +81,21 @@ def _task(data: object, where: str) -> BenchTask:
 
     return BenchTask(id=str(data["id"]), query=str(data["query"]), expected=str(data["expected"]),
                      paraphrase=opt("paraphrase"), variant=opt("variant"), variant_expected=opt("variant_expected"),
-                     code=opt("code"))  # fmt: skip
+                     code=opt("code"), followups=_followups(data.get("followups"), where))  # fmt: skip
+
+
+def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    example = '"followups": [{"query": "Now add 9 to that result.", "expected": "400"}]'
+    if not isinstance(raw, list):
+        raise EcoagentError(f"{where}: 'followups' must be a list", example, exit_code=2)
+    turns = []
+    for i, turn in enumerate(raw):
+        if not (isinstance(turn, dict) and set(turn) == {"query", "expected"} and all(str(v).strip() for v in turn.values())):
+            raise EcoagentError(f"{where}: followups[{i}] needs exactly a non-empty 'query' and 'expected'", example, exit_code=2)
+        turns.append((str(turn["query"]), str(turn["expected"])))
+    return tuple(turns)
 
 
 def load_tasks(path: Path) -> list[BenchTask]:
@@ -129,9 +151,14 @@ def items_for(tasks: list[BenchTask], forms: tuple[Form, ...]) -> list[BenchItem
     """The tasks' queries in the given forms, form by form (all queries, then all paraphrases...)."""
     items: list[BenchItem] = []
     for form in forms:
+        if form == "followup":  # turn by turn, so every conversation moves on together
+            for n in range(max((len(t.followups) for t in tasks), default=0)):
+                items += [BenchItem(f"{t.id}:followup{n + 1}", t.id, form, *t.followups[n], conversation=True)
+                          for t in tasks if n < len(t.followups)]  # fmt: skip
+            continue
         for t in tasks:
             if form == "query":
-                items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected))
+                items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected, conversation=bool(t.followups)))
             elif form == "paraphrase" and t.paraphrase:
                 items.append(BenchItem(f"{t.id}:paraphrase", t.id, form, t.paraphrase, t.expected))
             elif form == "variant" and t.variant and t.variant_expected:
