@@ -13,7 +13,10 @@ them. So a similarity hit is served only when the two queries also state the sam
 * the same negations (not, without, except, ...);
 * the same choice within each group of contrasting words: largest/smallest,
   even/odd, sum/difference/product/quotient, enable/disable, ascending/descending,
-  ... (operator symbols count: ``*`` is a product).
+  ... (operator symbols count: ``*`` is a product);
+* the same content words (crudely stemmed, beyond function words and ways of
+  asking such as "compute" or "what is"), in the same order: "words" is not
+  "characters", "miles to km" is not "km to miles".
 
 The guard errs towards a miss: a paraphrase that reorders its numbers or drops an
 operation word is not served, and costs one ordinary run. A wrong hit would cost
