@@ -111,7 +111,7 @@ async def main() -> None:
                 "last 3 raw": (await plain.query(question)).context,
                 "summary buffer + recall": (await memory.query(question)).context,
             }
-            counts = {name: tokens(first_message(question, [], ctx)) for name, ctx in contexts.items()}
+            counts = {name: tokens(first_message(question, [], history=ctx)) for name, ctx in contexts.items()}
             kept = {name: (needs is None or (ctx is not None and needs in ctx)) for name, ctx in contexts.items()}
             rows.append((i, counts, kept, needs))
             rec = record(question, code, output, answer)

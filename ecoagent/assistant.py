@@ -29,6 +29,7 @@ from autogen_core.models import ChatCompletionClient
 
 from .bank import SolutionBank
 from .cache import AnswerCache, FirstTurnStage, ladder_scope
+from .compress import CompressionStage, Compressor
 from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
@@ -36,7 +37,6 @@ from .events import CacheChecked, DemonstrationsFound, Event
 from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
 from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
-from .prompts import first_message
 from .query import Query
 from .records import Execution, RungAttempt, RunRecord
 from .runlog import RunLog
@@ -103,6 +103,8 @@ class EcoAssistant:
         self.first_turn = FirstTurnStage(self.settings.cache, ladder_scope(self.rungs), lambda: self.cache,
                                          lambda: self.bank, executor_factory, self.settings.sandbox)  # fmt: skip
         self._cache: AnswerCache | None = None
+        self.compression = CompressionStage(self.settings.compress, lambda: self.compressor)
+        self._compressor: Compressor | None = None
 
     # ---- parts made on first use ------------------------------------------------
     @property
@@ -118,6 +120,13 @@ class EcoAssistant:
         if self._cache is None:
             self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
         return self._cache
+
+    @property
+    def compressor(self) -> Compressor:
+        """The prompt compressor (its language model loads on the first compression)."""
+        if self._compressor is None:
+            self._compressor = Compressor(self.settings.compress)
+        return self._compressor
 
     @property
     def runlog(self) -> RunLog:
@@ -199,8 +208,8 @@ class EcoAssistant:
         started = time.monotonic()
         self.check_ladder()
         judge = self.make_judge(query.judge_name(self.settings.run.judge))
-        record = RunRecord(query=query.text, expected=query.expected or query.expected_regex,
-                           query_id=query.id, session=query.session)  # fmt: skip
+        record = RunRecord(query=query.text, expected=query.expected or query.expected_regex, query_id=query.id,
+                           session=query.session, context_chars=len(query.context or ""))  # fmt: skip
         record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
         if record.first_turn is not None:
             yield CacheChecked(record.first_turn)
@@ -209,7 +218,7 @@ class EcoAssistant:
         else:
             record.demonstrations = await find_demonstrations(self.bank, query)
             yield DemonstrationsFound(record.demonstrations)
-            task = first_message(query.text, record.demonstrations, query.context)
+            task = self.compression.for_query(query, record.demonstrations)
             async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
                 yield event
             await asyncio.to_thread(self.first_turn.remember, query, record)
@@ -228,7 +237,7 @@ class EcoAssistant:
         """:meth:`run_stream`, consumed: the record, with each event handed to ``on_event``.
 
         ``fields`` build the :class:`Query` when ``query`` is a string
-        (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``context=``).
+        (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``history=``, ``context=``).
         """
         if isinstance(query, str):
             query = Query(query, **fields)

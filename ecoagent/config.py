@@ -28,9 +28,11 @@ from .paths import config_dir, data_dir, shipped_dir
 
 __all__ = [
     "ENV_PREFIX",
+    "MAX_CONTEXT_CHARS",
     "MAX_QUERY_CHARS",
     "BankSettings",
     "CacheSettings",
+    "CompressSettings",
     "JudgeName",
     "LadderSettings",
     "MemorySettings",
@@ -44,7 +46,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "ECOAGENT_"
-MAX_QUERY_CHARS = 20_000  # longer is a mistake (a pasted file), not a query
+MAX_QUERY_CHARS = 20_000  # a question; long material goes in the query's context
+MAX_CONTEXT_CHARS = 400_000  # about 100k tokens: beyond what any rung here reads, and minutes of compression
 
 _SIZE_RE = re.compile(r"^\d+[bkmg]?$", re.IGNORECASE)
 
@@ -128,6 +131,17 @@ class Rung(_Section):
     input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     output_price_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
     timeout_s: float = Field(120.0, gt=0, description="Per model call.")
+    compress: bool | None = Field(
+        None, description="LLMLingua on what this rung reads beyond the query; default: on when input costs money."
+    )
+    compress_rate: float | None = Field(
+        None, gt=0, le=1, description="Share of the prose tokens to keep (default: compress.rate)."
+    )
+
+    @property
+    def compresses(self) -> bool:
+        """Whether this rung reads compressed context: as set, else when its input tokens cost money."""
+        return self.compress if self.compress is not None else self.input_price_per_mtok > 0
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """USD for this many tokens at this rung's prices."""
@@ -217,6 +231,32 @@ class MemorySettings(_Section):
     user: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Whose turns recall stores and searches.")
 
 
+class CompressSettings(_Section):
+    """LLMLingua compression of what a rung reads beyond the query (rungs opt in with ``compress``).
+
+    Only prose is compressed: code blocks, tracebacks, numbers, quoted strings,
+    identifiers, paths and negations come back verbatim. Text with fewer compressible
+    tokens than ``min_tokens`` is left as it is: the compressor's time would not pay.
+    """
+
+    enabled: bool = Field(True, description="Off: no rung reads compressed text, whatever the rung says.")
+    rate: float = Field(0.5, gt=0, le=1, description="Share of the prose tokens to keep.")
+    min_tokens: int = Field(300, ge=0, description="Compressible (prose) tokens below which nothing is compressed.")
+    question_aware: bool = Field(True, description="LongLLMLingua: keep what bears on the query (two passes of the LM).")
+    model: str = Field("bundled:smollm2", description="The compressor LM: 'bundled:smollm2' or a Llama-style GGUF path.")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="auto: bfloat16 where the CPU has it natively (about 2x faster), else float32."
+    )
+
+    def model_path(self) -> Path:
+        """The compressor's GGUF file."""
+        if self.model == "bundled:smollm2":
+            from .bundled import smollm2_path
+
+            return smollm2_path()
+        return Path(self.model).expanduser()
+
+
 class Settings(_Section):
     """All of ecoagent's settings."""
 
@@ -224,6 +264,7 @@ class Settings(_Section):
     ladder: LadderSettings = Field(default_factory=LadderSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    compress: CompressSettings = Field(default_factory=CompressSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")

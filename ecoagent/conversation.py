@@ -130,7 +130,7 @@ class Conversation:
     async def query(self, text: str, *, start_rung: int = 0, cache: bool = True) -> Query:
         """The next turn's query, with this conversation's memory and session."""
         view = await self.memory_for(text)
-        return Query(text, start_rung=start_rung, context=view.text(), session=self.session, cache=cache)
+        return Query(text, start_rung=start_rung, history=view.text(), session=self.session, cache=cache)
 
     async def add(self, record: RunRecord, *, retry: bool = False) -> None:
         """Count a finished turn and remember it; a retry replaces the turn it retried."""

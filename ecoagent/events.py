@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from .config import Rung
-from .records import Demonstration, Execution, FirstTurn, Message, RungAttempt
+from .records import CompressionStep, Demonstration, Execution, FirstTurn, Message, RungAttempt
 
 __all__ = [
     "CacheChecked",
     "CodeExecuted",
+    "Compressed",
     "DemonstrationsFound",
     "Escalated",
     "Event",
@@ -51,6 +52,15 @@ class RungStarted:
 
     rung: Rung
     index: int
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """The rung reads a compressed first message (or compression was considered and
+    skipped: ``step.skipped`` says why)."""
+
+    rung: Rung
+    step: CompressionStep
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,6 @@ class Escalated:
 
 
 Event: TypeAlias = (
-    CacheChecked | DemonstrationsFound | RungStarted | ModelMessage | CodeExecuted | RungJudged | Escalated
+    CacheChecked | DemonstrationsFound | RungStarted | Compressed | ModelMessage | CodeExecuted | RungJudged | Escalated
 )
 """Anything ``run_stream`` yields before the record."""

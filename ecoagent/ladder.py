@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
 
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import BaseChatMessage, CodeExecutionEvent, CodeGenerationEvent
@@ -21,20 +22,29 @@ from autogen_core.models import ChatCompletionClient
 
 from .config import Rung, RunSettings, SandboxSettings
 from .errors import SandboxError
-from .events import CodeExecuted, Escalated, Event, ModelMessage, RungJudged, RungStarted
+from .events import CodeExecuted, Compressed, Escalated, Event, ModelMessage, RungJudged, RungStarted
 from .judge import Judge, JudgeInput
 from .prompts import has_code_block, strip_done_word
 from .query import Query
-from .records import Execution, Message, RungAttempt, RunRecord
+from .records import CompressionStep, Execution, Message, RungAttempt, RunRecord
 from .sandbox.languages import normalize_language
 from .team import ASSISTANT, CONVERGED, build_team, declared_done
 
-__all__ = ["ExecutorFactory", "Ladder", "final_answer_of"]
+__all__ = ["ExecutorFactory", "Ladder", "TaskSource", "final_answer_of"]
 
 ExecutorFactory = Callable[[SandboxSettings], CodeExecutor]
 """Makes the sandbox for one rung attempt (used as ``async with``)."""
 
 _TIMEOUT_EXIT = 124
+
+
+class TaskSource(Protocol):
+    """Each rung's first message, when rungs read different ones (compression:
+    :class:`ecoagent.compress.FirstMessages`)."""
+
+    async def for_rung(self, rung: Rung) -> tuple[str, CompressionStep | None]:
+        """The first message ``rung`` reads, and what compression did to it."""
+        ...
 
 
 def final_answer_of(attempt: RungAttempt) -> str:
@@ -89,12 +99,15 @@ class Ladder:
     async def climb(
         self,
         query: Query,
-        task: str,
+        task: str | TaskSource,
         judge: Judge,
         record: RunRecord,
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncIterator[Event]:
         """Climb from ``query.start_rung`` until a rung's attempt is judged a success.
+
+        ``task`` is the first message, the same for every rung, or a source of one
+        per rung (a compressing rung reads a compressed one).
 
         Fills ``record`` (attempts, resolution, cost) as it goes and yields what
         happens. The record's top-rung cost is an *estimate*: the same tokens at the
@@ -109,8 +122,11 @@ class Ladder:
         for index in range(min(query.start_rung, len(self.rungs) - 1), len(self.rungs)):
             rung = self.rungs[index]
             yield RungStarted(rung, index)
-            attempt = RungAttempt(rung=rung.name)
-            async for event in self._attempt(rung, task, attempt, cancellation_token):
+            text, step = (task, None) if isinstance(task, str) else await task.for_rung(rung)
+            attempt = RungAttempt(rung=rung.name, compression=step)
+            if step is not None:
+                yield Compressed(rung, step)
+            async for event in self._attempt(rung, text, attempt, cancellation_token):
                 yield event
             answer = final_answer_of(attempt)
             attempt.verdict = await judge(JudgeInput(query, attempt, answer))

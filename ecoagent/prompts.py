@@ -18,6 +18,7 @@ from .sandbox.languages import FENCE_LANGUAGES
 
 __all__ = [
     "DONE_WORD",
+    "demonstrations_text",
     "first_message",
     "format_demonstration",
     "has_code_block",
@@ -52,22 +53,42 @@ def format_demonstration(query: str, code: str) -> str:
     return f"Query: {query}\nCode:\n```python\n{code.strip()}\n```"
 
 
-def first_message(query: str, demonstrations: Sequence[Demonstration] = (), context: str | None = None) -> str:
-    """The task a rung's fresh conversation starts from.
+def demonstrations_text(demonstrations: Sequence[Demonstration]) -> str | None:
+    """The demonstrations as the first message shows them, or None when there are none.
 
-    Demonstrations come first, ordered so the most similar one sits nearest the
-    query: a small model tends to copy the example it read last (observed with
-    SmolLM2 and k = 2, which printed the second, less similar example's answer).
-    Earlier turns of a chat (``context``) come next, then the query. Nothing here is
-    repeated on later turns: the team's conversation carries it from the first message.
+    Ordered so the most similar one sits nearest the query: a small model tends to
+    copy the example it read last (observed with SmolLM2 and k = 2, which printed
+    the second, less similar example's answer).
     """
-    if context:
-        query = f"Earlier in this conversation:\n{context.strip()}\n\nNow: {query}"
     if not demonstrations:
-        return query
+        return None
     ordered = sorted(demonstrations, key=lambda d: d.score)  # least similar first
     parts = ["Here are similar queries that were solved before, with the code that solved them:"]
     for i, demo in enumerate(ordered, 1):
         parts.append(f"Example {i}\n{format_demonstration(demo.query, demo.code)}")
-    parts.append(f"Now solve this query in the same way:\n{query}")
     return "\n\n".join(parts)
+
+
+def first_message(
+    query: str,
+    demonstrations: Sequence[Demonstration] | str | None = (),
+    history: str | None = None,
+    context: str | None = None,
+) -> str:
+    """The task a rung's fresh conversation starts from.
+
+    Demonstrations come first (a list, or their text as :func:`demonstrations_text`
+    wrote it and compression shortened it), then earlier turns of a chat
+    (``history``), then the material the question is about (``context``), then the
+    query, last, so the model reads the question after everything it is about.
+    Nothing here is repeated on later turns: the team's conversation carries it
+    from the first message.
+    """
+    demos = demonstrations if isinstance(demonstrations, str) or demonstrations is None else demonstrations_text(demonstrations)
+    if context:
+        query = f"Use this material to answer:\n<material>\n{context.strip()}\n</material>\n\nQuestion: {query}"
+    if history:
+        query = f"Earlier in this conversation:\n{history.strip()}\n\nNow: {query}"
+    if not demos:
+        return query
+    return f"{demos}\n\nNow solve this query in the same way:\n{query}"

@@ -1,17 +1,19 @@
 """``Query``: what one run is asked to do, as one value instead of a list of keyword arguments.
 
-Every stage reads what it needs from the query: retrieval and banking use ``text``
-(never the chat ``context``), the judge reads ``expected``/``expected_regex``, the
+Every stage reads what it needs from the query: retrieval, the cache key and
+banking use ``text`` (never the chat ``history`` or the ``context`` material; the
+exact cache adds a digest of the material, since the answer depends on it), the judge reads ``expected``/``expected_regex``, the
 ladder reads ``start_rung``. The rule "an expected answer given means the expected
 judge" lives in :meth:`Query.judge_name` and nowhere else.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from .config import MAX_QUERY_CHARS, JudgeName
+from .config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS, JudgeName
 from .errors import EcoagentError
 
 if TYPE_CHECKING:
@@ -33,15 +35,18 @@ class Query:
         judge: A judge name or a :class:`~ecoagent.judge.Judge`; ``None`` means
             ``expected`` when an expected answer is given, else the configured judge.
         start_rung: Index of the first rung to try (``/retry`` after ``/bad``).
-        context: Earlier turns of a conversation, shown to the model only.
+        history: Earlier turns of a conversation (summary, recalled and recent
+            turns), shown to the model only.
+        context: Material the question is about (a pasted document, table or
+            log), shown to the model only and compressed for rungs that compress.
         id: The caller's id for this query (a batch row id), kept in the record.
         session: The chat session the query belongs to, kept in the record.
         cache: Whether the first-turn stage may answer from the cache or by replay
             (``--no-cache`` sets it False: the ladder runs whatever is cached).
 
     Raises:
-        EcoagentError: The text is empty or too long, or ``start_rung`` is negative
-            (exit code 2).
+        EcoagentError: The text is empty or too long, the context is too long, or
+            ``start_rung`` is negative (exit code 2).
     """
 
     text: str
@@ -49,6 +54,7 @@ class Query:
     expected_regex: str | None = None
     judge: JudgeName | Judge | None = field(default=None, compare=False)
     start_rung: int = 0
+    history: str | None = None
     context: str | None = None
     id: str | None = None
     session: str | None = None
@@ -60,12 +66,21 @@ class Query:
             raise EcoagentError("the query is empty", "ask something, e.g. 'What is 17 * 23?'", exit_code=2)
         if len(text) > MAX_QUERY_CHARS:
             raise EcoagentError(
-                f"the query is {len(text)} characters long (limit {MAX_QUERY_CHARS})", "shorten it", exit_code=2
+                f"the query is {len(text)} characters long (limit {MAX_QUERY_CHARS})",
+                "put the question in the query and the material it is about in the context "
+                "(ecoagent ask QUESTION --context FILE; a 'context' field in batch rows)",
+                exit_code=2,
+            )
+        if self.context is not None and len(self.context) > MAX_CONTEXT_CHARS:
+            raise EcoagentError(
+                f"the context is {len(self.context)} characters long (limit {MAX_CONTEXT_CHARS})",
+                "pass only the part of the document the question is about",
+                exit_code=2,
             )
         if self.start_rung < 0:
             raise EcoagentError(f"start_rung must be 0 or more, not {self.start_rung}", "count rungs from 0", exit_code=2)
         object.__setattr__(self, "text", text)
-        for name in ("expected", "expected_regex", "context"):
+        for name in ("expected", "expected_regex", "history", "context"):
             if getattr(self, name) == "":
                 object.__setattr__(self, name, None)
 
@@ -80,6 +95,20 @@ class Query:
         if self.judge is not None:
             return self.judge
         return "expected" if self.has_expected else default
+
+    @property
+    def cache_text(self) -> str:
+        """What the exact cache is keyed on: the text, plus a digest of the context
+        material when there is one (the same question about another document is
+        another question)."""
+        if self.context is None:
+            return self.text
+        return f"{self.text}\n[context sha256:{hashlib.sha256(self.context.encode()).hexdigest()[:16]}]"
+
+    @property
+    def follow_up(self) -> bool:
+        """Whether the query continues a conversation (its answer depends on earlier turns)."""
+        return self.history is not None
 
     def but(self, **changes: object) -> Query:
         """A copy with some fields changed (e.g. ``query.but(start_rung=1)``)."""

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "CompressionStep",
     "Demonstration",
     "Execution",
     "FirstTurn",
@@ -93,10 +94,34 @@ class FirstTurn(BaseModel):
     duration_s: float = 0.0
 
 
+class CompressionStep(BaseModel):
+    """What compression did to the first message of one rung's conversation.
+
+    Token counts are cl100k tokens of the compressed parts (demonstrations, chat
+    history, context material), before and after; ``skipped`` says why nothing
+    was compressed. The first message is part of every model call of the attempt,
+    so the attempt's saving is ``saved`` times its calls (an estimate, see
+    :attr:`RungAttempt.compression_saved_tokens`).
+    """
+
+    parts: list[str] = Field(default_factory=list, description="Which parts were considered.")
+    rate: float
+    tokens_before: int
+    tokens_after: int
+    seconds: float = 0.0
+    skipped: str | None = None
+
+    @property
+    def saved(self) -> int:
+        """Tokens saved on each model call that reads the first message."""
+        return self.tokens_before - self.tokens_after
+
+
 class RungAttempt(BaseModel):
     """One rung's fresh conversation on the query."""
 
     rung: str
+    compression: CompressionStep | None = None
     messages: list[Message] = Field(default_factory=list)
     executions: list[Execution] = Field(default_factory=list)
     prompt_tokens: int = 0
@@ -125,12 +150,19 @@ class RungAttempt(BaseModel):
         """Messages the assistant wrote in this attempt."""
         return sum(1 for m in self.messages if m.source == "assistant")
 
+    @property
+    def compression_saved_tokens(self) -> int:
+        """Estimate of the input tokens compression saved in this attempt: the tokens it
+        cut from the first message (cl100k) times the model calls that read it."""
+        return self.compression.saved * self.turns if self.compression else 0
+
 
 class RunRecord(BaseModel):
     """The full story of one query on the ladder."""
 
     run_id: str = Field(default_factory=new_run_id)
     query: str
+    context_chars: int = Field(0, description="Length of the context material the query came with.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     demonstrations: list[Demonstration] = Field(default_factory=list)
     attempts: list[RungAttempt] = Field(default_factory=list)

@@ -170,7 +170,7 @@ def test_an_exact_repeat_is_served_without_a_model_and_a_thumbs_down_evicts_it(t
     assert second.attempts == [] and client.remaining == 4  # no model call
     assert eco.run_sync("What is 17 * 23?", cache=False).attempts[0].rung == "cheap"  # --no-cache
     assert client.remaining == 2
-    assert eco.run_sync("What is 17 * 23?", context="earlier: hi").first_turn is None  # a follow-up: never cached
+    assert eco.run_sync("What is 17 * 23?", history="earlier: hi").first_turn is None  # a follow-up: never cached
     eco.feedback(second.run_id, good=False)
     third = eco.run_sync("What is 17 * 23?")
     assert not third.served_from_cache and client.remaining == 0  # evicted: the model ran again

@@ -48,7 +48,7 @@ def test_the_most_similar_demonstration_sits_nearest_the_query() -> None:
 
 def test_first_message_without_demonstrations_is_the_query_with_its_context() -> None:
     assert first_message("q") == "q"
-    assert first_message("and doubled?", context="Q: 17 * 23\nA: 391").startswith("Earlier in this conversation:\nQ: 17 * 23")
+    assert first_message("and doubled?", history="Q: 17 * 23\nA: 391").startswith("Earlier in this conversation:\nQ: 17 * 23")
 
 
 @pytest.mark.parametrize(("text", "code"), [("```python\nx\n```", True), ("```sh\nls\n```", True), ("```\nx\n```", False),

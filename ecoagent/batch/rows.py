@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import MAX_QUERY_CHARS
+from ..config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS
 from ..errors import EcoagentError
 
 __all__ = ["BadRow", "BatchRow", "read_batch", "read_done_ids"]
@@ -31,6 +31,7 @@ class BatchRow:
     line: int
     expected: str | None = None
     expected_regex: str | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,14 @@ def _row(line: int, data: dict[str, Any], seen: set[str]) -> BatchRow | BadRow:
     if not query.strip():
         return BadRow(line, "empty query")
     if len(query) > MAX_QUERY_CHARS:
-        return BadRow(line, f"query of {len(query)} characters is over the {MAX_QUERY_CHARS} limit")
+        return BadRow(line, f"query of {len(query)} characters is over the {MAX_QUERY_CHARS} limit "
+                            "(put the material in a 'context' field and keep the question in 'query')")  # fmt: skip
+    context = data.get("context")
+    if context is not None and not isinstance(context, str):
+        return BadRow(line, f"'context' must be a string, not {type(context).__name__}")
+    if context is not None and len(context) > MAX_CONTEXT_CHARS:
+        return BadRow(line, f"context of {len(context)} characters is over the {MAX_CONTEXT_CHARS} limit "
+                            "(keep only the part the question is about)")  # fmt: skip
     raw_id = data.get("id")
     row_id = str(raw_id) if raw_id not in (None, "") else f"line-{line}"
     if row_id in seen:
@@ -64,6 +72,7 @@ def _row(line: int, data: dict[str, Any], seen: set[str]) -> BatchRow | BadRow:
         line=line,
         expected=None if expected in (None, "") else str(expected),
         expected_regex=None if regex in (None, "") else str(regex),
+        context=context or None,
     )
 
 
@@ -90,7 +99,7 @@ def _csv(text: str, name: str) -> list[BatchRow | BadRow]:
     if not reader.fieldnames or "query" not in reader.fieldnames:
         raise EcoagentError(
             f"{name}: no 'query' column (columns: {', '.join(reader.fieldnames or []) or 'none'})",
-            "the first row must name the columns: query[,id,expected,expected_regex]",
+            "the first row must name the columns: query[,id,expected,expected_regex,context]",
             exit_code=2,
         )
     rows: list[BatchRow | BadRow] = []

@@ -150,7 +150,8 @@ async def run_batch(
             t0 = time.monotonic()
             record, error, banked = None, None, None
             try:
-                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id)
+                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id,
+                              context=row.context)  # fmt: skip
                 record = await eco.run(query, on_event=(lambda e: on_event(row, e)) if on_event else None)
                 if bank_verified and record is not None:
                     verified = await asyncio.to_thread(eco.bank_verified, record)

@@ -46,6 +46,14 @@ class StrategyReport:
     wrong_hits: int = 0
     guard_refusals: int = 0
     cache_on: bool = False
+    compressed_before: int = 0
+    compressed_after: int = 0
+    compress_s: float = 0.0
+
+    @property
+    def compression_ratio(self) -> float | None:
+        """Tokens of the compressed parts before over after (None when nothing was compressed)."""
+        return self.compressed_before / self.compressed_after if self.compressed_after else None
 
     @property
     def success_rate(self) -> float:
@@ -64,7 +72,8 @@ class StrategyReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as plain data, with the derived figures."""
-        return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved}
+        return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved,
+                "compression_ratio": self.compression_ratio}  # fmt: skip
 
 
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
@@ -84,6 +93,8 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         by_form=forms, cache_hits=sum(r.first_turn in ("exact", "replay") for r in results),
         wrong_hits=sum(r.first_turn == "rejected" for r in results), guard_refusals=sum(r.first_turn == "refused" for r in results),
         cache_on=any(r.first_turn is not None for r in results),
+        compressed_before=sum(r.compressed_before for r in results), compressed_after=sum(r.compressed_after for r in results),
+        compress_s=sum(r.compress_s for r in results),
     )  # fmt: skip
 
 
@@ -110,6 +121,13 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         header += ["cache hits", "wrong hits", "guard refusals"]
         for row, r in zip(rows, reports, strict=True):
             row += [str(r.cache_hits), str(r.wrong_hits), str(r.guard_refusals)]
+    if any(r.compressed_before for r in reports):
+        # Compressed parts' cl100k tokens, before → after, and the compressor's own time.
+        header += ["compressed tok", "ratio", "compress s"]
+        for row, r in zip(rows, reports, strict=True):
+            ratio = r.compression_ratio
+            row += [f"{r.compressed_before:,}→{r.compressed_after:,}" if r.compressed_before else "-",
+                    f"{ratio:.2f}x" if ratio else "-", f"{r.compress_s:.1f}" if r.compressed_before else "-"]  # fmt: skip
     return header, rows
 
 

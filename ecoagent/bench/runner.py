@@ -59,6 +59,9 @@ class ItemResult:
     run_id: str | None = None
     error: str | None = None
     first_turn: str | None = None
+    compressed_before: int = 0
+    compressed_after: int = 0
+    compress_s: float = 0.0
 
     @classmethod
     def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
@@ -72,9 +75,12 @@ class ItemResult:
         error = next((a.error for a in record.attempts if a.error), None)
         step = record.first_turn
         first_turn = None if step is None else step.kind if step.served else "rejected" if step.verdict else "refused"
+        steps = [a.compression for a in record.attempts if a.compression and not a.compression.skipped]
         return cls(item.id, item.task_id, item.form, record.resolved, record.answered_by, [a.rung for a in record.attempts],
                    record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
-                   record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn)  # fmt: skip
+                   record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn,
+                   sum(s.tokens_before for s in steps), sum(s.tokens_after for s in steps),
+                   sum(s.seconds for s in steps))  # fmt: skip
 
 
 def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Path:
@@ -100,6 +106,10 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
     settings.cache = settings.cache.model_copy(
         update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
     )
+    if strategy.compress is not None:  # else each rung's own setting (on where input costs money)
+        settings.compress = settings.compress.model_copy(update={"enabled": True})
+        rungs = [r.model_copy(update={"compress": strategy.compress}) for r in settings.ladder.rungs]
+        settings.ladder = LadderSettings(rungs=rungs)
     return settings
 
 
@@ -177,7 +187,7 @@ async def run_strategy(
             for item in bench_items(tasks, protocol):
                 if item.id in done:
                     continue
-                query = Query(item.query, expected=item.expected, judge="expected", id=item.id)
+                query = Query(item.query, expected=item.expected, judge="expected", id=item.id, context=item.context)
                 if item.conversation:
                     query = await chats.query(item, query)
                 record = await eco.run(query)
@@ -219,7 +229,7 @@ class _Conversations:
     async def query(self, item: BenchItem, query: Query) -> Query:
         """``query`` with what the conversation carries into it."""
         carried = await self._chat(item.task_id).query(item.query)
-        return query.but(context=carried.context, session=carried.session)
+        return query.but(history=carried.history, session=carried.session)
 
     async def add(self, item: BenchItem, record: RunRecord, result: ItemResult | None = None) -> None:
         """Remember the turn; summarizing (as chat does after each answer) counts in the turn's cost."""

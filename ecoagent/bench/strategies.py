@@ -34,6 +34,9 @@ class Strategy(BaseModel):
     memory: bool = Field(
         False, description="Follow-ups of conversation tasks read a summary buffer and recalled turns (else nothing)."
     )
+    compress: bool | None = Field(
+        None, description="LLMLingua on what every rung reads beyond the query (true/false); unset: each rung's own setting."
+    )
 
     def ladder(self, rungs: list[Rung]) -> list[Rung]:
         """The rungs this strategy climbs, cheapest first.

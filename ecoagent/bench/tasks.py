@@ -11,6 +11,10 @@ and ``variant`` (the query's words, other numbers, another answer) are the forms
 split protocol measures; ``code`` is a reference solution it banks for the seed.
 ``benchmarks/tasks/compute.jsonl`` ships 100+ of them.
 
+A *long-context* task adds ``context``: the material (a document, table or log) the
+question is about, passed as the query's context, not in its text; ``variant_context``
+is the variant's own material when it differs (``benchmarks/tasks/longcontext.jsonl``).
+
 A *conversation* task adds ``followups``: later turns of the same chat, each with its
 own expected answer, that build on what came before ("Now add 9 to that result.").
 The sequential protocol runs them in order, each task in a conversation of its own, so
@@ -48,6 +52,8 @@ class BenchTask:
     variant_expected: str | None = None
     code: str | None = None
     followups: tuple[tuple[str, str], ...] = ()
+    context: str | None = None
+    variant_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class BenchItem:
     query: str
     expected: str
     conversation: bool = False
+    context: str | None = None
 
 
 def _task(data: object, where: str) -> BenchTask:
@@ -70,7 +77,8 @@ def _task(data: object, where: str) -> BenchTask:
             raise EcoagentError(f"{where}: missing or empty {key!r}", "every task needs id, query and expected", exit_code=2)
     if (data.get("variant") is None) != (data.get("variant_expected") is None):
         raise EcoagentError(f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2)
-    known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups"}
+    known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups", "context",
+             "variant_context"}  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
         raise EcoagentError(f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2)
@@ -81,7 +89,8 @@ def _task(data: object, where: str) -> BenchTask:
 
     return BenchTask(id=str(data["id"]), query=str(data["query"]), expected=str(data["expected"]),
                      paraphrase=opt("paraphrase"), variant=opt("variant"), variant_expected=opt("variant_expected"),
-                     code=opt("code"), followups=_followups(data.get("followups"), where))  # fmt: skip
+                     code=opt("code"), followups=_followups(data.get("followups"), where), context=opt("context"),
+                     variant_context=opt("variant_context"))  # fmt: skip
 
 
 def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
@@ -158,9 +167,11 @@ def items_for(tasks: list[BenchTask], forms: tuple[Form, ...]) -> list[BenchItem
             continue
         for t in tasks:
             if form == "query":
-                items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected, conversation=bool(t.followups)))
+                items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected, conversation=bool(t.followups),
+                                       context=t.context))  # fmt: skip
             elif form == "paraphrase" and t.paraphrase:
-                items.append(BenchItem(f"{t.id}:paraphrase", t.id, form, t.paraphrase, t.expected))
+                items.append(BenchItem(f"{t.id}:paraphrase", t.id, form, t.paraphrase, t.expected, context=t.context))
             elif form == "variant" and t.variant and t.variant_expected:
-                items.append(BenchItem(f"{t.id}:variant", t.id, form, t.variant, t.variant_expected))
+                items.append(BenchItem(f"{t.id}:variant", t.id, form, t.variant, t.variant_expected,
+                                       context=t.variant_context or t.context))  # fmt: skip
     return items

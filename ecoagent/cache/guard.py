@@ -30,6 +30,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..literals import IDENT, NEGATIONS, PATH, QUOTED, URL
+
 __all__ = ["Facts", "facts", "mismatch", "normalize"]
 
 _SPACES = re.compile(r"\s+")
@@ -58,20 +60,8 @@ _WORD_NUMBERS = {
 _NUMBER = re.compile(
     r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?=st\b|nd\b|rd\b|th\b|[^\w]|$)", re.I
 )
-_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|(?<![\w])'([^']+)'(?![\w])|`([^`]+)`")
-_URL = re.compile(r"\b(?:https?|ftp)://\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
-_PATH = re.compile(
-    r"(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)*|\b[A-Za-z]:\\\S+|\b[\w-]+\.(?:py|txt|csv|json|md|log|toml|yaml|yml|xml|html|sh|jsonl|tsv|xlsx?)\b"
-)
-_IDENT = re.compile(
-    r"\b(?:[A-Za-z_]\w*_\w+|[a-z]+[A-Z]\w*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[A-Z0-9]*|[A-Za-z]\w*(?:\.[A-Za-z]\w*)+|\w*\d[A-Za-z]\w*)\b"
-)
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_NEGATIONS = frozenset(
-    "not no never without except excluding exclude excludes nor neither none cannot can't don't doesn't "
-    "isn't aren't won't shouldn't non un".split()
-)
 
 # Groups of contrasting choices. Within a group, the set of choices two queries make
 # must be equal; each choice lists the words (and symbols) that name it.
@@ -213,21 +203,21 @@ def _symbol_choices(text: str) -> set[str]:
 def facts(text: str) -> Facts:
     """The :class:`Facts` a query states."""
     raw = unicodedata.normalize("NFKC", text)
-    quoted = ["".join(g for g in m.groups() if g) for m in _QUOTED.finditer(raw)]
-    unquoted = _QUOTED.sub(" ", raw)
+    quoted = ["".join(g for g in m.groups() if g) for m in QUOTED.finditer(raw)]
+    unquoted = QUOTED.sub(" ", raw)
     names = [q.strip() for q in quoted]
-    names += [m.group() for m in _URL.finditer(unquoted)]
-    rest = _URL.sub(" ", unquoted)
-    names += [m.group() for m in _PATH.finditer(rest)]
-    rest = _PATH.sub(" ", rest)
+    names += [m.group() for m in URL.finditer(unquoted)]
+    rest = URL.sub(" ", unquoted)
+    names += [m.group() for m in PATH.finditer(rest)]
+    rest = PATH.sub(" ", rest)
     names += [
         m.group()
-        for m in _IDENT.finditer(rest)
+        for m in IDENT.finditer(rest)
         if not (_ORDINAL.fullmatch(m.group()) or m.group().casefold() in _LEXICON)
     ]
     lower = rest.casefold()
     words = _WORD.findall(lower)
-    negations = sum(1 for w in words if w in _NEGATIONS or w.endswith("n't"))
+    negations = sum(1 for w in words if w in NEGATIONS or w.endswith("n't"))
     symbols = _symbol_choices(lower)
     padded = " " + " ".join(words) + " "
     choices = []
@@ -242,7 +232,7 @@ def facts(text: str) -> Facts:
             choices.append((group, frozenset(chosen)))
     content = [
         _stem(w) for w in words
-        if w not in _STOPWORDS and w not in _LEXICON and w not in _WORD_NUMBERS and w not in _NEGATIONS
+        if w not in _STOPWORDS and w not in _LEXICON and w not in _WORD_NUMBERS and w not in NEGATIONS
     ]  # fmt: skip
     return Facts(
         numbers=tuple(_numbers(lower)), names=tuple(names), negations=negations, choices=tuple(choices),

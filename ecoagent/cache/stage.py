@@ -6,7 +6,8 @@ what came before, so nothing keyed on its text alone can answer it):
 1. **exact cache**: the same normalized query, on the same ladder, was answered
    and accepted within ``cache.ttl_s``: the stored answer is served (no model, no
    sandbox);
-2. **verified replay**: the bank holds a confirmed solution of a similar query
+2. **verified replay** (a query without context material: banked code never read
+   it): the bank holds a confirmed solution of a similar query
    that the similarity guard lets through (same numbers, names, negations and
    choices, see :mod:`.guard`): its code is re-run in the sandbox and the fresh
    output is the answer, when it exits 0 and the query's judge accepts it.
@@ -47,7 +48,7 @@ def ladder_scope(rungs: Sequence[Rung]) -> str:
 
 def eligible(query: Query) -> bool:
     """Whether the stage may answer ``query``: a first turn, from the bottom, cache allowed."""
-    return query.cache and query.context is None and query.start_rung == 0
+    return query.cache and not query.follow_up and query.start_rung == 0
 
 
 class FirstTurnStage:
@@ -86,13 +87,13 @@ class FirstTurnStage:
             step = await asyncio.to_thread(self._exact, query)
             if step is not None:
                 return step
-        if self.settings.replay:
+        if self.settings.replay and query.context is None:  # banked code never read this material
             return await self._replay(query, _free(judge), token)
         return None
 
     def _exact(self, query: Query) -> FirstTurn | None:
         t0 = time.monotonic()
-        entry = self._cache().get(self.scope, query.text)
+        entry = self._cache().get(self.scope, query.cache_text)
         if entry is None:
             return None
         verdict = Verdict(
@@ -165,7 +166,7 @@ class FirstTurnStage:
         last = record.attempts[-1]
         found = record.last_execution
         self._cache().put(
-            self.scope, query.text, answer=record.final_answer or "", run_id=record.run_id, code=record.final_code,
+            self.scope, query.cache_text, answer=record.final_answer or "", run_id=record.run_id, code=record.final_code,
             language=found[1].language if found else None, rung=record.final_rung,
             judge=last.verdict.judge if last.verdict else None,
         )  # fmt: skip

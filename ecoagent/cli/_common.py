@@ -8,6 +8,7 @@ when the stream is not a terminal or ``NO_COLOR`` is set.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,7 +22,7 @@ from ..errors import EcoagentError
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
 
-__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "settings_from"]
+__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "read_context", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -78,3 +79,23 @@ def settings_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bo
         settings.cache.enabled = settings.cache.replay = False
     return settings
 
+
+
+def read_context(path: Path) -> str:
+    """The text of a ``--context`` file (``-``: stdin).
+
+    Raises:
+        EcoagentError: The file is missing, not UTF-8 text, or empty (exit code 2).
+    """
+    if str(path) == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise EcoagentError(f"context file {path}: no such file", "check the path", exit_code=2) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EcoagentError(f"context file {path}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2) from exc
+    if not text.strip():
+        raise EcoagentError(f"context file {path} is empty", "pass the document the question is about", exit_code=2)
+    return text

@@ -23,6 +23,7 @@ from ..costs import CostTally
 from ..events import (
     CacheChecked,
     CodeExecuted,
+    Compressed,
     DemonstrationsFound,
     Escalated,
     Event,
@@ -30,9 +31,9 @@ from ..events import (
     RungJudged,
     RungStarted,
 )
-from ..records import RunRecord
+from ..records import CompressionStep, RunRecord
 
-__all__ = ["LiveRun", "footer", "ladder_line", "money"]
+__all__ = ["LiveRun", "compression_line", "footer", "ladder_line", "money"]
 
 _FENCE = re.compile(r"```[ \t]*(\w+)?[ \t]*\n(.*?)```", re.DOTALL)
 _MAX_OUTPUT_LINES = 30
@@ -90,6 +91,17 @@ def footer(record: RunRecord, session: CostTally | None = None) -> Text:
     return text
 
 
+def compression_line(rung: Rung, step: CompressionStep) -> Text:
+    """``⇣ compressed context: 3,120 → 1,480 tokens (2.1x) in 14.2 s, saves ~$0.0041 per call``."""
+    parts = ", ".join(step.parts)
+    if step.skipped:
+        return Text(f"⇣ {parts} not compressed: {step.skipped}", style="dim")
+    ratio = step.tokens_before / step.tokens_after if step.tokens_after else 1.0
+    per_call = rung.cost(step.saved, 0)
+    return Text(f"⇣ compressed {parts}: {step.tokens_before:,} → {step.tokens_after:,} tokens ({ratio:.1f}x) "
+                f"in {step.seconds:.1f} s, saves {money(per_call)} per {rung.name} call (cl100k estimate)", style="cyan")  # fmt: skip
+
+
 class LiveRun:
     """Prints a run's events as they happen."""
 
@@ -116,6 +128,8 @@ class LiveRun:
                     self.console.print(Text(f"↳ demonstration ({demo.score:.2f}): {demo.query}", style="cyan"))
         elif isinstance(event, RungStarted):
             self.console.print(Text(f"▸ {event.rung.name}", style="bold magenta"))
+        elif isinstance(event, Compressed):
+            self.console.print(compression_line(event.rung, event.step))
         elif isinstance(event, ModelMessage):
             if self.verbose:
                 body = _message_body(event.message.content)

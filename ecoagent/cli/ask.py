@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..config import JudgeName
+from ..errors import EcoagentError
 from ..query import Query
-from ._common import assistant_from, err, handle_errors
+from ._common import assistant_from, err, handle_errors, read_context
 from ._render import LiveRun, footer
 
 __all__ = ["ask"]
@@ -33,11 +35,16 @@ def ask(
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the whole conversation on stderr.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the ladder even if a cached or replayable answer exists.")] = False,
+    context: Annotated[Path | None, typer.Option("--context", "-c", help="A file the question is about (document, table, log); '-' reads stdin.")] = None,
 ) -> None:
     """Answer one query: a cached or replayed answer when one is confirmed, else cheapest rung first."""
+    if query == "-" and context == Path("-"):
+        raise EcoagentError("the query and the context cannot both come from stdin", "pass one of them as a file", exit_code=2)
     if query == "-":
         query = sys.stdin.read()
-    question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge, cache=not no_cache)
+    material = read_context(context) if context is not None else None
+    question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge, cache=not no_cache,
+                     context=material)  # fmt: skip
     eco = assistant_from(ctx, ladder=ladder)
     try:
         record = asyncio.run(eco.run(question, on_event=LiveRun(err, verbose=verbose)))

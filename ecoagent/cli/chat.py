@@ -24,13 +24,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..config import Settings
+from ..config import MAX_CONTEXT_CHARS, Settings
 from ..conversation import Conversation
 from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
 from ..records import RunRecord
 from ._chat_memory import ChatMemory
-from ._common import fail, handle_errors, out, settings_from
+from ._common import fail, handle_errors, out, read_context, settings_from
 from ._render import LiveRun, footer, ladder_line, money
 
 if TYPE_CHECKING:
@@ -105,6 +105,8 @@ class ChatSession:
         self.memory = memory or ChatMemory(Conversation(), settings.memory)
         self.conversation = self.memory.conversation
         self.last_retry_from = 0
+        self.material: str | None = None  # what /context or /paste attached to the next questions
+        self.read_line: Callable[[], str] = _read_line
 
     @property
     def eco(self) -> EcoAssistant:
@@ -223,6 +225,50 @@ class ChatSession:
         self.memory.save()
         self.console.print(f"forgot the summary, the recent turns and {gone} recalled turn(s)")
 
+    def cmd_context(self, arg: str) -> None:
+        """Material the next questions are about: /context FILE attaches it, /context clear drops it."""
+        arg = arg.strip()
+        if arg == "clear":
+            self.material = None
+            self.console.print("context cleared")
+        elif arg:
+            try:
+                self._attach(read_context(Path(arg).expanduser()), arg)
+            except EcoagentError as exc:
+                fail(exc)
+        elif self.material is None:
+            self.console.print("no context attached: /context FILE or /paste attaches one")
+        else:
+            first = self.material.strip().splitlines()[0][:70]
+            self.console.print(f"context: {len(self.material):,} characters, starting {first!r}", markup=False)
+
+    def cmd_paste(self, arg: str) -> None:
+        """Paste material the next questions are about; end it with a line holding only /end."""
+        self.console.print("paste the text, then a line with only /end", style="dim")
+        lines: list[str] = []
+        while True:
+            try:
+                line = self.read_line()
+            except EOFError:
+                break
+            if line.strip() == "/end":
+                break
+            lines.append(line.rstrip("\n"))
+        text = "\n".join(lines)
+        if not text.strip():
+            self.console.print("nothing pasted; the context is unchanged")
+            return
+        self._attach(text + "\n", "pasted text")
+
+    def _attach(self, text: str, where: str) -> None:
+        if len(text) > MAX_CONTEXT_CHARS:
+            self.console.print(f"{where} is {len(text):,} characters, over the {MAX_CONTEXT_CHARS:,} limit: "
+                               "attach only the part your questions are about", markup=False)  # fmt: skip
+            return
+        self.material = text
+        self.console.print(f"attached {where} ({len(text):,} characters) to the next questions; /context clear drops it",
+                           markup=False)  # fmt: skip
+
     def cmd_exit(self, arg: str) -> None:
         """Leave the chat."""
         raise EOFError
@@ -244,6 +290,8 @@ class ChatSession:
             self.memory.wait(self.console)
             self.memory.attach(eco)
             query = asyncio.run(self.conversation.query(text, start_rung=start_rung))
+            if self.material is not None:
+                query = query.but(context=self.material)
             record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
         except KeyboardInterrupt:
             self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
@@ -331,6 +379,8 @@ def chat(
     memory = ChatMemory(Conversation(), settings.memory, resume)
     session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, memory=memory)
     interactive = sys.stdin.isatty()
+    if interactive:
+        session.read_line = lambda: input("")
     save_history = _setup_history() if interactive else (lambda: None)
     _banner(session)
     interrupts = 0
