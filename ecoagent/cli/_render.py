@@ -95,7 +95,7 @@ def compression_line(rung: Rung, step: CompressionStep) -> Text:
     """``⇣ compressed context: 3,120 → 1,480 tokens (2.1x) in 14.2 s, saves ~$0.0041 per call``."""
     parts = ", ".join(step.parts)
     if step.skipped:
-        return Text(f"⇣ {parts} not compressed: {step.skipped}", style="dim")
+        return Text(f"⇣ not compressed: {step.skipped}", style="dim")
     ratio = step.tokens_before / step.tokens_after if step.tokens_after else 1.0
     per_call = rung.cost(step.saved, 0)
     return Text(f"⇣ compressed {parts}: {step.tokens_before:,} → {step.tokens_after:,} tokens ({ratio:.1f}x) "
