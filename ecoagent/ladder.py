@@ -10,6 +10,7 @@ the executor's insides, so any ``CodeExecutor`` can drive it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol
@@ -36,6 +37,7 @@ ExecutorFactory = Callable[[SandboxSettings], CodeExecutor]
 """Makes the sandbox for one rung attempt (used as ``async with``)."""
 
 _TIMEOUT_EXIT = 124
+_CONTEXT_FULL = re.compile(r"exceed context window|maximum context length|context_length_exceeded", re.IGNORECASE)
 
 
 class TaskSource(Protocol):
@@ -180,6 +182,9 @@ class Ladder:
             raise
         except Exception as exc:  # the model failed: this rung fails, the next one tries
             attempt.error = f"{type(exc).__name__}: {_first_line(exc)}"
+            if _CONTEXT_FULL.search(attempt.error):
+                attempt.error += (f" (the conversation no longer fits {rung.name}'s context: pass less material, "
+                                  "set compress = true on the rung, or raise its context_tokens)")  # fmt: skip
         attempt.prompt_tokens = sum(m.prompt_tokens for m in attempt.messages)
         attempt.completion_tokens = sum(m.completion_tokens for m in attempt.messages)
         attempt.cost = rung.cost(attempt.prompt_tokens, attempt.completion_tokens)

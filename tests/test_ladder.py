@@ -200,3 +200,33 @@ def test_each_attempt_gets_a_fresh_executor_that_is_stopped() -> None:
     climb(ladder)
     assert len(FakeExecutor.instances) == 2
     assert all(e.started and e.stopped for e in FakeExecutor.instances)
+
+
+def test_a_conversation_too_long_for_the_rung_says_what_to_do_and_escalates() -> None:
+    ladder, _, _ = make([ValueError("Requested tokens (5120) exceed context window of 4096")])
+    record, _ = climb(ladder)
+    error = record.attempts[0].error or ""
+    assert "exceed context window" in error and "set compress = true on the rung" in error and record.final_rung == "top"
+
+
+def test_each_rung_reads_the_first_message_its_task_source_gives_it() -> None:
+    from ecoagent.events import Compressed
+    from ecoagent.records import CompressionStep
+
+    class PerRung:
+        async def for_rung(self, rung: Rung) -> tuple[str, CompressionStep | None]:
+            if rung.name == "top":
+                return "short form of the task", CompressionStep(parts=["context"], rate=0.5, tokens_before=900, tokens_after=400)
+            return "the whole task", None
+
+    ladder, cheap, top = make(["```python\nprint(1 +)\n```", "Sorry. TERMINATE"])
+    record = RunRecord(query=QUERY)
+
+    async def go() -> list[Event]:
+        return [e async for e in ladder.climb(Query(QUERY), PerRung(), AutoJudge(), record)]
+
+    events = asyncio.run(go())
+    assert cheap.calls[0][-1].content == "the whole task" and top.calls[0][-1].content == "short form of the task"
+    assert [type(e) for e in events].count(Compressed) == 1 and record.attempts[0].compression is None
+    assert record.attempts[1].compression and record.attempts[1].compression.saved == 500
+    assert record.attempts[1].compression_saved_tokens == 500 * record.attempts[1].turns
