@@ -324,7 +324,8 @@ class EcoAssistant:
         return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost, language=language)
 
     def close(self) -> None:
-        """Release the bank's store, the cache and the run log."""
+        """Release the bank's store, the cache and the run log, and a sandbox started for a replay."""
+        self.first_turn.close()
         if self._cache is not None:
             self._cache.close()
             self._cache = None

@@ -272,7 +272,27 @@ def test_replay_runs_the_banked_code_in_the_given_sandbox_and_no_model(tmp_path:
     record = eco.run_sync("Multiply 17 by 23.")
     assert record.served_from_cache and client.remaining == 2 and record.first_turn is not None
     assert record.first_turn.key == solution and record.first_turn.score is not None and record.first_turn.score >= 0.5
-    assert [x.ran for x in FakeExecutor.instances] == [["print(17 * 23)"]] and record.final_code == "print(17 * 23)"
+    # one sandbox ran the code; a second is started for the next replay, used by nothing yet
+    assert [x.ran for x in FakeExecutor.instances] == [["print(17 * 23)"], []] and record.final_code == "print(17 * 23)"
+    eco.close()
+    assert all(x.stopped for x in FakeExecutor.instances)  # the unused spare is removed at close
+
+
+def test_a_sandbox_started_ahead_serves_the_next_replay_once(tmp_path: Path) -> None:
+    eco, _ = make(tmp_path, SOLVE)
+    eco.bank.add("What is 17 * 23?", "print(17 * 23)")
+    FakeExecutor.instances.clear()
+    eco.first_turn.prepare()  # what chat does while the person types
+    spare = eco.first_turn.spare
+    assert spare._thread is not None
+    spare._thread.join()
+    ahead = FakeExecutor.instances[0]
+    assert ahead.started and ahead.ran == []
+    first = eco.run_sync("Multiply 17 by 23.")
+    assert first.served_from_cache and ahead.ran == ["print(17 * 23)"] and ahead.stopped  # used once, removed
+    second = eco.run_sync("What is 17 times 23?")
+    assert second.served_from_cache and ahead.ran == ["print(17 * 23)"]  # never reused
+    assert FakeExecutor.instances[1].ran == ["print(17 * 23)"]
     eco.close()
 
 

@@ -34,6 +34,7 @@ from ..ladder import ExecutorFactory
 from ..query import Query
 from ..records import Execution, FirstTurn, Message, RungAttempt, RunRecord, Verdict
 from .guard import mismatch
+from .spare import SpareSandbox
 from .store import AnswerCache
 
 __all__ = ["FirstTurnStage", "eligible", "ladder_scope"]
@@ -78,6 +79,7 @@ class FirstTurnStage:
         self._bank = bank
         self.executor_factory = executor_factory
         self.sandbox = sandbox
+        self.spare = SpareSandbox(executor_factory, sandbox)
 
     async def check(self, query: Query, judge: Judge, token: CancellationToken | None = None) -> FirstTurn | None:
         """What the stage can do for ``query``: a served answer, a refusal, or None (nothing similar)."""
@@ -140,8 +142,13 @@ class FirstTurnStage:
         t0: float,
     ) -> FirstTurn:
         block = CodeBlock(code=solution.code, language=solution.language)
-        async with self.executor_factory(self.sandbox) as executor:
+        executor, _ = await asyncio.to_thread(self.spare.take)
+        try:
+            await executor.start()  # nothing to do when it was started ahead
             result = await executor.execute_code_blocks([block], token or CancellationToken())
+        finally:
+            self.spare.discard(executor)  # removed in the background: the answer need not wait for it
+        self.spare.prepare()  # and the next replay need not wait for a container either
         timed_out = bool(getattr(result, "timed_out", result.exit_code == 124))
         execution = Execution(code=solution.code, language=solution.language, exit_code=result.exit_code,
                               output=result.output, timed_out=timed_out)  # fmt: skip
@@ -155,6 +162,15 @@ class FirstTurnStage:
         reason = f"re-ran the solution of {solution.query!r}" if served else f"replay not accepted: {verdict.reason}"
         return FirstTurn(kind="replay", served=served, key=solution.id, matched_query=solution.query, score=score,
                          execution=execution, verdict=verdict, reason=reason, duration_s=time.monotonic() - t0)  # fmt: skip
+
+    def prepare(self) -> None:
+        """Start a sandbox for the next replay in the background (when replay is on and the bank holds something)."""
+        if self.settings.replay and self._bank().count() > 0:
+            self.spare.prepare()
+
+    def close(self) -> None:
+        """Remove a prepared sandbox that no replay used."""
+        self.spare.close()
 
     # ---- after the run, and on feedback -------------------------------------------------
     def remember(self, query: Query, record: RunRecord) -> None:

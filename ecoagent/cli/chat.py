@@ -89,6 +89,7 @@ def _warm_assistant(settings: Settings) -> EcoAssistant:
     eco.check_ladder()
     eco.bank.embedder.vector("warm up")
     eco.client_for(eco.rungs[0])
+    eco.first_turn.prepare()  # a replay of a banked solution then needs no container start
     return eco
 
 
