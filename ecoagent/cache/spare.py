@@ -64,14 +64,19 @@ class SpareSandbox:
         Waits for a spare that is still starting (it is never slower than starting
         one now); without one, returns a new, unstarted executor.
         """
+        executor = self._claim()
+        if executor is not None:
+            return executor, True
+        return self._factory(self._settings), False
+
+    def _claim(self) -> Any:
+        """The spare once it has started (None when none was asked for or it failed); it is no longer spare."""
         thread = self._thread
         if thread is not None:
             thread.join()
         with self._lock:
             executor, self._ready = self._ready, None
-        if executor is not None:
-            return executor, True
-        return self._factory(self._settings), False
+        return executor
 
     def discard(self, executor: Any) -> None:
         """Remove a used executor's container in the background (``close`` waits for it)."""
@@ -82,11 +87,7 @@ class SpareSandbox:
 
     def close(self) -> None:
         """Remove a spare that was never used, and wait for removals under way."""
-        thread = self._thread
-        if thread is not None:
-            thread.join()
-        with self._lock:
-            executor, self._ready = self._ready, None
+        executor = self._claim()
         if executor is not None:
             self.discard(executor)
         for stopper in list(self._stopping):
