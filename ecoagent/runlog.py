@@ -75,6 +75,12 @@ class RunLog(SqliteFile):
             rows = self._db.execute("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (n,)).fetchall()
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
+    def all(self) -> list[RunRecord]:
+        """Every run, oldest first (the router learns from and is evaluated on these)."""
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM runs ORDER BY created_at").fetchall()
+        return [RunRecord.model_validate_json(r[0]) for r in rows]
+
     def add_feedback(self, run_id: str, good: bool, solution_id: str | None = None) -> None:
         """Record a thumbs-up/down."""
         with self._tx() as db:

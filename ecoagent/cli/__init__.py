@@ -26,6 +26,7 @@ from .feedback import feedback
 from .ladder import ladder
 from .logs import logs
 from .review import review
+from .router import router_app
 from .sandbox import sandbox_app
 
 __all__ = ["app", "main"]
@@ -75,6 +76,7 @@ app.command("ladder")(ladder)
 app.command("bench")(bench)
 app.add_typer(bank_app, name="bank")
 app.add_typer(cache_app, name="cache")
+app.add_typer(router_app, name="router")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("doctor")(doctor)
 
