@@ -108,8 +108,8 @@ async def main() -> None:
         for i, (question, code, output, answer, needs) in enumerate(TURNS, 1):
             contexts = {
                 "full history": full_history(done),
-                "last 3 raw": (await plain.query(question)).context,
-                "summary buffer + recall": (await memory.query(question)).context,
+                "last 3 raw": (await plain.query(question)).history,
+                "summary buffer + recall": (await memory.query(question)).history,
             }
             counts = {name: tokens(first_message(question, [], history=ctx)) for name, ctx in contexts.items()}
             kept = {name: (needs is None or (ctx is not None and needs in ctx)) for name, ctx in contexts.items()}

@@ -146,12 +146,12 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
     tuesday = Conversation(recall=TurnMemory(bank, "ana"))
     asyncio.run(tuesday.add(record("Hi, let's continue the sales analysis", "Sure.")))
     query = asyncio.run(tuesday.query("How does March revenue compare with April?"))
-    assert query.context is not None and "Total March revenue: 48,210 EUR" in query.context and "(the code printed: 48210)" in query.context
-    assert "Peru" not in query.context  # below the threshold
-    assert asyncio.run(Conversation(recall=TurnMemory(bank, "bob")).query("first question")).context is None  # per user
-    assert asyncio.run(tuesday.query("And the March revenue?")).context.count("March revenue") == 1  # type: ignore[union-attr]
+    assert query.history is not None and "Total March revenue: 48,210 EUR" in query.history and "(the code printed: 48210)" in query.history
+    assert "Peru" not in query.history  # below the threshold
+    assert asyncio.run(Conversation(recall=TurnMemory(bank, "bob")).query("first question")).history is None  # per user
+    assert asyncio.run(tuesday.query("And the March revenue?")).history.count("March revenue") == 1  # type: ignore[union-attr]
     assert asyncio.run(tuesday.forget(everything=True)) == 3
-    assert "48,210" not in (asyncio.run(tuesday.query("March revenue?")).context or "")
+    assert "48,210" not in (asyncio.run(tuesday.query("March revenue?")).history or "")
     bank.close()
 
 
@@ -159,7 +159,7 @@ def test_a_first_turn_gets_no_recall_so_it_stays_cacheable(tmp_path: Path) -> No
     bank = SolutionBank(BankSettings(path=tmp_path / "bank"))
     memory = TurnMemory(bank, "ana")
     asyncio.run(Conversation(recall=memory).add(record("What is 17 * 23?", "391")))
-    assert asyncio.run(Conversation(recall=memory).query("What is 17 * 23?")).context is None
+    assert asyncio.run(Conversation(recall=memory).query("What is 17 * 23?")).history is None
     bank.close()
 
 

@@ -241,7 +241,8 @@ def test_crashed_runs_container_is_reaped_at_next_start(
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr
     orphan = proc.stdout.strip()
-    assert docker_client.containers.get(orphan).status == "running"
+    # left behind: still running, or exited once its supervisor saw the dead owner's stream close
+    assert docker_client.containers.get(orphan).status in ("running", "exited")
 
     async def go() -> None:
         async with DockerSandboxExecutor(sandbox_settings):
