@@ -33,12 +33,13 @@ from .compress import CompressionStage, Compressor
 from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
-from .events import CacheChecked, DemonstrationsFound, Event
+from .events import CacheChecked, DemonstrationsFound, Event, Routed
 from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
 from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
 from .query import Query
 from .records import Execution, RungAttempt, RunRecord
+from .router.stage import RouteIndex, RouterStage
 from .runlog import RunLog
 from .sandbox.executor import DockerSandboxExecutor
 
@@ -104,6 +105,8 @@ class EcoAssistant:
                                          lambda: self.bank, executor_factory, self.settings.sandbox)  # fmt: skip
         self._cache: AnswerCache | None = None
         self.compression = CompressionStage(self.settings.compress, lambda: self.compressor)
+        self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes)
+        self._routes: RouteIndex | None = None
         self._compressor: Compressor | None = None
 
     # ---- parts made on first use ------------------------------------------------
@@ -120,6 +123,13 @@ class EcoAssistant:
         if self._cache is None:
             self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
         return self._cache
+
+    @property
+    def routes(self) -> RouteIndex:
+        """The router's index of logged climbs (opened on first use, next to the bank)."""
+        if self._routes is None:
+            self._routes = RouteIndex(self.bank, self.rungs)
+        return self._routes
 
     @property
     def compressor(self) -> Compressor:
@@ -216,12 +226,17 @@ class EcoAssistant:
         if record.served_from_cache:
             _answer_from(record)
         else:
+            record.routing = await self.router.decide(query)
+            if record.routing is not None:
+                query = query.but(start_rung=record.routing.start)
+                yield Routed(record.routing)
             record.demonstrations = await find_demonstrations(self.bank, query)
             yield DemonstrationsFound(record.demonstrations)
             task = self.compression.for_query(query, record.demonstrations)
             async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
                 yield event
             await asyncio.to_thread(self.first_turn.remember, query, record)
+            await asyncio.to_thread(self.router.learn, record)
         record.duration_s = time.monotonic() - started
         await asyncio.to_thread(self.runlog.add, record)
         yield record
@@ -329,6 +344,7 @@ class EcoAssistant:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+        self._routes = None  # it lives in the bank's store
         if self._bank is not None:
             self._bank.close()
             self._bank = None

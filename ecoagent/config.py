@@ -36,6 +36,7 @@ __all__ = [
     "JudgeName",
     "LadderSettings",
     "MemorySettings",
+    "RouterSettings",
     "Rung",
     "RunSettings",
     "SandboxSettings",
@@ -231,6 +232,23 @@ class MemorySettings(_Section):
     user: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Whose turns recall stores and searches.")
 
 
+class RouterSettings(_Section):
+    """Routing: start each query at the rung likely to solve it, learned from logged climbs.
+
+    Applies to ladders of two rungs or more. With too little evidence a query climbs
+    the plain ladder from the bottom, so a new ladder behaves as before until its log
+    has something to say.
+    """
+
+    enabled: bool = Field(True, description="Start queries above the bottom rung where similar ones failed there.")
+    threshold: float = Field(0.5, ge=0, le=1, description="A rung's estimated chance needed to start there.")
+    explore: float = Field(0.05, ge=0, le=1, description="Share of queries that climb from the bottom regardless.")
+    k: int = Field(20, ge=1, le=200, description="Logged queries consulted.")
+    min_similarity: float = Field(0.5, ge=-1, le=1, description="Below this cosine a logged query says nothing.")
+    min_evidence: float = Field(0.8, ge=0, description="Similarity weight needed before a rung may be skipped.")
+    seed: int | None = Field(None, description="Seed of the exploration draws (the bench sets one: reproducible runs).")
+
+
 class CompressSettings(_Section):
     """LLMLingua compression of what a rung reads beyond the query (rungs opt in with ``compress``).
 
@@ -265,6 +283,7 @@ class Settings(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     compress: CompressSettings = Field(default_factory=CompressSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")

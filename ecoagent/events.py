@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from .config import Rung
-from .records import CompressionStep, Demonstration, Execution, FirstTurn, Message, RungAttempt
+from .records import CompressionStep, Demonstration, Execution, FirstTurn, Message, Routing, RungAttempt
 
 __all__ = [
     "CacheChecked",
@@ -22,6 +22,7 @@ __all__ = [
     "Escalated",
     "Event",
     "ModelMessage",
+    "Routed",
     "RungJudged",
     "RungStarted",
 ]
@@ -37,6 +38,13 @@ class CacheChecked:
     def served(self) -> bool:
         """Whether the query was answered without a model."""
         return self.step.served
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The router chose the start rung (``routing.reason`` and its estimates say why)."""
+
+    routing: Routing
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,6 @@ class Escalated:
 
 
 Event: TypeAlias = (
-    CacheChecked | DemonstrationsFound | RungStarted | Compressed | ModelMessage | CodeExecuted | RungJudged | Escalated
+    CacheChecked | Routed | DemonstrationsFound | RungStarted | Compressed | ModelMessage | CodeExecuted | RungJudged | Escalated
 )
 """Anything ``run_stream`` yields before the record."""

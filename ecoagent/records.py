@@ -20,6 +20,8 @@ __all__ = [
     "Execution",
     "FirstTurn",
     "Message",
+    "RouteEstimate",
+    "Routing",
     "RunRecord",
     "RungAttempt",
     "Verdict",
@@ -117,6 +119,26 @@ class CompressionStep(BaseModel):
         return self.tokens_before - self.tokens_after
 
 
+class RouteEstimate(BaseModel):
+    """The router's estimate for one rung: its chance on this query and the weight of evidence behind it."""
+
+    rung: str
+    p: float
+    evidence: float
+    neighbours: int
+
+
+class Routing(BaseModel):
+    """Where the router started the query, and why (the evidence it used)."""
+
+    start: int = Field(description="Index of the start rung.")
+    start_rung: str
+    reason: str
+    threshold: float
+    explored: bool = Field(False, description="Started at the bottom on purpose, whatever the estimate (exploration).")
+    estimates: list[RouteEstimate] = Field(default_factory=list)
+
+
 class RungAttempt(BaseModel):
     """One rung's fresh conversation on the query."""
 
@@ -167,6 +189,7 @@ class RunRecord(BaseModel):
     demonstrations: list[Demonstration] = Field(default_factory=list)
     attempts: list[RungAttempt] = Field(default_factory=list)
     first_turn: FirstTurn | None = None
+    routing: Routing | None = None
     resolved: bool = False
     final_rung: str | None = None
     final_answer: str | None = None

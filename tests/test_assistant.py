@@ -26,7 +26,7 @@ def make(cheap: list[str], top: list[str] | None = None, **settings: object) -> 
 
 
 def test_run_stream_yields_the_stages_in_order_then_the_record(sandbox_image: str) -> None:
-    from ecoagent.events import CodeExecuted, DemonstrationsFound, ModelMessage, RungJudged, RungStarted
+    from ecoagent.events import CodeExecuted, DemonstrationsFound, ModelMessage, Routed, RungJudged, RungStarted
     from ecoagent.query import Query
     from ecoagent.records import RunRecord
 
@@ -36,7 +36,7 @@ def test_run_stream_yields_the_stages_in_order_then_the_record(sandbox_image: st
         return [item async for item in eco.run_stream(Query("What is 6 * 7?", id="q1"))]
 
     items = asyncio.run(collect())
-    assert [type(i) for i in items] == [DemonstrationsFound, RungStarted, ModelMessage, CodeExecuted, ModelMessage, RungJudged, RunRecord]
+    assert [type(i) for i in items] == [Routed, DemonstrationsFound, RungStarted, ModelMessage, CodeExecuted, ModelMessage, RungJudged, RunRecord]
     record = items[-1]
     assert isinstance(record, RunRecord) and record.query_id == "q1" and eco.runlog.get(record.run_id) == record
     eco.close()

@@ -183,3 +183,16 @@ def test_the_shipped_conversation_tasks_load() -> None:
     tasks = load_tasks(Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "conversations.jsonl")
     assert len(tasks) >= 10 and all(len(t.followups) >= 2 for t in tasks)
     assert len(bench_items(tasks, "sequential")) == sum(1 + len(t.followups) for t in tasks)
+
+
+def test_a_router_strategy_skips_the_rung_that_keeps_failing(tmp_path: Path) -> None:
+    cfg, tasks = setup(tmp_path)
+    settings = load_settings(cfg)
+    settings.router.min_evidence = 0.3  # five items: let two similar logged failures count
+    settings.router.explore = 0.0
+    ladder, routed = asyncio.run(run_bench(settings, select_strategies(["ladder", "ladder+router"]), load_tasks(tasks),
+                                           protocol="sequential", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    assert routed.solved == ladder.solved == 4  # the same answers...
+    assert routed.escalations < ladder.escalations == 5 and routed.cost < ladder.cost  # ...without the failed cheap attempts
+    results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder+router" / "results.jsonl").read_text().splitlines()]
+    assert results[0]["rungs_tried"] == ["cheap", "top"] and ["top"] in [r["rungs_tried"] for r in results]

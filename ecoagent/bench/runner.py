@@ -106,6 +106,7 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
     settings.cache = settings.cache.model_copy(
         update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
     )
+    settings.router = settings.router.model_copy(update={"enabled": strategy.router, "seed": 0})
     if strategy.compress is not None:  # else each rung's own setting (on where input costs money)
         settings.compress = settings.compress.model_copy(update={"enabled": True})
         rungs = [r.model_copy(update={"compress": strategy.compress}) for r in settings.ladder.rungs]

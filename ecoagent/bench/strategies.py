@@ -34,6 +34,7 @@ class Strategy(BaseModel):
     memory: bool = Field(
         False, description="Follow-ups of conversation tasks read a summary buffer and recalled turns (else nothing)."
     )
+    router: bool = Field(False, description="Start each query at the rung similar logged queries needed (learned as the bench runs).")
     compress: bool | None = Field(
         None, description="LLMLingua on what every rung reads beyond the query (true/false); unset: each rung's own setting."
     )

@@ -28,6 +28,7 @@ from ..events import (
     Escalated,
     Event,
     ModelMessage,
+    Routed,
     RungJudged,
     RungStarted,
 )
@@ -122,6 +123,10 @@ class LiveRun:
                 body = _message_body(f"```{step.execution.language}\n{step.execution.code}\n```")
                 self.console.print(Panel(body, title="replayed code", title_align="left", border_style="cyan"))
                 self.console.print(Panel(Text(_truncated(step.execution.output)), title="executor", title_align="left", border_style="dim"))
+        elif isinstance(event, Routed):
+            routing = event.routing
+            if routing.start > 0 or self.verbose:
+                self.console.print(Text(f"↗ starting at {routing.start_rung}: {routing.reason}", style="cyan"))
         elif isinstance(event, DemonstrationsFound):
             if self.verbose:
                 for demo in event.demonstrations:

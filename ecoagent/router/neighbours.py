@@ -87,20 +87,24 @@ class NeighbourRouter:
         return int(self._vectors.shape[0])
 
     def estimate(self, vector: npt.NDArray[np.float32]) -> list[Estimate]:
-        """Each rung's chance of solving the query with this unit vector."""
+        """Each rung's chance of solving the query with this unit vector (from the fitted queries)."""
         if self.size == 0:
-            return [Estimate(float(r), 0.0, 0) for r in self._rates]
+            return self.estimate_from(np.zeros(0), np.zeros((0, self.rungs)))
         sims = self._vectors @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-sims)[: self.k]
-        order = order[sims[order] >= self.min_similarity]
-        weights = np.exp(self.sharpness * (sims[order].astype(np.float64) - 1.0))
+        return self.estimate_from(sims[order], self._labels[order])
+
+    def estimate_from(self, sims: npt.NDArray[np.floating], labels: npt.NDArray[np.float64]) -> list[Estimate]:
+        """Each rung's chance from given neighbours: their similarities and per-rung labels (NaN: unknown)."""
+        keep = sims >= self.min_similarity
+        weights = np.exp(self.sharpness * (np.asarray(sims, dtype=np.float64)[keep] - 1.0))
+        labels = np.asarray(labels, dtype=np.float64).reshape(len(sims), self.rungs)[keep]
         out = []
         for r in range(self.rungs):
-            labels = self._labels[order, r]
-            known = ~np.isnan(labels)
+            known = ~np.isnan(labels[:, r])
             w = weights[known]
             evidence = float(w.sum())
-            p = (float((w * labels[known]).sum()) + self.prior * self._rates[r]) / (evidence + self.prior)
+            p = (float((w * labels[known, r]).sum()) + self.prior * self._rates[r]) / (evidence + self.prior)
             out.append(Estimate(p, evidence, int(known.sum())))
         return out
 
@@ -110,7 +114,10 @@ class NeighbourRouter:
         A rung is skipped only on evidence that it fails on similar queries; when
         every rung is skipped, the query starts at the top.
         """
-        estimates = self.estimate(vector)
+        return self.start_from(self.estimate(vector), threshold)
+
+    def start_from(self, estimates: list[Estimate], threshold: float) -> Start:
+        """:meth:`start`, for estimates already made (e.g. from a Qdrant search)."""
         for r, e in enumerate(estimates):
             if e.evidence < self.min_evidence:
                 why = "no similar logged queries" if r == 0 and e.neighbours == 0 else "too little evidence to skip it"

@@ -1,0 +1,112 @@
+"""The routing stage: each query starts at the rung likely to solve it, learned as runs finish.
+
+Every judged climb of the ladder is stored in Qdrant (a collection per ladder, next to
+the bank, embedded on the query) with each rung's outcome. A new query's nearest
+logged queries give each rung's chance (:class:`NeighbourRouter`); the query starts at
+the cheapest rung that clears ``threshold`` and escalates upward as usual. With too
+little evidence (a new ladder, an unfamiliar query) it starts at the bottom: the plain
+ladder. A share ``explore`` of queries climbs from the bottom whatever the estimate,
+so a rung the router stopped trying can prove itself again; those are marked as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import uuid
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from qdrant_client import models
+
+from ..bank import SolutionBank
+from ..config import RouterSettings, Rung
+from ..query import Query
+from ..records import RouteEstimate, Routing, RunRecord
+from .cascades import cascades_from
+from .neighbours import NeighbourRouter
+
+__all__ = ["RouteIndex", "RouterStage"]
+
+
+class RouteIndex:
+    """Logged climbs of one ladder in Qdrant: query vector → each rung's outcome (1, 0 or unknown)."""
+
+    def __init__(self, bank: SolutionBank, rungs: Sequence[Rung]) -> None:
+        self.bank = bank
+        self.rungs = list(rungs)
+        scope = "|".join(f"{r.name}={r.provider}:{r.model}" for r in rungs)
+        self.collection = "routes-" + hashlib.sha256(scope.encode()).hexdigest()[:12]
+        if not bank.client.collection_exists(self.collection):
+            bank.client.create_collection(
+                self.collection, vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT)
+            )
+
+    def add(self, record: RunRecord) -> bool:
+        """Store a finished run's climb (runs answered without a model or off this ladder are not climbs)."""
+        found = cascades_from([record], self.rungs)
+        if not found:
+            return False
+        labels = found[0].labels(len(self.rungs))
+        point = models.PointStruct(id=str(uuid.uuid5(uuid.NAMESPACE_URL, record.run_id)),
+                                   vector=self.bank.embedder.vector(record.query).tolist(),
+                                   payload={"query": record.query, "run_id": record.run_id, "labels": labels})  # fmt: skip
+        self.bank.client.upsert(self.collection, points=[point], wait=True)
+        return True
+
+    def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The ``k`` logged queries nearest to ``query``: similarities, labels (NaN unknown), their texts."""
+        hits = self.bank.client.query_points(self.collection, query=self.bank.embedder.vector(query).tolist(), limit=k,
+                                             with_payload=True).points  # fmt: skip
+        sims = np.array([float(h.score) for h in hits])
+        labels = np.array([[np.nan if x is None else x for x in (h.payload or {})["labels"]] for h in hits], dtype=np.float64)
+        return sims, labels.reshape(len(hits), len(self.rungs)), [str((h.payload or {}).get("query", "")) for h in hits]
+
+    def count(self) -> int:
+        """Logged climbs."""
+        return int(self.bank.client.count(self.collection, exact=True).count)
+
+
+class RouterStage:
+    """Decides a query's start rung before the ladder runs, and learns from each finished run.
+
+    Args:
+        settings: The ``[router]`` section.
+        rungs: The ladder, cheapest first.
+        index: Opens the route index (on first use: it needs the bank).
+        rng: Decides exploration (seedable for tests).
+    """
+
+    def __init__(self, settings: RouterSettings, rungs: Sequence[Rung], index: Callable[[], RouteIndex],
+                 rng: random.Random | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.rungs = list(rungs)
+        self._index = index
+        self.rng = rng or random.Random(settings.seed)
+        self.model = NeighbourRouter(len(rungs), k=settings.k, min_similarity=settings.min_similarity,
+                                     min_evidence=settings.min_evidence)  # fmt: skip
+
+    @property
+    def active(self) -> bool:
+        """Whether routing applies: on, and a ladder of two rungs or more."""
+        return self.settings.enabled and len(self.rungs) > 1
+
+    async def decide(self, query: Query) -> Routing | None:
+        """Where ``query`` starts (None when routing does not apply or the caller chose the start)."""
+        if not self.active or query.start_rung > 0:
+            return None
+        if self.rng.random() < self.settings.explore:
+            return Routing(start=0, start_rung=self.rungs[0].name, explored=True, threshold=self.settings.threshold,
+                           reason="exploration: the whole ladder from the bottom")  # fmt: skip
+        sims, labels, _ = await asyncio.to_thread(self._index().nearest, query.text, self.settings.k)
+        start = self.model.start_from(self.model.estimate_from(sims, labels), self.settings.threshold)
+        estimates = [RouteEstimate(rung=r.name, p=e.p, evidence=e.evidence, neighbours=e.neighbours)
+                     for r, e in zip(self.rungs, start.estimates, strict=True)]  # fmt: skip
+        return Routing(start=start.rung, start_rung=self.rungs[start.rung].name, reason=start.reason,
+                       threshold=self.settings.threshold, estimates=estimates)  # fmt: skip
+
+    def learn(self, record: RunRecord) -> None:
+        """Add a finished run's climb to the index (called after every run)."""
+        if self.active:
+            self._index().add(record)
