@@ -105,7 +105,7 @@ class EcoAssistant:
                                          lambda: self.bank, executor_factory, self.settings.sandbox)  # fmt: skip
         self._cache: AnswerCache | None = None
         self.compression = CompressionStage(self.settings.compress, lambda: self.compressor)
-        self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes)
+        self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes, client_for=self.client_for)
         self._routes: RouteIndex | None = None
         self._compressor: Compressor | None = None
 

@@ -115,6 +115,7 @@ class Rung(_Section):
     """One model on the ladder. Keys never live here: ``api_key_env`` names the variable."""
 
     name: str = Field(..., min_length=1, description="Shown in logs, records and the terminal.")
+    description: str = Field("", description="What the model is good at (the LLM router reads it).")
     provider: Literal["openai", "llama-cpp", "scripted"] = Field(
         ...,
         description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model; "
@@ -241,6 +242,9 @@ class RouterSettings(_Section):
     """
 
     enabled: bool = Field(True, description="Start queries above the bottom rung where similar ones failed there.")
+    mode: Literal["neighbours", "llm"] = Field(
+        "neighbours", description="neighbours: learned from logged climbs; llm: the cheapest rung picks (its tokens count)."
+    )
     threshold: float = Field(0.5, ge=0, le=1, description="A rung's estimated chance needed to start there.")
     explore: float = Field(0.05, ge=0, le=1, description="Share of queries that climb from the bottom regardless.")
     k: int = Field(20, ge=1, le=200, description="Logged queries consulted.")

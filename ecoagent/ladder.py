@@ -142,10 +142,10 @@ class Ladder:
                 break
             if index + 1 < len(self.rungs):
                 yield Escalated(rung, self.rungs[index + 1], attempt.verdict.reason)
-        # The judge's calls cost the same whichever rung answered, so the estimate keeps them as they are.
-        record.total_cost = sum(a.cost for a in record.attempts) + record.judge_cost
+        # The judge's (and an LLM router's) calls cost the same whichever rung answered, so the estimate keeps them.
+        record.total_cost = sum(a.cost for a in record.attempts) + record.overhead_cost
         record.top_rung_cost_estimate = (
-            sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.judge_cost
+            sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.overhead_cost
         )
 
     async def _attempt(

@@ -137,6 +137,11 @@ class Routing(BaseModel):
     threshold: float
     explored: bool = Field(False, description="Started at the bottom on purpose, whatever the estimate (exploration).")
     estimates: list[RouteEstimate] = Field(default_factory=list)
+    controller: str | None = Field(None, description="The rung that chose (LLM mode), and below, what asking it cost.")
+    reply: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
 
 
 class RungAttempt(BaseModel):
@@ -210,13 +215,15 @@ class RunRecord(BaseModel):
 
     @property
     def prompt_tokens(self) -> int:
-        """Prompt tokens over all rungs, the judge's included."""
-        return sum(a.prompt_tokens + (a.verdict.prompt_tokens if a.verdict else 0) for a in self.attempts)
+        """Prompt tokens over all rungs, the judge's and an LLM router's included."""
+        routing = self.routing.prompt_tokens if self.routing else 0
+        return routing + sum(a.prompt_tokens + (a.verdict.prompt_tokens if a.verdict else 0) for a in self.attempts)
 
     @property
     def completion_tokens(self) -> int:
-        """Completion tokens over all rungs, the judge's included."""
-        return sum(a.completion_tokens + (a.verdict.completion_tokens if a.verdict else 0) for a in self.attempts)
+        """Completion tokens over all rungs, the judge's and an LLM router's included."""
+        routing = self.routing.completion_tokens if self.routing else 0
+        return routing + sum(a.completion_tokens + (a.verdict.completion_tokens if a.verdict else 0) for a in self.attempts)
 
     @property
     def tokens(self) -> int:
@@ -227,6 +234,11 @@ class RunRecord(BaseModel):
     def judge_cost(self) -> float:
         """What the verdicts cost (only an ``llm`` judge costs anything)."""
         return sum(a.verdict.cost for a in self.attempts if a.verdict)
+
+    @property
+    def overhead_cost(self) -> float:
+        """What deciding cost besides the attempts: the judge's and an LLM router's calls."""
+        return self.judge_cost + (self.routing.cost if self.routing else 0.0)
 
     @property
     def saving_estimate(self) -> float:

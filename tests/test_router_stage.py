@@ -83,3 +83,21 @@ def test_routing_stays_out_of_one_rung_ladders_and_explicit_starts(tmp_path: Pat
     three = RouterStage(RouterSettings(), RUNGS, index=lambda: None)  # type: ignore[arg-type, return-value]
     assert asyncio.run(three.decide(Query("q", start_rung=2))) is None  # /retry chose the rung
     assert not RouterStage(RouterSettings(enabled=False), RUNGS, index=lambda: None).active  # type: ignore[arg-type, return-value]
+
+
+def test_the_llm_controller_names_the_start_rung_and_its_tokens_count_in_the_cost(tmp_path: Path) -> None:
+    eco = assistant(tmp_path, ["Use mid for this one."], RIGHT, [], mode="llm")
+    record, evs = events(eco, "Factor 1037 into primes.")
+    routing = record.routing
+    assert routing is not None and routing.controller == "cheap" and routing.start == 1 and routing.reply == "Use mid for this one."
+    assert routing.prompt_tokens > 0 and "mid" in next(e for e in evs if isinstance(e, Routed)).routing.reason
+    asked = eco._clients["cheap"].calls[0]  # type: ignore[attr-defined]
+    assert "- cheap:" in asked[-1].content and "- top:" in asked[-1].content and "Factor 1037" in asked[-1].content
+    mid_cost = record.attempts[0].cost
+    assert record.total_cost == mid_cost + routing.cost and record.prompt_tokens == routing.prompt_tokens + record.attempts[0].prompt_tokens
+    eco.close()
+
+    confused = assistant(tmp_path / "b", ["I am not sure."] + RIGHT, [], [], mode="llm")
+    record, _ = events(confused, "Factor 1037 into primes.")
+    assert record.routing and record.routing.start == 0 and "named no rung" in record.routing.reason
+    confused.close()

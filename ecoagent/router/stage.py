@@ -7,6 +7,11 @@ the cheapest rung that clears ``threshold`` and escalates upward as usual. With 
 little evidence (a new ladder, an unfamiliar query) it starts at the bottom: the plain
 ladder. A share ``explore`` of queries climbs from the bottom whatever the estimate,
 so a rung the router stopped trying can prove itself again; those are marked as such.
+
+``mode = "llm"`` is the other way, in the manner of HuggingGPT's model selection: the
+cheapest rung reads the rungs' descriptions and the query and names the start rung.
+Its tokens are part of the query's cost. It needs no log, and it is only as good as
+the cheapest rung's judgement.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from autogen_core.models import ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
 from qdrant_client import models
 
 from ..bank import SolutionBank
 from ..config import RouterSettings, Rung
+from ..prompts import load_prompt
 from ..query import Query
 from ..records import RouteEstimate, Routing, RunRecord
 from .cascades import cascades_from
@@ -79,10 +86,11 @@ class RouterStage:
     """
 
     def __init__(self, settings: RouterSettings, rungs: Sequence[Rung], index: Callable[[], RouteIndex],
-                 rng: random.Random | None = None) -> None:  # fmt: skip
+                 rng: random.Random | None = None, client_for: Callable[[Rung], ChatCompletionClient] | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.rungs = list(rungs)
         self._index = index
+        self._client_for = client_for
         self.rng = rng or random.Random(settings.seed)
         self.model = NeighbourRouter(len(rungs), k=settings.k, min_similarity=settings.min_similarity,
                                      min_evidence=settings.min_evidence)  # fmt: skip
@@ -99,12 +107,38 @@ class RouterStage:
         if self.rng.random() < self.settings.explore:
             return Routing(start=0, start_rung=self.rungs[0].name, explored=True, threshold=self.settings.threshold,
                            reason="exploration: the whole ladder from the bottom")  # fmt: skip
+        if self.settings.mode == "llm":
+            return await self._ask_controller(query)
         sims, labels, _ = await asyncio.to_thread(self._index().nearest, query.text, self.settings.k)
         start = self.model.start_from(self.model.estimate_from(sims, labels), self.settings.threshold)
         estimates = [RouteEstimate(rung=r.name, p=e.p, evidence=e.evidence, neighbours=e.neighbours)
                      for r, e in zip(self.rungs, start.estimates, strict=True)]  # fmt: skip
         return Routing(start=start.rung, start_rung=self.rungs[start.rung].name, reason=start.reason,
                        threshold=self.settings.threshold, estimates=estimates)  # fmt: skip
+
+    async def _ask_controller(self, query: Query) -> Routing:
+        """The cheapest rung names the start rung from the rungs' descriptions (HuggingGPT-style)."""
+        controller = self.rungs[0]
+        if self._client_for is None:
+            raise ValueError("the llm router needs the rungs' model clients")
+        listing = "\n".join(
+            f"- {r.name}: {r.description or r.model} (${r.input_price_per_mtok:g}/${r.output_price_per_mtok:g} per Mtok)"
+            for r in self.rungs
+        )
+        messages: list[LLMMessage] = [SystemMessage(content=load_prompt("router")),
+                    UserMessage(content=f"Models:\n{listing}\n\nQuestion: {query.text}\n\nModel:", source="user")]  # fmt: skip
+        result = await self._client_for(controller).create(messages)
+        reply = result.content if isinstance(result.content, str) else ""
+        usage = result.usage
+        start, reason = 0, "the controller named no rung of the ladder: the plain ladder"
+        named = [(reply.lower().find(r.name.lower()), i) for i, r in enumerate(self.rungs) if r.name.lower() in reply.lower()]
+        if named:
+            start = min(named)[1]  # the first name in the reply
+            reason = f"{controller.name} chose {self.rungs[start].name}"
+        return Routing(start=start, start_rung=self.rungs[start].name, reason=reason, threshold=self.settings.threshold,
+                       controller=controller.name, reply=reply.strip()[:200], prompt_tokens=usage.prompt_tokens,
+                       completion_tokens=usage.completion_tokens,
+                       cost=controller.cost(usage.prompt_tokens, usage.completion_tokens))  # fmt: skip
 
     def learn(self, record: RunRecord) -> None:
         """Add a finished run's climb to the index (called after every run)."""
