@@ -49,6 +49,7 @@ def compressed(compressor: Compressor) -> tuple[str, Compression]:
     return doc, compressor.compress(doc, "What is the combined budget of the two projects, in dollars?")
 
 
+@pytest.mark.filterwarnings("ignore:.*past_key_values.*:FutureWarning")  # the stock call path, on purpose
 def test_stock_llmlingua_fails_past_one_window_on_transformers_5_and_the_fixed_one_does_not(
     compressor: Compressor, compressed: tuple[str, Compression]
 ) -> None:
