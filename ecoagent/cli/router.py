@@ -7,6 +7,7 @@ per strategy) already holds every rung's verdict and cost per query.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -75,12 +76,14 @@ def eval_(
         rows = [{"policy": r.name, "threshold": None, **_data(r)} for r in result.baselines]
         rows += [{"policy": r.name, "threshold": t, **_data(r)} for t, r in result.sweep]
         out.print_json(json.dumps({"rungs": result.rungs, "train": result.train, "test": result.test, "policies": rows,
-                                   "summary": {k: {"pessimistic": v[0], "optimistic": v[1]} for k, v in summary.items()}}))  # fmt: skip
+                                   "summary": {k: {"pessimistic": _num(v[0]), "optimistic": _num(v[1])} for k, v in summary.items()}}))  # fmt: skip
     else:
         title = f"router eval: {' → '.join(result.rungs)} · trained on {result.train}, tested on {result.test} (of {runs} runs)"
         out.print(eval_table(result, title))
         for name, (low, high) in summary.items():
-            if name.startswith("CPT"):
+            if math.isnan(low) or math.isnan(high):
+                out.print(f"{name}: n/a (always-top solves no more than always-bottom here: there is no gap to recover)")
+            elif name.startswith("CPT"):
                 out.print(f"{name}: {low:.0%} pessimistic · {high:.0%} optimistic of queries skip the bottom rung")
             else:
                 out.print(f"{name}: {low:.3f} pessimistic · {high:.3f} optimistic")
@@ -89,6 +92,11 @@ def eval_(
     if chart is not None:
         write_curve(result, chart, f"router: {' → '.join(result.rungs)}")
         err.print(f"chart: {chart}")
+
+
+def _num(value: float) -> float | None:
+    """JSON has no NaN: an undefined figure is null."""
+    return None if math.isnan(value) else value
 
 
 def _data(r: object) -> dict[str, object]:

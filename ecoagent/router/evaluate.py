@@ -17,6 +17,7 @@ recovers x of the gap.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -104,24 +105,26 @@ def evaluate(name: str, starts: Sequence[int], cascades: Sequence[Cascade], rung
 
 
 def baselines(cascades: Sequence[Cascade], rungs: Sequence[Rung], *, seed: int = 0) -> list[PolicyResult]:
-    """Always-bottom, always-top, a random start, and the oracle (the solving rung, else the bottom)."""
+    """Always-bottom, always-top, a random start, and the oracle: it knows the outcome, so it starts at the
+    solving rung, and a query no rung solves costs it only the top rung's failed attempt."""
     top = len(rungs) - 1
     rng = random.Random(seed)
     policies: dict[str, Callable[[Cascade], int]] = {
         "always-bottom": lambda c: 0,
         "always-top": lambda c: top,
         "random": lambda c: rng.randint(0, top),
-        "oracle": lambda c: c.solved_at if c.solved_at is not None else 0,
+        "oracle": lambda c: c.solved_at if c.solved_at is not None else top,
     }
     return [evaluate(name, [pick(c) for c in cascades], cascades, rungs) for name, pick in policies.items()]
 
 
 def pgr(result: PolicyResult, bottom: PolicyResult, top: PolicyResult, *, optimistic: bool) -> float:
-    """Performance gap recovered: 0 at always-bottom's success, 1 at always-top's."""
+    """Performance gap recovered: 0 at always-bottom's success, 1 at always-top's; NaN when
+    there is no gap (always-top solves no more than always-bottom: nothing to recover)."""
     s = result.success_high if optimistic else result.success_low
     lo = bottom.success_high if optimistic else bottom.success_low
     hi = top.success_high if optimistic else top.success_low
-    return (s - lo) / (hi - lo) if hi != lo else 0.0
+    return (s - lo) / (hi - lo) if hi > lo else math.nan
 
 
 def _curve(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -133,11 +136,15 @@ def _curve(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def apgr(points: Sequence[tuple[float, float]]) -> float:
-    """Area under PGR against the share of queries skipping the bottom rung (trapezoids)."""
+    """Area under PGR against the share of queries skipping the bottom rung (trapezoids); NaN without a gap."""
+    if any(math.isnan(value) for _, value in points):
+        return math.nan
     curve = _curve(points)
     return sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in zip(curve, curve[1:], strict=False))
 
 
 def cpt(points: Sequence[tuple[float, float]], target: float) -> float:
-    """The smallest share of queries skipping the bottom rung at which PGR reaches ``target``."""
+    """The smallest share of queries skipping the bottom rung at which PGR reaches ``target``; NaN without a gap."""
+    if any(math.isnan(value) for _, value in points):
+        return math.nan
     return min(share for share, value in _curve(points) if value >= target)

@@ -121,12 +121,15 @@ def write_curve(result: RouterEval, path: Path, title: str) -> Path:
     sweep = [r for _, r in result.sweep]
     ax.plot([r.cost_low for r in sweep], [100 * r.success_high for r in sweep], "-o", ms=3, label="router (optimistic)")
     ax.plot([r.cost_high for r in sweep], [100 * r.success_low for r in sweep], "--o", ms=3, label="router (pessimistic)")
+    at: dict[tuple[float, float], list[str]] = {}  # baselines at the same point share one label
     for r in result.baselines:
-        ax.scatter([(r.cost_low + r.cost_high) / 2], [100 * (r.success_low + r.success_high) / 2], marker="s", s=40)
-        ax.annotate(r.name, ((r.cost_low + r.cost_high) / 2, 100 * (r.success_low + r.success_high) / 2),
-                    textcoords="offset points", xytext=(5, 4), fontsize=8)  # fmt: skip
+        at.setdefault(((r.cost_low + r.cost_high) / 2, 100 * (r.success_low + r.success_high) / 2), []).append(r.name)
+    for (x, y), names in at.items():
+        ax.scatter([x], [y], marker="s", s=40)
+        ax.annotate(" = ".join(names), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     ax.set_xlabel("cost (USD)")
     ax.set_ylabel("success (%)")
+    ax.set_ylim(-5, 105)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
