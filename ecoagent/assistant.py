@@ -126,9 +126,10 @@ class EcoAssistant:
 
     @property
     def routes(self) -> RouteIndex:
-        """The router's index of logged climbs (opened on first use, next to the bank)."""
+        """The router's index of logged climbs (opened on first use, next to the bank; a new one
+        is filled from the run log first)."""
         if self._routes is None:
-            self._routes = RouteIndex(self.bank, self.rungs)
+            self._routes = RouteIndex(self.bank, self.rungs, history=self.runlog.all)
         return self._routes
 
     @property

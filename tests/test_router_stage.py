@@ -101,3 +101,17 @@ def test_the_llm_controller_names_the_start_rung_and_its_tokens_count_in_the_cos
     record, _ = events(confused, "Factor 1037 into primes.")
     assert record.routing and record.routing.start == 0 and "named no rung" in record.routing.reason
     confused.close()
+
+
+def test_a_new_route_index_learns_from_the_existing_run_log(tmp_path: Path) -> None:
+    factor = [f"Factor the number {1000 + 37 * n} into primes." for n in range(5)]
+    first = assistant(tmp_path, WRONG * 4, RIGHT * 4, [], enabled=False)  # routing off: a plain log of climbs
+    for text in factor[:4]:
+        events(first, text)
+    first.close()
+    # routing on, same bank folder and run log: the index is new and is filled from the log
+    second = assistant(tmp_path, [], RIGHT, [])
+    record, _ = events(second, factor[4])
+    assert second.routes.count() == 5  # the four logged climbs, and this one
+    assert record.routing is not None and record.routing.start == 1 and record.final_rung == "mid"
+    second.close()

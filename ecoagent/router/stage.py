@@ -38,9 +38,16 @@ __all__ = ["RouteIndex", "RouterStage"]
 
 
 class RouteIndex:
-    """Logged climbs of one ladder in Qdrant: query vector → each rung's outcome (1, 0 or unknown)."""
+    """Logged climbs of one ladder in Qdrant: query vector → each rung's outcome (1, 0 or unknown).
 
-    def __init__(self, bank: SolutionBank, rungs: Sequence[Rung]) -> None:
+    Args:
+        bank: Whose store and embedder it shares.
+        rungs: The ladder.
+        history: The run log's records, read once when the index is new, so a ladder
+            with a log starts routing from what it already knows.
+    """
+
+    def __init__(self, bank: SolutionBank, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None) -> None:
         self.bank = bank
         self.rungs = list(rungs)
         scope = "|".join(f"{r.name}={r.provider}:{r.model}" for r in rungs)
@@ -49,18 +56,25 @@ class RouteIndex:
             bank.client.create_collection(
                 self.collection, vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT)
             )
+            if history is not None:
+                self.add_all(history())
 
     def add(self, record: RunRecord) -> bool:
         """Store a finished run's climb (runs answered without a model or off this ladder are not climbs)."""
-        found = cascades_from([record], self.rungs)
-        if not found:
-            return False
-        labels = found[0].labels(len(self.rungs))
-        point = models.PointStruct(id=str(uuid.uuid5(uuid.NAMESPACE_URL, record.run_id)),
-                                   vector=self.bank.embedder.vector(record.query).tolist(),
-                                   payload={"query": record.query, "run_id": record.run_id, "labels": labels})  # fmt: skip
-        self.bank.client.upsert(self.collection, points=[point], wait=True)
-        return True
+        return self.add_all([record]) == 1
+
+    def add_all(self, records: Sequence[RunRecord]) -> int:
+        """Store the climbs among ``records`` (embedded in one batch); how many were climbs."""
+        climbs = [(r, c) for r in records for c in cascades_from([r], self.rungs)]
+        if not climbs:
+            return 0
+        vectors = self.bank.embedder.vectors([r.query for r, _ in climbs])
+        points = [models.PointStruct(id=str(uuid.uuid5(uuid.NAMESPACE_URL, r.run_id)), vector=v.tolist(),
+                                     payload={"query": r.query, "run_id": r.run_id, "labels": c.labels(len(self.rungs))})
+                  for (r, c), v in zip(climbs, vectors, strict=True)]  # fmt: skip
+        for start in range(0, len(points), 256):
+            self.bank.client.upsert(self.collection, points=points[start : start + 256], wait=True)
+        return len(points)
 
     def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The ``k`` logged queries nearest to ``query``: similarities, labels (NaN unknown), their texts."""
