@@ -228,13 +228,14 @@ class EcoAssistant:
             _answer_from(record)
         else:
             record.routing = await self.router.decide(query)
+            climb = query
             if record.routing is not None:
-                query = query.but(start_rung=record.routing.start)
+                climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
                 yield Routed(record.routing)
-            record.demonstrations = await find_demonstrations(self.bank, query)
+            record.demonstrations = await find_demonstrations(self.bank, climb)
             yield DemonstrationsFound(record.demonstrations)
-            task = self.compression.for_query(query, record.demonstrations)
-            async for event in self.ladder.climb(query, task, judge, record, cancellation_token):
+            task = self.compression.for_query(climb, record.demonstrations)
+            async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
                 yield event
             await asyncio.to_thread(self.first_turn.remember, query, record)
             await asyncio.to_thread(self.router.learn, record)

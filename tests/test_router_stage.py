@@ -115,3 +115,16 @@ def test_a_new_route_index_learns_from_the_existing_run_log(tmp_path: Path) -> N
     assert second.routes.count() == 5  # the four logged climbs, and this one
     assert record.routing is not None and record.routing.start == 1 and record.final_rung == "mid"
     second.close()
+
+
+def test_a_routed_first_turn_is_still_cached(tmp_path: Path) -> None:
+    factor = [f"Factor the number {1000 + 37 * n} into primes." for n in range(5)]
+    eco = assistant(tmp_path, WRONG * 4, RIGHT * 5, [])
+    eco.settings.cache.enabled = True
+    for text in factor:
+        events(eco, text)
+    routed = eco.runlog.recent(1)[0]
+    assert routed.routing is not None and routed.routing.start == 1 and routed.resolved
+    again, _ = events(eco, factor[4])  # the same question: answered from the cache, no model
+    assert again.served_from_cache and again.first_turn is not None and again.first_turn.kind == "exact"
+    eco.close()
