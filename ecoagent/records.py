@@ -112,6 +112,7 @@ class CompressionStep(BaseModel):
     tokens_after: int
     seconds: float = 0.0
     skipped: str | None = None
+    reused: bool = Field(False, description="A lower rung's compression at the same rate, reused (its seconds counted there).")
 
     @property
     def saved(self) -> int:

@@ -152,3 +152,21 @@ def test_compressing_client_compresses_a_long_user_message_once_for_any_autogen_
     assert sent[0] == sent[1] and len(client.compressions) == 1  # compressed once, reused
     assert isinstance(sent[0], str) and sent[0].endswith(question) and inner.calls[0][0].content == "Answer briefly."
     assert client.saved_tokens == client.compressions[0].saved > 0
+
+
+def test_two_rungs_at_one_rate_share_one_compression_and_its_time_counts_once(compressor: Compressor) -> None:
+    from ecoagent.compress import CompressionStage
+    from ecoagent.records import Demonstration
+
+    stage = CompressionStage(CompressSettings(), lambda: compressor)
+    messages = stage.for_query(Query("What is the combined budget?", context=_contexts(1)[0]), [
+        Demonstration(id="d", score=0.7, query="Add two budgets", code="print(1 + 2)")])  # fmt: skip
+    mid = Rung(name="mid", provider="openai", model="m", input_price_per_mtok=0.5)
+    top = Rung(name="top", provider="openai", model="t", input_price_per_mtok=5.0)
+
+    async def both() -> list[tuple[str, Any]]:
+        return [await messages.for_rung(mid), await messages.for_rung(top)]
+
+    (text_mid, step_mid), (text_top, step_top) = asyncio.run(both())
+    assert text_mid == text_top and step_mid.seconds > 0 and step_top.seconds == 0 and step_top.reused
+    assert "print(1 + 2)" in text_mid and step_mid.parts == ["demonstrations", "context"]

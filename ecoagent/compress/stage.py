@@ -65,8 +65,10 @@ class FirstMessages:
         if not self.parts or not self.stage.applies_to(rung):
             return self.plain, None
         rate = rung.compress_rate or self.stage.settings.rate
-        if rate not in self._done:
-            self._done[rate] = await asyncio.to_thread(self._compress, rate)
+        if rate in self._done:  # a lower rung already paid for this one: no compressor time counted again
+            text, step = self._done[rate]
+            return text, step.model_copy(update={"seconds": 0.0, "reused": True})
+        self._done[rate] = await asyncio.to_thread(self._compress, rate)
         return self._done[rate]
 
     def _compress(self, rate: float) -> tuple[str, CompressionStep]:
