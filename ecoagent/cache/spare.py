@@ -58,16 +58,11 @@ class SpareSandbox:
         with self._lock:
             self._ready = executor
 
-    def take(self) -> tuple[Any, bool]:
-        """An executor for one replay, and whether it had started already.
-
-        Waits for a spare that is still starting (it is never slower than starting
-        one now); without one, returns a new, unstarted executor.
-        """
+    def take(self) -> Any:
+        """An executor for one replay: the spare (waiting for it if it is still starting:
+        never slower than starting one now), else a new, unstarted one."""
         executor = self._claim()
-        if executor is not None:
-            return executor, True
-        return self._factory(self._settings), False
+        return executor if executor is not None else self._factory(self._settings)
 
     def _claim(self) -> Any:
         """The spare once it has started (None when none was asked for or it failed); it is no longer spare."""

@@ -142,7 +142,7 @@ class FirstTurnStage:
         t0: float,
     ) -> FirstTurn:
         block = CodeBlock(code=solution.code, language=solution.language)
-        executor, _ = await asyncio.to_thread(self.spare.take)
+        executor = await asyncio.to_thread(self.spare.take)
         try:
             await executor.start()  # nothing to do when it was started ahead
             result = await executor.execute_code_blocks([block], token or CancellationToken())

@@ -17,7 +17,7 @@ from ..errors import EcoagentError
 from ._common import err, handle_errors, out, settings_from
 
 if TYPE_CHECKING:
-    from ..router import RouterEval
+    from ..router import PolicyResult, RouterEval
 
 __all__ = ["router_app"]
 
@@ -99,10 +99,7 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _data(r: object) -> dict[str, object]:
-    from ..router import PolicyResult
-
-    assert isinstance(r, PolicyResult)
+def _data(r: PolicyResult) -> dict[str, object]:
     return {"success": [r.success_low, r.success_high], "cost": [r.cost_low, r.cost_high], "skip_bottom": r.skip_share,
             "bounded": r.bounded, "queries": r.queries}  # fmt: skip
 

@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any
 
 from ..config import CompressSettings
-from .protect import protected_spans, restore, split_blocks
+from .protect import Block, protected_spans, restore, split_blocks
 
 __all__ = ["Compression", "Compressor", "count_tokens"]
 
@@ -69,6 +69,18 @@ class Compression:
         return self.tokens_before / self.tokens_after if self.tokens_after else 1.0
 
 
+def _compressible(blocks: list[Block]) -> int:
+    """Prose tokens of ``blocks``, less the share of characters that are protected literals."""
+    total = 0
+    for block in blocks:
+        if block.protected:
+            continue
+        prose = block.text
+        cut = sum(end - start for start, end in protected_spans(prose))
+        total += count_tokens(prose) * max(0, len(prose) - cut) // max(1, len(prose))
+    return total
+
+
 class Compressor:
     """LLMLingua (question-aware) over the prose of a text, on the bundled SmolLM2.
 
@@ -96,16 +108,7 @@ class Compressor:
 
     def compressible_tokens(self, text: str) -> int:
         """Tokens of ``text`` a compressor could drop: prose, minus code, tracebacks and literals."""
-        total = 0
-        for block in split_blocks(text):
-            if block.protected:
-                continue
-            prose = block.text
-            cut = 0
-            for start, end in protected_spans(prose):
-                cut += end - start
-            total += count_tokens(prose) * max(0, len(prose) - cut) // max(1, len(prose))
-        return total
+        return _compressible(split_blocks(text))
 
     def compress(self, text: str, question: str, rate: float | None = None) -> Compression:
         """``text`` compressed for ``question``, or left as it is with the reason.
@@ -120,7 +123,8 @@ class Compressor:
         """
         rate = self.settings.rate if rate is None else rate
         before = count_tokens(text)
-        prose_tokens = self.compressible_tokens(text)
+        blocks = split_blocks(text)
+        prose_tokens = _compressible(blocks)
         if prose_tokens < self.settings.min_tokens:
             why = f"{prose_tokens} compressible tokens, under the {self.settings.min_tokens} that pay for a compression"
             return Compression(text, before, before, skipped=why)
@@ -128,7 +132,7 @@ class Compressor:
         parts = []
         lingua = self.lingua
         with _MODEL_LOCK:  # one compression at a time: the model is not safe to share between threads
-            for block in split_blocks(text):
+            for block in blocks:
                 if block.protected or count_tokens(block.text) < _MIN_BLOCK_TOKENS:
                     parts.append(block.text)
                     continue

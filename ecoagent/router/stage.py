@@ -27,6 +27,7 @@ from autogen_core.models import ChatCompletionClient, LLMMessage, SystemMessage,
 from qdrant_client import models
 
 from ..bank import SolutionBank
+from ..cache import ladder_scope
 from ..config import RouterSettings, Rung
 from ..prompts import load_prompt
 from ..query import Query
@@ -50,8 +51,7 @@ class RouteIndex:
     def __init__(self, bank: SolutionBank, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None) -> None:
         self.bank = bank
         self.rungs = list(rungs)
-        scope = "|".join(f"{r.name}={r.provider}:{r.model}" for r in rungs)
-        self.collection = "routes-" + hashlib.sha256(scope.encode()).hexdigest()[:12]
+        self.collection = "routes-" + hashlib.sha256(ladder_scope(rungs).encode()).hexdigest()[:12]
         if not bank.client.collection_exists(self.collection):
             bank.client.create_collection(
                 self.collection, vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT)
@@ -76,13 +76,13 @@ class RouteIndex:
             self.bank.client.upsert(self.collection, points=points[start : start + 256], wait=True)
         return len(points)
 
-    def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """The ``k`` logged queries nearest to ``query``: similarities, labels (NaN unknown), their texts."""
+    def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` logged queries nearest to ``query``: their similarities and labels (NaN: unknown)."""
         hits = self.bank.client.query_points(self.collection, query=self.bank.embedder.vector(query).tolist(), limit=k,
                                              with_payload=True).points  # fmt: skip
         sims = np.array([float(h.score) for h in hits])
         labels = np.array([[np.nan if x is None else x for x in (h.payload or {})["labels"]] for h in hits], dtype=np.float64)
-        return sims, labels.reshape(len(hits), len(self.rungs)), [str((h.payload or {}).get("query", "")) for h in hits]
+        return sims, labels.reshape(len(hits), len(self.rungs))
 
     def count(self) -> int:
         """Logged climbs."""
@@ -123,7 +123,7 @@ class RouterStage:
                            reason="exploration: the whole ladder from the bottom")  # fmt: skip
         if self.settings.mode == "llm":
             return await self._ask_controller(query)
-        sims, labels, _ = await asyncio.to_thread(self._index().nearest, query.text, self.settings.k)
+        sims, labels = await asyncio.to_thread(self._index().nearest, query.text, self.settings.k)
         start = self.model.start_from(self.model.estimate_from(sims, labels), self.settings.threshold)
         estimates = [RouteEstimate(rung=r.name, p=e.p, evidence=e.evidence, neighbours=e.neighbours)
                      for r, e in zip(self.rungs, start.estimates, strict=True)]  # fmt: skip
