@@ -7,8 +7,11 @@ reports, price tables, service logs); compressor seconds per 1,000 input tokens
 (medians); whether every fact the answer needs survived (each number of the task's
 reference code that appears in the material is in the compressed text); and, as an **estimate** at list prices,
 the input cost each compression saves per model call against the compressor's time.
+``--dtypes`` instead compares the compressor LM in float32 and bfloat16 on the same
+400 tokens: forward-pass time (median of 5) and how closely the per-token losses
+LLMLingua ranks by agree.
 
-    .venv/bin/python benchmarks/bench_compress.py [--rate 0.5] [--limit N]
+    .venv/bin/python benchmarks/bench_compress.py [--rate 0.5] [--limit N] [--dtypes]
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--dtypes", action="store_true", help="Compare float32 and bfloat16 instead.")
     args = parser.parse_args()
+    if args.dtypes:
+        compare_dtypes()
+        return
     tasks = [json.loads(line) for line in TASKS.read_text(encoding="utf-8").splitlines()][: args.limit]
 
     compressor = Compressor(CompressSettings(rate=args.rate))
@@ -72,6 +79,35 @@ def main() -> None:
     for model, price in PRICES.items():
         print(f"  {model:<12} ${price:.2f}/Mtok in: saves ${saved * price / 1e6:.5f} per call "
               f"(x4 calls of a typical rung attempt: ${4 * saved * price / 1e6:.5f})")  # fmt: skip
+
+
+def compare_dtypes() -> None:
+    """float32 against bfloat16 for the compressor LM: speed, and agreement of per-token losses."""
+    import torch
+
+    from ecoagent.compress.lingua import load_compressor_model
+
+    text = "\n\n".join(json.loads(line)["context"] for line in TASKS.read_text(encoding="utf-8").splitlines()[:2])
+    model, tokenizer = load_compressor_model(dtype="float32")
+    ids = tokenizer(text, return_tensors="pt").input_ids[:, :400]
+    losses, times = {}, {}
+    for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
+        model = model.to(dtype)
+        runs = []
+        with torch.no_grad():
+            for _ in range(5):
+                t0 = time.perf_counter()
+                logits = model(ids).logits.float()
+                runs.append(time.perf_counter() - t0)
+        times[name] = statistics.median(runs)
+        losses[name] = torch.nn.functional.cross_entropy(logits[0, :-1], ids[0, 1:], reduction="none")
+    a, b = losses["float32"], losses["bfloat16"]
+    corr = float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+    above = a > a.median()
+    agree = float(((b > a.median()) == above).float().mean())
+    print(f"400 tokens, forward pass, median of 5: float32 {times['float32']:.3f} s · bfloat16 {times['bfloat16']:.3f} s "
+          f"· float32/bfloat16 {times['float32'] / times['bfloat16']:.2f}x (this CPU native bf16: {fast_bfloat16()})")  # fmt: skip
+    print(f"per-token losses: correlation {corr:.4f} · same side of the float32 median for {agree:.1%} of tokens")
 
 
 if __name__ == "__main__":

@@ -267,7 +267,7 @@ class CompressSettings(_Section):
     question_aware: bool = Field(True, description="LongLLMLingua: keep what bears on the query (two passes of the LM).")
     model: str = Field("bundled:smollm2", description="The compressor LM: 'bundled:smollm2' or a Llama-style GGUF path.")
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="auto: bfloat16 where the CPU has it natively (about 2x faster), else float32."
+        "auto", description="auto: bfloat16 where the CPU has it natively (1.7x faster here), else float32."
     )
 
     def model_path(self) -> Path:
