@@ -59,6 +59,13 @@ else
 fi
 
 # ---- 2. Docker engine -----------------------------------------------------------
+# llama.cpp's LoRA converter (for `ecoagent finetune train`) comes from the installed
+# llama-cpp-python's source release, fetched once per version (~2 MB kept, a few seconds).
+if ! ls "$VENV"/share/ecoagent/llama-convert-"$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("llama_cpp_python"))')"/convert_lora_to_gguf.py >/dev/null 2>&1; then
+    say "fetching llama.cpp's LoRA converter (from llama-cpp-python's source release)"
+    "$VENV/bin/python" -m ecoagent.finetune.convert >/dev/null || die "could not fetch llama.cpp's LoRA converter" "see the message above"
+fi
+
 engine_up() { "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' >/dev/null 2>&1; }
 if engine_up; then
     say "docker engine answers"

