@@ -126,6 +126,10 @@ class Rung(_Section):
     api_key_env: str | None = Field(
         None, description="Name of the environment variable holding the key; '' for servers that need none."
     )
+    adapter: str | None = Field(
+        None, description="llama-cpp only: a LoRA adapter applied to the model, by the name `ecoagent finetune train` "
+        "registered it under (e.g. smollm2-ft) or as a path to an adapter GGUF file."
+    )
     model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(1024, ge=1, le=200_000, description="Completion tokens per model call.")
@@ -139,6 +143,12 @@ class Rung(_Section):
     compress_rate: float | None = Field(
         None, gt=0, le=1, description="Share of the prose tokens to keep (default: compress.rate)."
     )
+
+    @model_validator(mode="after")
+    def _adapter_needs_llama(self) -> Rung:
+        if self.adapter and self.provider != "llama-cpp":
+            raise ValueError(f"adapter is for llama-cpp rungs only (this rung's provider is {self.provider})")
+        return self
 
     @property
     def compresses(self) -> bool:

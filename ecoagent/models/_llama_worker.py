@@ -57,7 +57,7 @@ def main() -> int:
 
         client = LlamaCppChatCompletionClient(
             model_info=config["model_info"], model_path=config["model_path"], n_ctx=config["n_ctx"],
-            verbose=False, seed=config.get("seed", 0),
+            verbose=False, seed=config.get("seed", 0), **({"lora_path": config["lora_path"]} if config.get("lora_path") else {}),
         )  # fmt: skip
     except Exception as exc:
         write_frame(replies, ("error", (type(exc).__name__, str(exc))))

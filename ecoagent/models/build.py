@@ -19,7 +19,7 @@ from autogen_core.models import ChatCompletionClient
 from ..config import Rung
 from ..errors import EcoagentError
 from .base import GENERIC_MODEL_INFO
-from .llama import llama_client, llama_model_path
+from .llama import llama_client, llama_model_path, rung_adapter
 from .retry import RetryingClient, TransientModelError
 
 __all__ = ["build_client", "check_rung", "probe_rung", "resolve_api_key", "scripted_client"]
@@ -56,7 +56,7 @@ def check_rung(rung: Rung, environ: Mapping[str, str] | None = None) -> None:
     if rung.provider == "openai":
         resolve_api_key(rung, environ)
     elif rung.provider == "llama-cpp":
-        llama_model_path(rung.model)
+        rung_adapter(rung, llama_model_path(rung.model))
     elif not Path(rung.model).expanduser().is_file():
         raise EcoagentError(f"rung {rung.name}: script {rung.model} does not exist", "fix the rung's model path")
 
@@ -140,7 +140,9 @@ def probe_rung(rung: Rung, environ: Mapping[str, str] | None = None, timeout: fl
         return path.is_file(), f"script {path}" if path.is_file() else f"script {path} does not exist"
     if rung.provider == "llama-cpp":
         try:
-            return True, f"in-process: {llama_model_path(rung.model).name}"
+            path = llama_model_path(rung.model)
+            adapter = rung_adapter(rung, path)
+            return True, f"in-process: {path.name}" + (f" + adapter {adapter.parent.name}" if adapter else "")
         except (EcoagentError, FileNotFoundError) as exc:
             return False, getattr(exc, "message", str(exc))
     try:

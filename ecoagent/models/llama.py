@@ -48,7 +48,7 @@ from ..errors import EcoagentError
 from ._llama_worker import read_frame, write_frame
 from .base import GENERIC_MODEL_INFO
 
-__all__ = ["LlamaWorker", "LlamaWorkerClient", "LocalModelCrashed", "llama_client", "llama_model_path"]
+__all__ = ["LlamaWorker", "LlamaWorkerClient", "LocalModelCrashed", "llama_client", "llama_model_path", "rung_adapter"]
 
 _POLL_S = 0.05
 
@@ -77,6 +77,21 @@ def llama_model_path(model: str) -> Path:
     return path
 
 
+def rung_adapter(rung: Rung, model_path: Path) -> Path | None:
+    """The adapter GGUF of a fine-tuned rung (None for a plain one), checked against its model.
+
+    Raises:
+        EcoagentError: No such adapter, or it was trained on another model.
+    """
+    if not rung.adapter:
+        return None
+    from ..finetune.registry import resolve_adapter
+
+    adapter = resolve_adapter(rung.adapter)
+    adapter.check_base(model_path)
+    return adapter.gguf
+
+
 class LlamaWorker:
     """One model file in one child process, one call at a time.
 
@@ -84,10 +99,12 @@ class LlamaWorker:
         model_path: The GGUF file.
         n_ctx: Context window.
         model_info: AutoGen model info for the client in the child.
+        adapter: A LoRA adapter GGUF llama.cpp applies on top (a fine-tuned rung).
     """
 
-    def __init__(self, model_path: Path, n_ctx: int, model_info: ModelInfo) -> None:
+    def __init__(self, model_path: Path, n_ctx: int, model_info: ModelInfo, adapter: Path | None = None) -> None:
         self.model_path = model_path
+        self.adapter = adapter
         self.n_ctx = n_ctx
         self.model_info = model_info
         self._proc: subprocess.Popen[bytes] | None = None
@@ -122,7 +139,8 @@ class LlamaWorker:
         )  # fmt: skip
         assert proc.stdin is not None and proc.stderr is not None
         threading.Thread(target=self._drain, args=(proc.stderr,), daemon=True, name="ecoagent-llama-stderr").start()
-        write_frame(proc.stdin, {"model_path": str(self.model_path), "n_ctx": self.n_ctx, "model_info": dict(self.model_info)})
+        write_frame(proc.stdin, {"model_path": str(self.model_path), "n_ctx": self.n_ctx, "model_info": dict(self.model_info),
+                                 "lora_path": str(self.adapter) if self.adapter else None})  # fmt: skip
         self._proc = proc
         return proc
 
@@ -311,7 +329,7 @@ class LlamaWorkerClient(ChatCompletionClient):
         return self._info
 
 
-_WORKERS: dict[tuple[str, int], LlamaWorker] = {}
+_WORKERS: dict[tuple[str, int, str], LlamaWorker] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
@@ -322,15 +340,16 @@ def llama_client(rung: Rung) -> LlamaWorkerClient:
     the cheapest rung while the person types) has the model ready by the first call.
 
     Raises:
-        EcoagentError: Unknown bundled name or a missing file.
+        EcoagentError: Unknown bundled name, a missing file, or an adapter for another model.
     """
     path = llama_model_path(rung.model)
-    key = (str(path), rung.context_tokens)
+    adapter = rung_adapter(rung, path)
+    key = (str(path), rung.context_tokens, str(adapter or ""))
     with _WORKERS_LOCK:
         worker = _WORKERS.get(key)
         if worker is None:
             info: ModelInfo = {**GENERIC_MODEL_INFO, **(rung.model_info or {})}  # type: ignore[typeddict-item]
-            worker = _WORKERS[key] = LlamaWorker(path, rung.context_tokens, info)
+            worker = _WORKERS[key] = LlamaWorker(path, rung.context_tokens, info, adapter)
     worker.start()
     return LlamaWorkerClient(worker, rung)
 
