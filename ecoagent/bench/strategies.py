@@ -38,6 +38,9 @@ class Strategy(BaseModel):
     compress: bool | None = Field(
         None, description="LLMLingua on what every rung reads beyond the query (true/false); unset: each rung's own setting."
     )
+    finetuned: str | None = Field(
+        None, description="The bottom rung runs with this fine-tuned adapter (a name `ecoagent finetune train` registered)."
+    )
 
     def ladder(self, rungs: list[Rung]) -> list[Rung]:
         """The rungs this strategy climbs, cheapest first.
@@ -45,6 +48,17 @@ class Strategy(BaseModel):
         Raises:
             EcoagentError: A named rung is not on the ladder.
         """
+        chosen = self._chosen(rungs)
+        if self.finetuned is None:
+            return chosen
+        bottom = chosen[0]
+        if bottom.provider != "llama-cpp":
+            raise EcoagentError(f"strategy {self.name}: the bottom rung {bottom.name} is not a llama-cpp model, so no adapter applies",
+                                "use a ladder whose cheapest rung is local (e.g. the offline preset)", exit_code=2)  # fmt: skip
+        # named after the adapter, so tables and run logs say which model answered
+        return [bottom.model_copy(update={"name": self.finetuned, "adapter": self.finetuned}), *chosen[1:]]
+
+    def _chosen(self, rungs: list[Rung]) -> list[Rung]:
         if self.rungs == "all":
             return list(rungs)
         if self.rungs == "bottom":

@@ -1,0 +1,126 @@
+"""Fine-tuning the offline rung, measured on the bench's split protocol.
+
+1. **Confirmed interactions of the seed split.** Each task's query is answered by a
+   teacher rung that writes the task's reference code, then states the answer (a
+   scripted AutoGen client: there is no stronger model on this machine). The code runs
+   for real in the sandbox and the ``expected`` judge confirms it, so the run log holds
+   what a thumbs-up'd stronger rung would leave: confirmed runs with their whole
+   conversation.
+2. ``ecoagent finetune export`` (the library call): confirmed runs → chat JSONL, with a
+   held-out split by time for the held-out loss.
+3. ``ecoagent finetune train``: LoRA on SmolLM2-135M on CPU, converted for llama.cpp
+   and registered as ``smollm2-ft``. Training time is measured.
+4. ``ecoagent bench -p split``: the test split (each task's paraphrase and
+   near-parameter variant, never in training) for ``bottom-only``, ``bottom+finetuned``,
+   ``bottom+demos`` and ``bottom+demos+finetuned``, in the same run; tokens per solved
+   task are in the table.
+
+Everything lives under ``--out`` (its own ECOAGENT_HOME); each step is skipped when its
+result is there, so an interrupted run continues where it stopped.
+
+Usage: .venv/bin/python benchmarks/bench_finetune.py [--out DIR] [--limit N] [--epochs 3] [--steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TASKS = Path(__file__).resolve().parent / "tasks" / "compute.jsonl"
+STRATEGIES = ("bottom-only", "bottom+finetuned", "bottom+demos", "bottom+demos+finetuned")
+
+
+async def teacher_runs(tasks: list, folder: Path) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Each seed task answered by its reference code through the real pipeline; (confirmed, total)."""
+    from ecoagent import EcoAssistant
+    from ecoagent.config import LadderSettings, Rung, load_settings
+    from ecoagent.query import Query
+    from ecoagent.testing import ScriptedChatCompletionClient
+
+    seed = [t for t in tasks if t.code]
+    script: list[str] = []
+    for task in seed:
+        script += [f"```python\n{task.code.strip()}\n```", f"The answer is {task.expected}. TERMINATE"]
+    settings = load_settings(None)
+    settings.ladder = LadderSettings(rungs=[Rung(name="reference", provider="scripted", model="-")])
+    settings.runlog_path = folder / "runs.sqlite3"
+    settings.bank.path = folder / "bank"
+    settings.cache.enabled = False
+    eco = EcoAssistant(settings, clients={"reference": ScriptedChatCompletionClient(script)})
+    confirmed = 0
+    try:
+        for task in seed:
+            record = await eco.run(Query(task.query, expected=task.expected, judge="expected", id=task.id))
+            confirmed += record.resolved
+            if len(record.attempts[0].messages) != 4:  # query, code, output, answer: the script would drift
+                raise SystemExit(f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not 4")
+    finally:
+        eco.close()
+    return confirmed, len(seed)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-finetune"))
+    parser.add_argument("--limit", type=int, default=25, help="Test on the paraphrases and variants of the first N tasks.")
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables).")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
+
+    from ecoagent.bench import load_tasks
+    from ecoagent.embed import Embedder
+    from ecoagent.finetune import (
+        ExportFilter,
+        TrainConfig,
+        export_examples,
+        list_adapters,
+        train_adapter,
+        write_examples,
+    )
+    from ecoagent.prompts import load_prompt
+    from ecoagent.runlog import RunLog
+
+    tasks = load_tasks(TASKS)
+    teacher = out / "teacher"
+    if not (teacher / "done").exists():
+        confirmed, total = asyncio.run(teacher_runs(tasks, teacher))
+        print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge")
+        (teacher / "done").touch()
+    data = out / "train.jsonl"
+    if not data.exists():
+        log = RunLog(teacher / "runs.sqlite3")
+        report = export_examples(log.all(), load_prompt("assistant"), Embedder().vectors, ExportFilter(test_fraction=0.1))
+        log.close()
+        write_examples(report, data)
+        print(f"export: {report.splits['train']} train, {report.splits['test']} held out, {report.duplicates} near-duplicates left out")
+    if not any(a.name == "smollm2-ft" for a in list_adapters()):
+        t0 = time.monotonic()
+        result = train_adapter(data, "smollm2-ft", TrainConfig(epochs=args.epochs, max_steps=args.steps), resume=(
+            out / "home" / "data" / "adapters" / "smollm2-ft" / "checkpoint" / "state.pt").exists(),
+            on_start=lambda total, done, est: print(f"train: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
+            on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None)  # fmt: skip
+        print(f"train: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
+              f"({(time.monotonic() - t0) / 60:.1f} min with loading and conversion); loss {result.losses[0]:.3f} → "
+              f"{result.losses[-1]:.3f}; held-out loss {result.heldout_before} → {result.heldout_after}")  # fmt: skip
+    manifest = json.loads((out / "home" / "data" / "adapters" / "smollm2-ft" / "manifest.json").read_text())
+    print(f"adapter: {manifest['steps']} steps on {manifest['train_examples']} examples, {manifest['train_seconds'] / 60:.1f} min "
+          f"training on this machine; held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}")  # fmt: skip
+    cmd = [sys.executable, "-m", "ecoagent", "bench", str(TASKS), "-p", "split", "--limit", str(args.limit),
+           "--out", str(out / "bench"), "--resume", "--markdown"]  # fmt: skip
+    for strategy in STRATEGIES:
+        cmd += ["-s", strategy]
+    env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns)}
+    return subprocess.run(cmd, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
