@@ -21,8 +21,9 @@ from ..errors import EcoagentError
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
+    from ..records import RunRecord
 
-__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "read_context", "settings_from"]
+__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "read_context", "read_runlogs", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -78,6 +79,28 @@ def settings_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bo
     if no_cache:
         settings.cache.enabled = settings.cache.replay = False
     return settings
+
+
+def read_runlogs(logs: list[Path] | None, settings: Settings) -> list[RunRecord]:
+    """Every record of the ``--log`` files, else of the user's own run log.
+
+    Raises:
+        EcoagentError: A log does not exist (exit code 2; for the user's own: there are no runs yet).
+    """
+    from ..runlog import RunLog
+
+    records: list[RunRecord] = []
+    for path in logs or [settings.runlog_file()]:
+        if not path.is_file():
+            hint = ("pass --log with a runs.sqlite3 file" if logs else
+                    "no runs yet: run queries (ecoagent ask / chat / batch) first, or pass --log")  # fmt: skip
+            raise EcoagentError(f"run log {path} does not exist", hint, exit_code=2)
+        log = RunLog(path)
+        try:
+            records += log.all()
+        finally:
+            log.close()
+    return records
 
 
 

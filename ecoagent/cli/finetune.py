@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EcoagentError
-from ._common import err, handle_errors, out, settings_from
+from ._common import err, handle_errors, out, read_runlogs, settings_from
 
 __all__ = ["finetune_app"]
 
@@ -46,7 +46,6 @@ def export(
     from ..embed import Embedder
     from ..finetune import ExportFilter, export_examples, write_examples
     from ..prompts import load_prompt
-    from ..runlog import RunLog
 
     judges = tuple(judge or ("human", "expected"))
     unknown = sorted(set(judges) - {"human", "expected", "auto", "llm"})
@@ -55,15 +54,7 @@ def export(
     filters = ExportFilter(rungs=tuple(rung or ()), since=_date(since, "--since"), until=_date(until, "--until"),
                            judges=judges, dedup_threshold=dedup, test_fraction=test_fraction)  # fmt: skip
     settings = settings_from(ctx)
-    records = []
-    for path in logs or [settings.runlog_file()]:
-        if not path.is_file():
-            raise EcoagentError(f"run log {path} does not exist", "pass --log with a runs.sqlite3 file", exit_code=2)
-        log = RunLog(path)
-        try:
-            records += log.all()
-        finally:
-            log.close()
+    records = read_runlogs(logs, settings)
     embedder = Embedder(settings.bank.embedding_model, settings.bank.embedding_backend)
     report = export_examples(records, load_prompt("assistant"), embedder.vectors, filters)
     if not report.examples:
@@ -109,7 +100,11 @@ def train(
     )
 
     from ..finetune import TrainConfig, train_adapter
+    from ..finetune.registry import valid_name
 
+    valid_name(name)
+    if not data.is_file():
+        raise EcoagentError(f"cannot read {data}: no such file", "write it with: ecoagent finetune export --out FILE", exit_code=2)
     config = TrainConfig(epochs=epochs, max_steps=steps, batch_size=batch_size, learning_rate=lr, rank=rank,
                          alpha=2 * rank, max_tokens=max_tokens, seed=seed)  # fmt: skip
     err.print(f"loading {base} for training (first time: dequantized from GGUF, ~45 s; then cached)…")
@@ -144,7 +139,7 @@ def train(
 @finetune_app.command("list")
 @handle_errors
 def list_() -> None:
-    """Registered adapters: base model, data, steps, time and held-out loss."""
+    """Registered adapters: base model, examples (train+test), steps, training minutes, held-out loss."""
     from rich.table import Table
 
     from ..finetune import list_adapters
@@ -153,11 +148,10 @@ def list_() -> None:
     if not adapters:
         err.print("no adapters yet: ecoagent finetune train DATA.jsonl --name NAME")
         return
-    table = Table("name", "base", "examples", "steps", "minutes", "held-out loss", "created")
+    table = Table("name", "base", "examples", "steps", "min", "held-out loss")
     for a in adapters:
         m = a.manifest
         before, after = m.get("heldout_loss_before"), m.get("heldout_loss_after")
         table.add_row(a.name, a.base, f"{m.get('train_examples', '?')}+{m.get('test_examples', '?')}", str(m.get("steps", "?")),
-                      f"{m.get('train_seconds', 0) / 60:.1f}", f"{before:.3f} → {after:.3f}" if before and after else "-",
-                      str(m.get("created_at", "")))  # fmt: skip
+                      f"{m.get('train_seconds', 0) / 60:.1f}", f"{before:.3f} → {after:.3f}" if before and after else "-")  # fmt: skip
     out.print(table)

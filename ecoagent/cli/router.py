@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import EcoagentError
-from ._common import err, handle_errors, out, settings_from
+from ._common import err, handle_errors, out, read_runlogs, settings_from
 
 if TYPE_CHECKING:
     from ..router import PolicyResult, RouterEval
@@ -34,19 +34,10 @@ SplitOption = Annotated[float, typer.Option("--split", min=0.1, max=0.9, help="O
 def _evaluate(ctx: typer.Context, logs: list[Path] | None, ladder: str | None, split: float) -> tuple[RouterEval, int]:
     from ..embed import Embedder
     from ..router import cascades_from, evaluate_router
-    from ..runlog import RunLog
 
     settings = settings_from(ctx, ladder=ladder)
     rungs = settings.ladder.resolved()
-    records = []
-    for path in logs or [settings.runlog_file()]:
-        if not path.is_file():
-            raise EcoagentError(f"run log {path} does not exist", "pass --log with a runs.sqlite3 file", exit_code=2)
-        log = RunLog(path)
-        try:
-            records += log.all()
-        finally:
-            log.close()
+    records = read_runlogs(logs, settings)
     cascades = cascades_from(records, rungs)
     if not cascades:
         names = ", ".join(r.name for r in rungs)
