@@ -53,6 +53,8 @@ def test_sequential_protocol_gives_exact_values(tmp_path: Path) -> None:
     table = markdown_table([top, bottom, ladder, demos])
     assert table.splitlines()[2].startswith("| top-only | 4/5 | 80.0% |") and "| 1.00 | 1.00 | 1.00 |" in table.splitlines()[2]
     assert f"| {bottom.cost / top.cost:.2f} | {bottom.tokens / top.tokens:.2f} | 0.00 |" in table.splitlines()[3]
+    assert top.tokens_per_solved == top.tokens / 4 and bottom.tokens_per_solved is None
+    assert f"| {top.tokens / 4:,.0f} | 0 |" in table.splitlines()[2] and "| - | - | 0 |" in table.splitlines()[3]  # tok/solved, escalations
 
 
 def test_split_protocol_banks_the_seed_and_measures_the_test_split(tmp_path: Path) -> None:

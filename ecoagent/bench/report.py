@@ -70,10 +70,15 @@ class StrategyReport:
         """USD per solved item (None when nothing was solved)."""
         return self.cost / self.solved if self.solved else None
 
+    @property
+    def tokens_per_solved(self) -> float | None:
+        """Input plus output tokens per solved item: the cost figure of a ladder priced at $0."""
+        return self.tokens / self.solved if self.solved else None
+
     def to_json(self) -> dict[str, Any]:
         """The report as plain data, with the derived figures."""
         return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved,
-                "compression_ratio": self.compression_ratio}  # fmt: skip
+                "tokens_per_solved": self.tokens_per_solved, "compression_ratio": self.compression_ratio}  # fmt: skip
 
 
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
@@ -106,14 +111,14 @@ def _ratio(value: float, base: float) -> str:
 
 def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]]:
     base = reports[0]
-    header = ["strategy", "solved", "success", "cost $", "in tok", "out tok", "$/solved", "escalations", "rung mix",
+    header = ["strategy", "solved", "success", "cost $", "in tok", "out tok", "$/solved", "tok/solved", "escalations", "rung mix",
               "p50 s", "p90 s", f"cost vs {base.strategy}", f"tokens vs {base.strategy}", f"success vs {base.strategy}"]  # fmt: skip
     rows = []
     for r in reports:
         mix = " ".join(f"{k}:{v}" for k, v in sorted(r.solved_by_rung.items())) or "-"
         per = f"{r.cost_per_solved:.6f}" if r.cost_per_solved is not None else "-"
         rows.append([r.strategy, f"{r.solved}/{r.items}", f"{r.success_rate:.1%}", f"{r.cost:.6f}", f"{r.prompt_tokens:,}",
-                     f"{r.completion_tokens:,}", per, str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
+                     f"{r.completion_tokens:,}", per, f"{r.tokens_per_solved:,.0f}" if r.tokens_per_solved else "-", str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
                      _ratio(r.cost, base.cost), _ratio(r.tokens, base.tokens), _ratio(r.success_rate, base.success_rate)])  # fmt: skip
     if any(r.cache_on for r in reports):
         # Wrong hits: replays the guard let through whose output the expected judge rejected
