@@ -101,7 +101,8 @@ def test_export_keeps_confirmed_runs_only(embed) -> None:  # type: ignore[no-unt
     assert queries == ["What is 17 times 23?", "What is the factorial of 10?", "How many days are in a leap year?"]
     assert [e["metadata"]["judge"] for e in report.examples] == ["expected", "human", "expected"]
     assert report.skipped == {"not confirmed": 1, "thumbs-down": 1, "judge auto not selected": 1}
-    only = export_examples(records, "S", embed, ExportFilter(rungs=("gpt",), since=T0 + timedelta(hours=1), test_fraction=0))
+    since = (T0 + timedelta(hours=1)).replace(tzinfo=None)  # a date without a zone is UTC, like the records
+    only = export_examples(records, "S", embed, ExportFilter(rungs=("gpt",), since=since, test_fraction=0))
     assert [e["metadata"]["query"] for e in only.examples] == ["What is the factorial of 10?"]
     assert only.skipped["another rung"] == 1 and only.skipped["outside the dates"] == 1
     with_auto = export_examples(records, "S", embed, ExportFilter(judges=("expected", "human", "auto"), test_fraction=0))

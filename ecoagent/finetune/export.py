@@ -26,7 +26,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,8 @@ def _example(record: RunRecord, system_prompt: str, f: ExportFilter) -> tuple[st
     if f.rungs and attempt.rung not in f.rungs:
         return "another rung", judge, []
     when = record.created_at
-    if (f.since and when < f.since) or (f.until and when >= f.until):
+    since, until = _aware(f.since), _aware(f.until)
+    if (since and when < since) or (until and when >= until):
         return "outside the dates", judge, []
     messages = conversation(attempt, system_prompt)
     if messages is None:
@@ -166,6 +167,11 @@ def _example(record: RunRecord, system_prompt: str, f: ExportFilter) -> tuple[st
     if not any(m.get("weight") == 1 for m in messages):
         return "no assistant turn worth imitating", judge, []
     return None, judge, messages
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """A date without a time zone is read as UTC (records are stamped in UTC)."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 def _confirmed_attempt(record: RunRecord) -> tuple[RungAttempt | None, str]:

@@ -141,8 +141,9 @@ def train_adapter(
         optimizer.load_state_dict(state["optimizer"])
         step, losses, elapsed, heldout_before = state["step"], state["losses"], state["elapsed"], state["heldout_before"]
     else:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        # an adapter being replaced (--force) stays usable until the new one is converted
+        shutil.rmtree(ckpt, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
         heldout_before = _heldout_loss(peft_model, tokens["test"])  # LoRA starts at zero: this is the base model
     schedule = _Schedule(config.learning_rate, total)
 
