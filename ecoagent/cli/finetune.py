@@ -99,12 +99,17 @@ def train(
         TimeRemainingColumn,
     )
 
-    from ..finetune import TrainConfig, train_adapter
+    from ..finetune import TrainConfig, load_examples, train_adapter
     from ..finetune.registry import valid_name
 
     valid_name(name)
     if not data.is_file():
         raise EcoagentError(f"cannot read {data}: no such file", "write it with: ecoagent finetune export --out FILE", exit_code=2)
+    _, problems, _ = load_examples(data)  # bad lines are named before any time is spent
+    for problem in problems[:10]:
+        err.print(f"skipped {problem}", style="yellow")
+    if len(problems) > 10:
+        err.print(f"… and {len(problems) - 10} more bad line(s)", style="yellow")
     config = TrainConfig(epochs=epochs, max_steps=steps, batch_size=batch_size, learning_rate=lr, rank=rank,
                          alpha=2 * rank, max_tokens=max_tokens, seed=seed)  # fmt: skip
     err.print(f"loading {base} for training (first time: dequantized from GGUF, ~45 s; then cached)…")
@@ -124,7 +129,7 @@ def train(
         result = train_adapter(data, name, config, base=base, resume=resume, force=force, on_start=on_start, on_step=on_step)
     finally:
         progress.stop()
-    for problem in result.problems[:10]:
+    for problem in result.problems[len(problems) :][:10]:  # examples the chat template could not mask
         err.print(f"skipped {problem}", style="yellow")
     before, after = result.heldout_before, result.heldout_after
     heldout = f"held-out loss {before:.3f} → {after:.3f}" if before is not None and after is not None else "no test split"
