@@ -63,6 +63,10 @@ def load_examples(path: Path) -> tuple[list[Example], list[str], str]:
             continue
         try:
             row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        try:
             examples.append(_example(row, n))
         except (ValueError, TypeError) as exc:
             problems.append(f"{path}:{n}: {exc}")
