@@ -216,3 +216,14 @@ def test_cli_export_says_why_nothing_was_exported(tmp_path: Path) -> None:
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
     missing = runner.invoke(app, ["finetune", "train", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_bench_refuses_a_missing_adapter_before_running_anything(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"id": "t", "query": "What is 17 * 23?", "expected": "391"}) + "\n")
+    args = ["bench", str(tasks), "-s", "bottom-only", "-s", "bottom+finetuned", "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "no fine-tuned adapter named 'smollm2-ft'" in result.output
+    assert not (tmp_path / "out" / "sequential" / "bottom-only").exists()  # bottom-only did not run first
+    other = runner.invoke(app, [*args, "--adapter", "mine"])
+    assert other.exit_code == 1 and "no fine-tuned adapter named 'mine'" in other.output

@@ -52,23 +52,29 @@ def bench(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N tasks.")] = None,
     price: Annotated[list[str], typer.Option("--price", help="RUNG=IN,OUT: USD per million tokens for a rung (price your own GPU time).")] = [],  # noqa: B006
     strategies_file: Annotated[Path | None, typer.Option("--strategies", help="A TOML file with more strategies.")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help="The fine-tuned adapter the +finetuned strategies put on the bottom rung (default: smollm2-ft).")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as Markdown (stdout).")] = False,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write chart.png (success against cost).")] = True,
 ) -> None:
     """Measure strategies side by side on the same tasks: success, cost, tokens, latency."""
     from ..bench import load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
     from ..bench.runner import bench_items
+    from ..models.build import check_rung
 
     if resume and fresh:
         raise EcoagentError("--resume and --fresh contradict each other", "pick one", exit_code=2)
     tasks = load_tasks(tasks_file)[:limit]
     chosen = select_strategies(strategy, strategies_file)
+    if adapter is not None:
+        chosen = [s.model_copy(update={"finetuned": adapter}) if s.finetuned else s for s in chosen]
     settings = settings_from(ctx, ladder=ladder).model_copy(deep=True)
     rungs = settings.ladder.resolved()
     _prices(rungs, price)
     settings.ladder.rungs = rungs
     for s in chosen:
-        s.ladder(rungs)  # fails now, not after an hour, if a strategy names a rung that is not there
+        climbed = s.ladder(rungs)  # fails now, not after an hour, if a strategy names a rung that is not there
+        if s.finetuned:
+            check_rung(climbed[0])  # ...or an adapter that was never trained
     total = len(bench_items(tasks, protocol))
     title = f"{tasks_file.name}: {len(tasks)} tasks, {total} items per strategy, {protocol} protocol, judge=expected"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
