@@ -94,6 +94,7 @@ class EcoAssistant:
         self._clients: dict[str, ChatCompletionClient] = dict(clients or {})
         self._given_clients = clients is not None
         self._client_lock = threading.Lock()
+        self._parts_lock = threading.RLock()
         self._checked = False
         self._bank = bank
         self._runlog = runlog
@@ -110,41 +111,49 @@ class EcoAssistant:
         self._compressor: Compressor | None = None
 
     # ---- parts made on first use ------------------------------------------------
+    # Each part opens once per assistant, whichever thread asks first: the server and
+    # `batch -j N` send many first queries at once. One re-entrant lock, since the route
+    # index opens the bank and the run log.
     @property
     def bank(self) -> SolutionBank:
         """The solution bank (opened on first use)."""
-        if self._bank is None:
-            self._bank = SolutionBank(self.settings.bank)
-        return self._bank
+        with self._parts_lock:
+            if self._bank is None:
+                self._bank = SolutionBank(self.settings.bank)
+            return self._bank
 
     @property
     def cache(self) -> AnswerCache:
         """The first-turn answer cache (opened on first use)."""
-        if self._cache is None:
-            self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
-        return self._cache
+        with self._parts_lock:
+            if self._cache is None:
+                self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
+            return self._cache
 
     @property
     def routes(self) -> RouteIndex:
         """The router's index of logged climbs (opened on first use, next to the bank; a new one
         is filled from the run log first)."""
-        if self._routes is None:
-            self._routes = RouteIndex(self.bank, self.rungs, history=self.runlog.all)
-        return self._routes
+        with self._parts_lock:
+            if self._routes is None:
+                self._routes = RouteIndex(self.bank, self.rungs, history=self.runlog.all)
+            return self._routes
 
     @property
     def compressor(self) -> Compressor:
         """The prompt compressor (its language model loads on the first compression)."""
-        if self._compressor is None:
-            self._compressor = Compressor(self.settings.compress)
-        return self._compressor
+        with self._parts_lock:
+            if self._compressor is None:
+                self._compressor = Compressor(self.settings.compress)
+            return self._compressor
 
     @property
     def runlog(self) -> RunLog:
         """The run log (opened on first use)."""
-        if self._runlog is None:
-            self._runlog = RunLog(self.settings.runlog_file())
-        return self._runlog
+        with self._parts_lock:
+            if self._runlog is None:
+                self._runlog = RunLog(self.settings.runlog_file())
+            return self._runlog
 
     def rung(self, name: str) -> Rung:
         """The rung called ``name``.
@@ -220,25 +229,35 @@ class EcoAssistant:
         self.check_ladder()
         judge = self.make_judge(query.judge_name(self.settings.run.judge))
         record = RunRecord(query=query.text, expected=query.expected or query.expected_regex, query_id=query.id,
-                           session=query.session, context_chars=len(query.context or ""))  # fmt: skip
-        record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
-        if record.first_turn is not None:
-            yield CacheChecked(record.first_turn)
-        if record.served_from_cache:
-            _answer_from(record)
-        else:
-            record.routing = await self.router.decide(query)
-            climb = query
-            if record.routing is not None:
-                climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
-                yield Routed(record.routing)
-            record.demonstrations = await find_demonstrations(self.bank, climb)
-            yield DemonstrationsFound(record.demonstrations)
-            task = self.compression.for_query(climb, record.demonstrations)
-            async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
-                yield event
-            await asyncio.to_thread(self.first_turn.remember, query, record)
-            await asyncio.to_thread(self.router.learn, record)
+                           session=query.session, context_chars=len(query.context or ""), key_name=query.key_name,
+                           **({"run_id": query.run_id} if query.run_id else {}))  # fmt: skip
+        try:
+            record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
+            if record.first_turn is not None:
+                yield CacheChecked(record.first_turn)
+            if record.served_from_cache:
+                _answer_from(record)
+            else:
+                record.routing = await self.router.decide(query)
+                climb = query
+                if record.routing is not None:
+                    climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
+                    yield Routed(record.routing)
+                record.demonstrations = await find_demonstrations(self.bank, climb)
+                yield DemonstrationsFound(record.demonstrations)
+                task = self.compression.for_query(climb, record.demonstrations)
+                async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
+                    yield event
+                await asyncio.to_thread(self.first_turn.remember, query, record)
+                await asyncio.to_thread(self.router.learn, record)
+        except (asyncio.CancelledError, GeneratorExit):
+            # Ctrl-C in chat, a client that hung up on the server: what was spent is logged,
+            # marked cancelled (never cached, never learned from). Written synchronously: the
+            # task is being cancelled, and a second await could be cancelled too.
+            record.cancelled = True
+            record.duration_s = time.monotonic() - started
+            self.runlog.add(record)
+            raise
         record.duration_s = time.monotonic() - started
         await asyncio.to_thread(self.runlog.add, record)
         yield record

@@ -40,6 +40,7 @@ __all__ = [
     "Rung",
     "RunSettings",
     "SandboxSettings",
+    "ServeSettings",
     "Settings",
     "load_ladder_preset",
     "find_config_file",
@@ -289,6 +290,30 @@ class CompressSettings(_Section):
         return Path(self.model).expanduser()
 
 
+class ServeSettings(_Section):
+    """``ecoagent serve``: the pipeline behind an OpenAI-compatible HTTP endpoint.
+
+    Keys come from ``keys_file`` (written by ``ecoagent keys add``; only their SHA-256 is
+    stored) and from the ``keys_env`` variable. With no key at all the server answers
+    anyone who can reach it, so it binds only to loopback.
+    """
+
+    host: str = Field("127.0.0.1", description="Interface to bind; anything but loopback needs API keys.")
+    port: int = Field(8300, ge=0, le=65535, description="TCP port (0: any free port).")
+    concurrency: int = Field(2, ge=1, le=256, description="Queries running at once.")
+    queue: int = Field(64, ge=0, le=100_000, description="Queries waiting beyond those; more get 503 with Retry-After.")
+    retry_after_s: int = Field(2, ge=1, le=3600, description="The Retry-After a 503 suggests.")
+    max_body_bytes: int = Field(2_000_000, ge=1024, le=100_000_000, description="Larger request bodies get 413.")
+    history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a request's messages carried as history.")
+    grace_s: float = Field(30.0, ge=0, le=3600, description="On SIGTERM, how long queries in flight may finish.")
+    keys_file: Path | None = Field(None, description="TOML file of hashed keys and budgets (default: <config dir>/keys.toml).")
+    keys_env: str = Field("ECOAGENT_API_KEYS", description="Variable with more keys: KEY or NAME=KEY, comma-separated.")
+
+    def keys_path(self) -> Path:
+        """The keys file."""
+        return self.keys_file if self.keys_file is not None else config_dir() / "keys.toml"
+
+
 class Settings(_Section):
     """All of ecoagent's settings."""
 
@@ -300,6 +325,7 @@ class Settings(_Section):
     router: RouterSettings = Field(default_factory=RouterSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")
     source: Path | None = Field(None, exclude=True, description="File the settings came from.")
 

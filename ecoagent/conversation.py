@@ -19,19 +19,27 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .costs import CostTally
+from .paths import state_dir
 from .query import Query
 from .records import RunRecord
 
 if TYPE_CHECKING:  # AutoGen and qdrant-client load in chat's background loader, not before its prompt
     from .memory import RecalledTurn, SummaryBufferContext, TurnMemory
 
-__all__ = ["Conversation", "MemoryView"]
+__all__ = ["Conversation", "MemoryView", "session_file"]
 
 _OUTPUT_CHARS = 400
 SUMMARY_PREFIX = "Summary of the earlier conversation:"
+
+
+def session_file(session: str) -> Path:
+    """Where a conversation's memory is saved (chat's sessions and the server's alike,
+    so ``ecoagent chat --resume ID`` continues either)."""
+    return state_dir() / "sessions" / f"{session}.json"
 
 
 @dataclass

@@ -10,6 +10,7 @@ the executor's insides, so any ``CodeExecutor`` can drive it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -128,8 +129,19 @@ class Ladder:
             attempt = RungAttempt(rung=rung.name, compression=step)
             if step is not None:
                 yield Compressed(rung, step)
-            async for event in self._attempt(rung, text, attempt, cancellation_token):
-                yield event
+            try:
+                async for event in self._attempt(rung, text, attempt, cancellation_token):
+                    yield event
+            except (asyncio.CancelledError, GeneratorExit):
+                attempt.error = "cancelled"  # what it spent before the stop still counts
+                record.attempts.append(attempt)
+                _totals(record, top)
+                raise
+            if cancellation_token is not None and cancellation_token.is_cancelled():
+                attempt.error = "cancelled"
+                record.attempts.append(attempt)
+                _totals(record, top)
+                raise asyncio.CancelledError
             answer = final_answer_of(attempt)
             attempt.verdict = await judge(JudgeInput(query, attempt, answer))
             record.attempts.append(attempt)
@@ -142,11 +154,7 @@ class Ladder:
                 break
             if index + 1 < len(self.rungs):
                 yield Escalated(rung, self.rungs[index + 1], attempt.verdict.reason)
-        # The judge's (and an LLM router's) calls cost the same whichever rung answered, so the estimate keeps them.
-        record.total_cost = sum(a.cost for a in record.attempts) + record.overhead_cost
-        record.top_rung_cost_estimate = (
-            sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.overhead_cost
-        )
+        _totals(record, top)
 
     async def _attempt(
         self, rung: Rung, task: str, attempt: RungAttempt, token: CancellationToken | None
@@ -181,14 +189,26 @@ class Ladder:
         except SandboxError:
             raise
         except Exception as exc:  # the model failed: this rung fails, the next one tries
+            if token is not None and token.is_cancelled():  # stopped on purpose: no rung should try next
+                raise asyncio.CancelledError from exc
             attempt.error = f"{type(exc).__name__}: {_first_line(exc)}"
             if _CONTEXT_FULL.search(attempt.error):
                 attempt.error += (f" (the conversation no longer fits {rung.name}'s context: pass less material, "
                                   "set compress = true on the rung, or raise its context_tokens)")  # fmt: skip
-        attempt.prompt_tokens = sum(m.prompt_tokens for m in attempt.messages)
-        attempt.completion_tokens = sum(m.completion_tokens for m in attempt.messages)
-        attempt.cost = rung.cost(attempt.prompt_tokens, attempt.completion_tokens)
-        attempt.duration_s = time.monotonic() - t0
+        finally:  # also when cancelled: the messages so far were paid for
+            attempt.prompt_tokens = sum(m.prompt_tokens for m in attempt.messages)
+            attempt.completion_tokens = sum(m.completion_tokens for m in attempt.messages)
+            attempt.cost = rung.cost(attempt.prompt_tokens, attempt.completion_tokens)
+            attempt.duration_s = time.monotonic() - t0
+
+
+def _totals(record: RunRecord, top: Rung) -> None:
+    """The record's cost and its top-rung estimate, from its attempts."""
+    # The judge's (and an LLM router's) calls cost the same whichever rung answered, so the estimate keeps them.
+    record.total_cost = sum(a.cost for a in record.attempts) + record.overhead_cost
+    record.top_rung_cost_estimate = (
+        sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.overhead_cost
+    )
 
 
 def _language(name: str) -> str:

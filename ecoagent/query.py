@@ -43,6 +43,10 @@ class Query:
         session: The chat session the query belongs to, kept in the record.
         cache: Whether the first-turn stage may answer from the cache or by replay
             (``--no-cache`` sets it False: the ladder runs whatever is cached).
+        key_name: The name of the API key that sent the query (``ecoagent serve``), kept
+            in the record: spend and budgets add up per key.
+        run_id: The id the run gets (default: a new one), for a caller that must name
+            the run before it ends (the server's ``x-ecoagent-run-id`` on a stream).
 
     Raises:
         EcoagentError: The text is empty or too long, the context is too long, or
@@ -59,6 +63,8 @@ class Query:
     id: str | None = None
     session: str | None = None
     cache: bool = True
+    key_name: str | None = None
+    run_id: str | None = None
 
     def __post_init__(self) -> None:
         text = self.text.strip() if isinstance(self.text, str) else ""

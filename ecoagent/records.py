@@ -213,6 +213,10 @@ class RunRecord(BaseModel):
     human_override: bool = Field(
         False, description="A person's thumbs-up banked the run although the automatic judge said no."
     )
+    cancelled: bool = Field(
+        False, description="Stopped before it finished (Ctrl-C, a client that disconnected, a server shutting down)."
+    )
+    key_name: str | None = Field(None, description="The API key that sent the query to `ecoagent serve` (its name).")
 
     @property
     def prompt_tokens(self) -> int:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from .models.base import GENERIC_MODEL_INFO
 
-__all__ = ["SCRIPTED_MODEL_INFO", "FakeExecutor", "ScriptedChatCompletionClient", "write_scripted_config"]
+__all__ = ["SCRIPTED_MODEL_INFO", "FakeExecutor", "LiveServer", "ScriptedChatCompletionClient", "write_scripted_config"]
 
 SCRIPTED_MODEL_INFO = GENERIC_MODEL_INFO
 
@@ -161,3 +164,44 @@ def _print_arithmetic(code: str) -> tuple[int, str]:
             return 1, f"{type(exc).__name__}: {exc}\n"
         lines.append(f"{value}\n")
     return 0, "".join(lines)
+
+
+class LiveServer:
+    """An ASGI app (``ecoagent.serve.create_app(...)``) served by uvicorn on 127.0.0.1, in a thread.
+
+    A real HTTP server on a free port, for tests and demos that point real clients
+    (the ``openai`` SDK, AutoGen's ``OpenAIChatCompletionClient``) at it::
+
+        with LiveServer(create_app(eco)) as server:
+            OpenAI(base_url=server.url + "/v1", api_key="none")
+
+    Args:
+        app: The ASGI app.
+        startup_timeout_s: How long the app's startup (lifespan) may take.
+    """
+
+    def __init__(self, app: Any, *, startup_timeout_s: float = 120.0) -> None:
+        import uvicorn
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._timeout = startup_timeout_s
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + self._timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start (see its log above)")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=60)
+        self._sock.close()

@@ -158,10 +158,18 @@ class SolutionBank:
         except RuntimeError as exc:
             if "already accessed" not in str(exc):
                 raise
+            from ..serve.server import running_server  # the one place the bank knows of the server
+
+            held_by = running_server()
+            if held_by is not None:
+                raise EcoagentError(
+                    f"the solution bank at {path} is held by `ecoagent serve` at {held_by}",
+                    f"send this command to it: add --server {held_by} (or set ECOAGENT_SERVER={held_by})",
+                ) from exc
             raise EcoagentError(
                 f"the solution bank at {path} is open in another ecoagent process",
-                "close the other process, or for concurrent use run a Qdrant server and set bank.url "
-                "(`ecoagent bank migrate --to URL` moves this bank there)",
+                "close the other process, run `ecoagent serve` and pass --server URL to the others, or for "
+                "concurrent use run a Qdrant server and set bank.url (`ecoagent bank migrate --to URL` moves this bank there)",
             ) from exc
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from .rows import BatchRow
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
     from ..config import JudgeName
+    from ..serve.client import RemoteAssistant
 
 __all__ = ["BatchResult", "BatchSummary", "run_batch"]
 
@@ -116,7 +117,7 @@ class BatchSummary:
 
 
 async def run_batch(
-    eco: EcoAssistant,
+    eco: EcoAssistant | RemoteAssistant,
     rows: Sequence[BatchRow],
     *,
     concurrency: int = 1,
@@ -128,7 +129,7 @@ async def run_batch(
     """Run every row up the ladder; call ``on_result`` as each one finishes.
 
     Args:
-        eco: The assistant (its bank, run log and ladder).
+        eco: The assistant (its bank, run log and ladder), or a running server's.
         rows: The queries (see :func:`~ecoagent.batch.rows.read_batch`).
         concurrency: Rows in flight at once.
         judge: The judge for every row; default: ``expected`` for rows with an

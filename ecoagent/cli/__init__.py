@@ -29,6 +29,7 @@ from .logs import logs
 from .review import review
 from .router import router_app
 from .sandbox import sandbox_app
+from .serve import keys_app, serve
 
 __all__ = ["app", "main"]
 
@@ -80,6 +81,8 @@ app.add_typer(cache_app, name="cache")
 app.add_typer(finetune_app, name="finetune")
 app.add_typer(router_app, name="router")
 app.add_typer(sandbox_app, name="sandbox")
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys")
 app.command("doctor")(doctor)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from ..config import MemorySettings
-from ..conversation import Conversation
+from ..conversation import Conversation, session_file
 from ..errors import EcoagentError
 from ..paths import state_dir
 
@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from ..assistant import EcoAssistant
 
 __all__ = ["ChatMemory", "session_file"]
-
-
-def session_file(session: str) -> Path:
-    """Where a chat session's memory is saved."""
-    return state_dir() / "sessions" / f"{session}.json"
 
 
 def _saved_sessions() -> list[str]:

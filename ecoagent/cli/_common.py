@@ -22,8 +22,9 @@ from ..errors import EcoagentError
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
     from ..records import RunRecord
+    from ..serve.client import RemoteAssistant
 
-__all__ = ["assistant_from", "err", "fail", "handle_errors", "out", "read_context", "read_runlogs", "settings_from"]
+__all__ = ["SERVER_OPTION", "assistant_from", "err", "fail", "handle_errors", "out", "read_context", "read_runlogs", "remote_from", "settings_from"]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -61,6 +62,23 @@ def assistant_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: b
     from ..assistant import EcoAssistant
 
     return EcoAssistant(settings_from(ctx, ladder=ladder, no_cache=no_cache), **kwargs)
+
+
+SERVER_OPTION = typer.Option(
+    "--server", envvar="ECOAGENT_SERVER",
+    help="Send the queries to a running `ecoagent serve` at this URL (key: $ECOAGENT_API_KEY).",
+)  # fmt: skip
+
+
+def remote_from(server: str | None) -> RemoteAssistant | None:
+    """The running server ``--server`` names, checked to answer (None without one)."""
+    if not server:
+        return None
+    from ..serve.client import RemoteAssistant
+
+    remote = RemoteAssistant(server)
+    remote.check_ladder()
+    return remote
 
 
 def settings_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bool = False) -> Settings:

@@ -18,7 +18,7 @@ import typer
 from ..config import JudgeName
 from ..errors import EcoagentError
 from ..query import Query
-from ._common import assistant_from, err, handle_errors, read_context
+from ._common import SERVER_OPTION, assistant_from, err, handle_errors, read_context, remote_from
 from ._render import LiveRun, footer
 
 __all__ = ["ask"]
@@ -36,6 +36,7 @@ def ask(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the whole conversation on stderr.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the ladder even if a cached or replayable answer exists.")] = False,
     context: Annotated[Path | None, typer.Option("--context", "-c", help="A file the question is about (document, table, log); '-' reads stdin.")] = None,
+    server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Answer one query: a cached or replayed answer when one is confirmed, else cheapest rung first."""
     if query == "-" and context == Path("-"):
@@ -45,7 +46,9 @@ def ask(
     material = read_context(context) if context is not None else None
     question = Query(query, expected=expected, expected_regex=expected_regex, judge=judge, cache=not no_cache,
                      context=material)  # fmt: skip
-    eco = assistant_from(ctx, ladder=ladder)
+    if server and ladder:
+        raise EcoagentError("--ladder does not apply with --server: the server runs its own ladder", "drop one of them", exit_code=2)
+    eco = remote_from(server) or assistant_from(ctx, ladder=ladder)
     try:
         record = asyncio.run(eco.run(question, on_event=LiveRun(err, verbose=verbose)))
     finally:

@@ -20,7 +20,7 @@ from rich.table import Table
 from ..batch import BadRow, BatchResult, BatchRow, BatchSummary, read_batch, read_done_ids, run_batch
 from ..errors import EcoagentError
 from ..events import Escalated, Event
-from ._common import assistant_from, err, handle_errors
+from ._common import SERVER_OPTION, assistant_from, err, handle_errors, remote_from
 from ._render import money
 
 __all__ = ["batch"]
@@ -61,6 +61,7 @@ def batch(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run at most N rows.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every row on the ladder, even cached or replayable ones.")] = False,
+    server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Run every query in FILE; report success, cost and savings per rung."""
     if resume and out_file is None:
@@ -84,7 +85,10 @@ def batch(
             raise typer.Exit(1 if bad else 0)
     if limit is not None:
         rows = rows[:limit]
-    eco = assistant_from(ctx, ladder=ladder, no_cache=no_cache)
+    if server and (ladder or no_cache):
+        raise EcoagentError("--ladder and --no-cache do not apply with --server: the server's settings do",
+                            "drop them, or run without --server", exit_code=2)  # fmt: skip
+    eco = remote_from(server) or assistant_from(ctx, ladder=ladder, no_cache=no_cache)
     # A fresh run starts a fresh results file; --resume continues the one it has.
     sink = out_file.open("a" if resume else "w", encoding="utf-8") if out_file else None
     # A live progress bar on a terminal; plain lines per row otherwise.

@@ -16,6 +16,7 @@ import asyncio
 import inspect
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,11 +31,12 @@ from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
 from ..records import RunRecord
 from ._chat_memory import ChatMemory
-from ._common import fail, handle_errors, out, read_context, settings_from
+from ._common import SERVER_OPTION, fail, handle_errors, out, read_context, remote_from, settings_from
 from ._render import LiveRun, footer, ladder_line, money
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
+    from ..serve.client import RemoteAssistant
 
 __all__ = ["ChatSession", "Loader", "chat"]
 
@@ -97,12 +99,17 @@ class ChatSession:
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
     def __init__(
-        self, eco: EcoAssistant | Loader, console: Console, settings: Settings, *, memory: ChatMemory | None = None
-    ) -> None:
+        self, eco: EcoAssistant | Loader | RemoteAssistant, console: Console, settings: Settings, *,
+        memory: ChatMemory | None = None,
+    ) -> None:  # fmt: skip
+        from ..serve.client import RemoteAssistant
+
         self._source = eco
         self.console = console
         self.settings = settings
-        self.rungs = settings.ladder.resolved()
+        # With --server, the server holds the bank, the ladder and the conversation's memory (by session id).
+        self.remote = eco if isinstance(eco, RemoteAssistant) else None
+        self.rungs = self.remote.rungs if self.remote else settings.ladder.resolved()
         self.memory = memory or ChatMemory(Conversation(), settings.memory)
         self.conversation = self.memory.conversation
         self.last_retry_from = 0
@@ -112,7 +119,15 @@ class ChatSession:
     @property
     def eco(self) -> EcoAssistant:
         """The assistant (waits for the loader the first time)."""
-        return self._source.get() if isinstance(self._source, Loader) else self._source
+        if self.remote is not None:
+            raise EcoagentError("not available with --server: the server holds the bank and the memory",
+                                "run chat without --server for /bank, /memory and /forget")  # fmt: skip
+        return self._source.get() if isinstance(self._source, Loader) else self._source  # type: ignore[return-value]
+
+    @property
+    def feedback_to(self) -> EcoAssistant | RemoteAssistant:
+        """Where /good and /bad go: the server with --server, else the local assistant."""
+        return self.remote if self.remote is not None else self.eco
 
     # ---- commands -----------------------------------------------------------------
     def cmd_help(self, arg: str) -> None:
@@ -127,7 +142,7 @@ class ChatSession:
         last = self._last()
         if last is None:
             return
-        result = self.eco.feedback(last.run_id, good=True)
+        result = self.feedback_to.feedback(last.run_id, good=True)
         if result.solution_id:
             verb = "banked" if result.created else "updated"
             self.console.print(f"👍 {verb} solution {result.solution_id}" + (f" ({result.note})" if result.override else ""))
@@ -139,7 +154,7 @@ class ChatSession:
         last = self._last()
         if last is None:
             return
-        result = self.eco.feedback(last.run_id, good=False)
+        result = self.feedback_to.feedback(last.run_id, good=False)
         for sid in result.retired:
             self.console.print(f"retired demonstration {sid}")
         names = [r.name for r in self.rungs]
@@ -197,6 +212,11 @@ class ChatSession:
 
     def cmd_new(self, arg: str) -> None:
         """Start a fresh conversation (earlier turns are no longer context; recall keeps them)."""
+        if self.remote is not None:  # a new session id: the server's memory of this one stays with it
+            self.conversation.context.clear()
+            self.conversation.session = uuid.uuid4().hex[:12]
+            self.console.print("new conversation")
+            return
         self.memory.wait(self.console)
         asyncio.run(self.conversation.new())
         self.console.print("new conversation")
@@ -286,6 +306,9 @@ class ChatSession:
 
     def ask(self, text: str, *, start_rung: int = 0, retry: bool = False) -> None:
         """Run one query; Ctrl-C cancels it and returns to the prompt."""
+        if self.remote is not None:
+            self._ask_remote(text, start_rung=start_rung)
+            return
         try:
             eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
             self.memory.wait(self.console)
@@ -310,8 +333,31 @@ class ChatSession:
             self.console.print("if the output above is right, /good banks it anyway", style="dim")
         self.memory.after_turn()  # the summary is written while the answer is read
 
+    def _ask_remote(self, text: str, *, start_rung: int) -> None:
+        """One turn on the server: its session id gives the server-side memory."""
+        from ..query import Query
+
+        assert self.remote is not None
+        try:
+            query = Query(text, start_rung=start_rung, session=self.conversation.session, context=self.material)
+            record = asyncio.run(self.remote.run(query, on_event=LiveRun(self.console)))
+        except KeyboardInterrupt:
+            self.console.print("[yellow]cancelled[/] (the server stops the query)")
+            return
+        except EcoagentError as exc:
+            fail(exc)
+            return
+        self.conversation.turns.append(record)
+        self.conversation.context.append(record)
+        self.conversation.cost.add(record)
+        if record.final_answer:
+            self.console.print(record.final_answer, markup=False)
+        self.console.print(footer(record, self.conversation.cost))
+
     def close(self) -> None:
         """Finish the summary, save the session, release the assistant (if it ever loaded)."""
+        if self.remote is not None:
+            return
         self.memory.wait(self.console)
         if self.conversation.turns:
             self.console.print(f"continue this conversation: ecoagent chat --resume {self.conversation.session}", style="dim")
@@ -337,7 +383,10 @@ class ChatSession:
             if command is None:
                 self.console.print(f"unknown command /{name}; /help lists them")
                 return
-            command(arg)
+            try:
+                command(arg)
+            except EcoagentError as exc:
+                fail(exc)
             return
         self.ask(text)
 
@@ -347,7 +396,10 @@ def _banner(session: ChatSession) -> None:
     bank = session.settings.bank
     session.console.print("[bold]ecoagent chat[/] — cheapest model first, escalating only on failure")
     session.console.print(f"ladder: {ladder_line(session.rungs)}")
-    session.console.print(f"bank: {bank.url or bank.storage_path()} (/bank shows its size)", markup=False)
+    if session.remote is not None:
+        session.console.print(f"server: {session.remote.url} (it holds the bank and this conversation's memory)", markup=False)
+    else:
+        session.console.print(f"bank: {bank.url or bank.storage_path()} (/bank shows its size)", markup=False)
     session.console.print("/help for commands · /good banks the last answer · Ctrl-D or /exit to leave")
 
 
@@ -373,12 +425,20 @@ def chat(
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Never answer a first turn from the cache or by replay."),
     resume: str | None = typer.Option(None, "--resume", help="Continue a saved session (its id is shown when a chat ends)."),
+    server: str | None = SERVER_OPTION,
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
     settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
-    settings.ladder.resolved()  # a bad ladder or --resume fails here, before the loader starts anything
-    memory = ChatMemory(Conversation(), settings.memory, resume)
-    session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, memory=memory)
+    if server:
+        if ladder or no_cache or resume:
+            raise EcoagentError("--ladder, --no-cache and --resume do not apply with --server", "drop them", exit_code=2)
+        remote = remote_from(server)
+        assert remote is not None
+        session = ChatSession(remote, out, settings)
+    else:
+        settings.ladder.resolved()  # a bad ladder or --resume fails here, before the loader starts anything
+        memory = ChatMemory(Conversation(), settings.memory, resume)
+        session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, memory=memory)
     interactive = sys.stdin.isatty()
     if interactive:
         session.read_line = lambda: input("")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import EcoagentError
-from ._common import assistant_from, err, handle_errors, out
+from ._common import SERVER_OPTION, assistant_from, err, handle_errors, out, remote_from
 
 __all__ = ["feedback"]
 
@@ -18,11 +18,12 @@ def feedback(
     run_id: Annotated[str, typer.Argument(help="Run id (see `ecoagent logs`).")],
     good: Annotated[bool, typer.Option("--good", help="Thumbs-up: bank the query and its code.")] = False,
     bad: Annotated[bool, typer.Option("--bad", help="Thumbs-down: count against the demonstrations it used.")] = False,
+    server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Give a run a thumbs-up or a thumbs-down."""
     if good == bad:
         raise EcoagentError("say --good or --bad (exactly one)", f"ecoagent feedback {run_id} --good", exit_code=2)
-    eco = assistant_from(ctx)
+    eco = remote_from(server) or assistant_from(ctx)
     try:
         result = eco.feedback(run_id, good=good)
     finally:
