@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -425,7 +425,7 @@ def chat(
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Never answer a first turn from the cache or by replay."),
     resume: str | None = typer.Option(None, "--resume", help="Continue a saved session (its id is shown when a chat ends)."),
-    server: str | None = SERVER_OPTION,
+    server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
     settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
