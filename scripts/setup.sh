@@ -16,6 +16,9 @@ VENV=${ECOAGENT_VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
 TORCH_VERSION=2.13.0
 DOCKERD_LOG=${ECOAGENT_DOCKERD_LOG:-/var/log/ecoagent-dockerd.log}
+# llama.cpp for any x86-64 with AVX2 (not -march=native: see the smoke check below).
+PORTABLE_LLAMA="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"
+[ "$(uname -m)" = x86_64 ] || PORTABLE_LLAMA="-DGGML_NATIVE=OFF"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() {
@@ -52,10 +55,25 @@ if [ "$(cat "$VENV/.ecoagent-deps" 2>/dev/null)" != "$want_deps" ]; then
         quiet_pip install -q "torch==$TORCH_VERSION" || die "pip install torch==$TORCH_VERSION failed" "check that PyPI is reachable"
     fi
     say "installing ecoagent and its dependencies (llama-cpp-python compiles once, ~3-4 min)"
-    quiet_pip install -q -e ".[dev]" || die "pip install -e .[dev] failed" "see pip's message above"
+    CMAKE_ARGS=${CMAKE_ARGS:-$PORTABLE_LLAMA} quiet_pip install -q -e ".[dev]" || die "pip install -e .[dev] failed" "see pip's message above"
     echo "$want_deps" >"$VENV/.ecoagent-deps"
 else
     say "python environment is current ($VENV)"
+fi
+
+# llama.cpp built for the build machine's own CPU (-march=native) has crashed here
+# (SIGSEGV in a batched decode on an AVX-512 machine, llama-cpp-python 0.3.35 and 0.3.36),
+# and pip's wheel cache may hold such a build. So the bundled model must decode a
+# multi-token prompt once; if it cannot, llama-cpp-python is rebuilt without native flags.
+llama_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("llama_cpp_python"))')
+if [ "$(cat "$VENV/.ecoagent-llama-ok" 2>/dev/null)" != "$llama_version" ]; then
+    if ! "$VENV/bin/python" -m ecoagent.models.smoke >/dev/null 2>&1; then
+        say "llama.cpp crashes on this CPU; rebuilding llama-cpp-python $llama_version without native CPU flags (~3-4 min)"
+        CMAKE_ARGS=$PORTABLE_LLAMA quiet_pip install -q --no-cache-dir --force-reinstall --no-deps "llama-cpp-python==$llama_version" \
+            || die "rebuilding llama-cpp-python failed" "see pip's message above"
+        "$VENV/bin/python" -m ecoagent.models.smoke || die "the bundled model still cannot run on this CPU" "see the message above"
+    fi
+    echo "$llama_version" >"$VENV/.ecoagent-llama-ok"
 fi
 
 # ---- 2. Docker engine -----------------------------------------------------------

@@ -136,7 +136,7 @@ def test_the_cli_is_a_client_of_a_running_server(served: tuple[str, Path, subpro
     assert good.returncode == 0 and "banked solution" in good.stdout, good.stderr
 
     # The embedded bank is the server's: a local command says where to send it instead.
-    local = _cli("ask", "What is 6 * 7?", config=config)
+    local = _cli("ask", "What is 6 * 8?", config=config)  # a new question needs the bank (an exact hit would not)
     assert local.returncode == 1 and f"--server {url}" in local.stderr, local.stderr
 
     rows = tmp_path / "rows.jsonl"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -108,8 +109,13 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     info.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
     if on_ready is not None:
         on_ready(url)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again for whoever handled
+    # it before: this handler, so the cleanup below runs and the exit is a clean 0.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         server.run(sockets=[sock])
+    except SystemExit:
+        pass
     finally:
         try:
             if json.loads(info.read_text(encoding="utf-8")).get("pid") == os.getpid():
@@ -117,3 +123,8 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         except (OSError, ValueError):
             pass
         sock.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
