@@ -188,7 +188,9 @@ def mixed(total: int, work: Path) -> None:
     import random
 
     home = work / "mixed-home"
+    os.environ["ECOAGENT_RUN__MAX_TURNS"] = "4"  # a miss on the 135M model: at most 2 code blocks, as in the README's main job
     server = ServeProcess(home, None, "--concurrency", "2")
+    del os.environ["ECOAGENT_RUN__MAX_TURNS"]
     url = server.url
     banked = []
     with httpx.Client(timeout=600) as http:
@@ -201,11 +203,11 @@ def mixed(total: int, work: Path) -> None:
     plan: list[tuple[str, str]] = []
     for i in range(total):
         roll = rnd.random()
-        if roll < 0.55:
+        if roll < 0.60:
             plan.append(("hit", rnd.choice(SEEDS)))
-        elif roll < 0.75:
+        elif roll < 0.85:
             plan.append(("replay", rnd.choice(PARAPHRASES)))
-        elif roll < 0.87:
+        elif roll < 0.92:
             plan.append(("miss", f"Write Python code to print {rnd.randint(2, 99)} * {rnd.randint(2, 99)} plus {i}."))
         else:
             plan.append(("hang-up", f"Write Python code to print {rnd.randint(100, 999)} - {i}."))
@@ -216,7 +218,7 @@ def mixed(total: int, work: Path) -> None:
             tasks = []
             for kind, text in plan:
                 tasks.append(asyncio.create_task(_one(http, url, kind, text, out)))
-                await asyncio.sleep(0.02)  # arrivals: ~50 requests/s, bursts past the queue when misses pile up
+                await asyncio.sleep(0.05)  # arrivals: ~20 requests/s; misses pile up past the queue at times
             await asyncio.gather(*tasks)
 
     t0 = time.perf_counter()
@@ -268,7 +270,7 @@ def crash(work: Path) -> None:
                     pass  # the server died under this request: nothing was acknowledged
 
             tasks = [asyncio.create_task(one(i)) for i in range(200)]
-            await asyncio.sleep(3.0)
+            await asyncio.sleep(8.0)
             server.proc.send_signal(signal.SIGKILL)
             await asyncio.gather(*tasks)
 
@@ -306,9 +308,10 @@ def _wait(url: str, seconds: float = 180) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def litellm(total: int, ours: dict[int, float], work: Path) -> None:
-    if shutil.which("litellm", path=str(Path(sys.executable).parent)) is None:
-        print("5. LiteLLM proxy: not installed here (pip install 'litellm[proxy]'); no comparison measured")
+def litellm(total: int, ours: dict[int, float], work: Path, binary: str | None) -> None:
+    binary = binary or shutil.which("litellm", path=str(Path(sys.executable).parent))
+    if binary is None:
+        print("5. LiteLLM proxy: not installed here (pip install 'litellm[proxy]', or --litellm-bin PATH); no comparison measured")
         return
     from ecoagent.bundled import smollm2_path
 
@@ -319,8 +322,10 @@ def litellm(total: int, ours: dict[int, float], work: Path) -> None:
     cfg.write_text(f"model_list:\n  - model_name: smollm2\n    litellm_params:\n      model: openai/smollm2\n"
                    f"      api_base: http://127.0.0.1:{llama_port}/v1\n      api_key: none\n"
                    "litellm_settings:\n  cache: true\n  cache_params:\n    type: local\n")  # fmt: skip
-    proxy = subprocess.Popen([str(Path(sys.executable).parent / "litellm"), "--config", str(cfg), "--host", "127.0.0.1",
-                              "--port", str(proxy_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True",  # offline: its bundled price map
+               LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true")  # loopback only, as ecoagent's keyless mode  # fmt: skip
+    proxy = subprocess.Popen([binary, "--config", str(cfg), "--host", "127.0.0.1", "--port", str(proxy_port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
     try:
         _wait(f"http://127.0.0.1:{llama_port}/v1/models")
         _wait(f"http://127.0.0.1:{proxy_port}/health/liveliness")
@@ -343,6 +348,7 @@ def main() -> None:
     parser.add_argument("--hits", type=int, default=600)
     parser.add_argument("--mixed", type=int, default=300)
     parser.add_argument("--litellm", action="store_true", help="Also measure LiteLLM's proxy (needs litellm[proxy]).")
+    parser.add_argument("--litellm-bin", default=None, help="The litellm command, e.g. from a venv of its own.")
     parser.add_argument("--only", nargs="*", default=None, help="overhead hits mixed crash litellm")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -360,7 +366,9 @@ def main() -> None:
         if "crash" in parts:
             crash(work)
         if "litellm" in parts:
-            litellm(args.hits, ours, work)
+            if not ours:
+                ours = hits(args.hits, work)
+            litellm(args.hits, ours, work, args.litellm_bin)
     print(json.dumps({"exact_hit_rps": ours}))
 
 

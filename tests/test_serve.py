@@ -403,3 +403,21 @@ def test_a_session_gives_follow_ups_the_conversation_memory(server: LiveServer) 
     assert "Earlier in this conversation" in first_message and "Q: What is 17 * 23?" in first_message and "391" in first_message
     record = server.eco.runlog.get(second.model_extra["ecoagent"]["run_id"])  # type: ignore[attr-defined, index]
     assert record.session == "s1"  # type: ignore[union-attr]
+
+
+def test_the_summary_a_session_writes_is_charged_to_its_key_and_counted_in_the_next_usage(tmp_path: Path) -> None:
+    eco = assistant(tmp_path)
+    eco.settings.memory.keep_turns = 1  # the second turn folds the first into the summary
+    keys = KeyRing([ApiKey(name="alice", sha256=hash_key("sk-alice"))])
+    with LiveServer(create_app(eco, keys=keys)) as live:
+        client = sdk(live, "sk-alice")
+        replies = [client.chat.completions.create(model="ecoagent", messages=ask(f"What is 17 * {20 + i}?"),
+                                                  extra_body={"session": "long"}) for i in range(3)]  # fmt: skip
+        third = replies[2]
+        report = third.model_extra["ecoagent"]  # type: ignore[index]
+        record = eco.runlog.get(report["run_id"])
+        assert record is not None and report["summary_tokens"] > 0
+        assert third.usage.total_tokens == record.tokens + report["summary_tokens"]  # type: ignore[union-attr]
+        spent = eco.runlog.spend("alice")
+        run_tokens = sum(eco.runlog.get(r.model_extra["ecoagent"]["run_id"]).tokens for r in replies)  # type: ignore[index, union-attr]
+        assert spent.items >= 4 and spent.tokens >= run_tokens + report["summary_tokens"]

@@ -1,0 +1,126 @@
+"""Docker-free tests of the service's parts: the wire format, keys, admission, and opening
+SQLite files from many threads and processes at once."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+
+from ecoagent.runlog import RunLog
+from ecoagent.serve.errors import APIError
+from ecoagent.serve.gate import Gate
+from ecoagent.serve.keys import ApiKey, KeyRing, add_key, hash_key, read_keys, remove_key
+from ecoagent.serve.wire import parse_chat_request, split_messages, to_query
+
+
+def body(**fields: object) -> bytes:
+    return json.dumps({"model": "ecoagent", **fields}).encode()
+
+
+def test_the_last_user_message_is_the_query_and_earlier_turns_its_history() -> None:
+    request = parse_chat_request(body(messages=[
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": [{"type": "text", "text": "What is 2 + 2?"}]},
+        {"role": "assistant", "content": "4"},
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": " And times 3? "}], session="s-1", expected="12"))  # fmt: skip
+    turns = split_messages(request, keep_turns=6)
+    assert turns.question == "And times 3?" and turns.history == "Q: What is 2 + 2?\nA: 4"
+    assert turns.instructions == "Answer in French.\n\nBe brief."
+    query = to_query(request, turns, start_rung=1, history=turns.history, key_name="k")
+    assert query.text == "And times 3?" and query.follow_up and query.expected == "12" and query.start_rung == 1
+    assert query.context is not None and query.context.startswith("Instructions from the application:") and query.session == "s-1"
+    assert split_messages(request, keep_turns=0).history is None
+
+
+def test_a_first_turn_without_instructions_stays_cacheable() -> None:
+    request = parse_chat_request(body(messages=[{"role": "user", "content": "What is 2 + 2?"}]))
+    turns = split_messages(request, keep_turns=6)
+    query = to_query(request, turns, start_rung=0, history=None, key_name=None)
+    assert not query.follow_up and query.context is None and query.cache
+
+
+@pytest.mark.parametrize(("raw", "param"), [
+    (b"{", None), (b"\xff", None), (b"null", None), (body(messages=[]), "messages"),
+    (body(messages=[{"role": "user"}]), "messages[0].content"), (body(messages=[{"content": "x"}]), "messages[0].role"),
+    (body(messages=[{"role": "user", "content": "x"}], temperature="hot"), None),
+])  # fmt: skip
+def test_malformed_bodies_name_what_is_wrong(raw: bytes, param: str | None) -> None:
+    if param is None and raw.startswith(b'{"model"'):  # unknown fields are OpenAI's sampling options: accepted
+        assert parse_chat_request(raw).messages[0].text() == "x"
+        return
+    with pytest.raises(APIError) as raised:
+        parse_chat_request(raw)
+    assert raised.value.status == 400 and raised.value.body()["error"]["param"] == param
+
+
+def test_keys_file_round_trip_and_budgets(tmp_path: Path) -> None:
+    path = tmp_path / "keys.toml"
+    secret, _ = add_key(path, "team-a", budget_tokens=10)
+    with pytest.raises(Exception, match="exists"):
+        add_key(path, "team-a")
+    kept, entry = add_key(path, "team-a", budget_usd=1.5, replace=True)
+    assert kept is None and entry.budget_usd == 1.5 and entry.sha256 == hash_key(secret or "")
+    assert [k.name for k in read_keys(path)] == ["team-a"] and oct(path.stat().st_mode & 0o777) == "0o600"
+    log = RunLog(tmp_path / "runs.sqlite3")
+    key = ApiKey(name="team-a", sha256=hash_key("x"), budget_usd=0.001)
+    KeyRing.check_budget(key, log)  # nothing spent yet
+    log.add_spend("team-a", "summary:s:1", "summary", 50, 0.002)
+    log.add_spend("team-a", "summary:s:1", "summary", 50, 0.002)  # the same item twice charges once
+    assert log.spend("team-a").cost == pytest.approx(0.002)
+    with pytest.raises(APIError, match=r"spent \$0.002000 of its \$0.001000 budget") as raised:
+        KeyRing.check_budget(key, log)
+    assert raised.value.status == 429
+    assert remove_key(path, "team-a") and not remove_key(path, "team-a")
+    log.close()
+
+
+def test_admission_refuses_beyond_capacity_and_while_stopping() -> None:
+    gate = Gate(concurrency=1, queue=1, retry_after_s=3)
+    gate.enter()
+    gate.enter()
+    with pytest.raises(APIError) as raised:
+        gate.enter()
+    assert raised.value.status == 503 and raised.value.headers == {"Retry-After": "3"}
+    gate.leave()
+    gate.enter()
+    gate.closed = True
+    gate.leave()
+    with pytest.raises(APIError, match="shutting down"):
+        gate.enter()
+
+
+def _open_log(path: str) -> None:
+    log = RunLog(Path(path))
+    log.close()
+
+
+def test_a_new_sqlite_file_opens_from_many_threads_and_processes_at_once(tmp_path: Path) -> None:
+    for round_ in range(3):
+        path = tmp_path / f"runs-{round_}.sqlite3"
+        errors: list[BaseException] = []
+        start = threading.Barrier(12)
+
+        def one() -> None:
+            try:
+                start.wait()  # all at once: the WAL switch of a new file is where openers collide
+                _open_log(str(path))
+            except BaseException as exc:
+                errors.append(exc)
+
+        ctx = multiprocessing.get_context("spawn")
+        procs = [ctx.Process(target=_open_log, args=(str(path),)) for _ in range(3)]
+        threads = [threading.Thread(target=one) for _ in range(12)]
+        for p in procs:
+            p.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for p in procs:
+            p.join(60)
+        assert errors == [] and all(p.exitcode == 0 for p in procs)
