@@ -105,7 +105,7 @@ def test_a_new_sqlite_file_opens_from_many_threads_and_processes_at_once(tmp_pat
         errors: list[BaseException] = []
         start = threading.Barrier(12)
 
-        def one() -> None:
+        def one(path: Path = path, start: threading.Barrier = start, errors: list[BaseException] = errors) -> None:
             try:
                 start.wait()  # all at once: the WAL switch of a new file is where openers collide
                 _open_log(str(path))
