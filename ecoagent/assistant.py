@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,7 +216,7 @@ class EcoAssistant:
     # ---- the pipeline -----------------------------------------------------------
     async def run_stream(
         self, query: Query | str, *, cancellation_token: CancellationToken | None = None
-    ) -> AsyncIterator[Event | RunRecord]:
+    ) -> AsyncGenerator[Event | RunRecord, None]:
         """Run one query through every stage; yield what happens, then the :class:`RunRecord`.
 
         Raises:

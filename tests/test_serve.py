@@ -421,3 +421,29 @@ def test_the_summary_a_session_writes_is_charged_to_its_key_and_counted_in_the_n
         spent = eco.runlog.spend("alice")
         run_tokens = sum(eco.runlog.get(r.model_extra["ecoagent"]["run_id"]).tokens for r in replies)  # type: ignore[index, union-attr]
         assert spent.items >= 4 and spent.tokens >= run_tokens + report["summary_tokens"]
+
+
+def test_a_client_that_hangs_up_while_queued_for_a_model_is_logged_cancelled_at_once(tmp_path: Path) -> None:
+    eco = assistant(tmp_path, cheap=SlowClient([CODE] * 10, delay_s=2), concurrency=1)
+    with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
+
+        async def scenario() -> tuple[str, float]:
+            async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:
+                busy = asyncio.create_task(http.post("/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 3 * 3?")}))
+                await asyncio.sleep(0.5)  # it holds the one model slot now
+                async with http.stream("POST", "/v1/chat/completions",
+                                       json={"model": "ecoagent", "messages": ask("What is 4 * 4?"), "stream": True}) as r:  # fmt: skip
+                    run_id = r.headers["x-ecoagent-run-id"]
+                    async for line in r.aiter_lines():
+                        if "demonstrations" in line:
+                            break  # queued behind the busy query: hang up
+                t0 = time.monotonic()
+                while eco.runlog.get(run_id) is None and time.monotonic() - t0 < 10:
+                    await asyncio.sleep(0.05)
+                waited = time.monotonic() - t0
+                assert (await busy).status_code == 200
+                return run_id, waited
+
+        run_id, waited = asyncio.run(scenario())
+        record = eco.runlog.get(run_id)
+        assert record is not None and record.cancelled and record.attempts == [] and waited < 1.5

