@@ -150,10 +150,14 @@ def hits(total: int, work: Path) -> dict[int, float]:
 
 
 # ---- 3. mixed load on the bundled model ------------------------------------------------------
-SEEDS = ["Write Python code to print 17 * 23.", "Use Python to print the sum of 2 and 3.",
-         "Write Python code that prints the number 42.", "Print 12 * 12 with Python code."]  # fmt: skip
-PARAPHRASES = ["Print 17 * 23 using Python.", "Using Python, print the sum of 2 and 3.",
-               "Print the number 42 with Python code.", "Write Python that prints 12 * 12."]  # fmt: skip
+SEEDS = {  # seed question -> a paraphrase the replay guard accepts (same numbers, names, choices)
+    "Write Python code to print 17 * 23.": "Please write Python code to print 17 * 23.",
+    "Use Python to print the sum of 2 and 3.": "With Python, print the sum of 2 and 3.",
+    "Write Python code that prints the number 42.": "Write Python code which prints the number 42.",
+    "Print 12 * 12 with Python code.": "Print 12 * 12 using Python code.",
+    "Write Python code to print the length of the string 'ecoagent'.": "Please write Python code to print the length of the string 'ecoagent'.",
+    "Use Python to print 2 ** 10.": "With Python, print 2 ** 10.",
+}
 
 
 async def _one(http: httpx.AsyncClient, url: str, kind: str, text: str, out: dict[str, Any]) -> None:
@@ -168,8 +172,8 @@ async def _one(http: httpx.AsyncClient, url: str, kind: str, text: str, out: dic
             out["accepted"].append(r.headers["x-ecoagent-run-id"])
             out["hung_up"].append(r.headers["x-ecoagent-run-id"])
             async for line in r.aiter_lines():
-                if "rung_started" in line or "first_turn" in line:
-                    break
+                if '"event"' in line:
+                    break  # the first progress chunk: hang up (queued for a model, or on one)
         out["statuses"].append(200)
         return
     r = await http.post(url + "/v1/chat/completions", json=body)
@@ -192,22 +196,24 @@ def mixed(total: int, work: Path) -> None:
     server = ServeProcess(home, None, "--concurrency", "2")
     del os.environ["ECOAGENT_RUN__MAX_TURNS"]
     url = server.url
-    banked = []
+    cached, banked = [], []
     with httpx.Client(timeout=600) as http:
-        for text in SEEDS:  # misses on the bundled model; a thumbs-up banks what ran
+        for text in SEEDS:  # misses on the bundled model first; a thumbs-up banks what ran
             data = http.post(url + "/v1/chat/completions", json={"model": "ecoagent", "messages": [{"role": "user", "content": text}]}).json()
+            if data["ecoagent"]["resolved"]:
+                cached.append(text)  # the auto judge accepted it: an exact repeat is served from the cache
             fb = http.post(url + "/v1/feedback", json={"run_id": data["ecoagent"]["run_id"], "good": True}).json()
             if fb.get("solution_id"):
-                banked.append(text)
+                banked.append(text)  # its paraphrase can be replayed (if the code re-runs to the same output)
     rnd = random.Random(7)
     plan: list[tuple[str, str]] = []
     for i in range(total):
         roll = rnd.random()
-        if roll < 0.60:
-            plan.append(("hit", rnd.choice(SEEDS)))
-        elif roll < 0.85:
-            plan.append(("replay", rnd.choice(PARAPHRASES)))
-        elif roll < 0.92:
+        if roll < 0.60 and cached:
+            plan.append(("hit", rnd.choice(cached)))
+        elif roll < 0.85 and banked:
+            plan.append(("replay", SEEDS[rnd.choice(banked)]))
+        elif roll < 0.93:
             plan.append(("miss", f"Write Python code to print {rnd.randint(2, 99)} * {rnd.randint(2, 99)} plus {i}."))
         else:
             plan.append(("hang-up", f"Write Python code to print {rnd.randint(100, 999)} - {i}."))
@@ -232,7 +238,10 @@ def mixed(total: int, work: Path) -> None:
     missing = [r for r in accepted if r not in logged]
     twice = len(accepted) - len(set(accepted))
     statuses = out["statuses"]
-    print(f"3. mixed load on the bundled model: {total} requests in {wall:.0f} s ({len(banked)} of {len(SEEDS)} seeds banked first)")
+    kinds = {k: sum(1 for p, _ in plan if p == k) for k in ("hit", "replay", "miss", "hang-up")}
+    print(f"3. mixed load on the bundled model: {total} requests in {wall:.0f} s; of {len(SEEDS)} seed questions run first, "
+          f"{len(cached)} were accepted (exact hits after) and {len(banked)} banked by a thumbs-up (replays after)")
+    print(f"   planned: {kinds}")
     print(f"   200: {statuses.count(200)}, 503 (intended, beyond the queue): {statuses.count(503)}, "
           f"other errors: {len(out['errors'])}{' ' + str(out['errors'][:3]) if out['errors'] else ''}")  # fmt: skip
     print(f"   accepted requests in the run log exactly once: {len(accepted) - len(missing) - twice}/{len(accepted)} "
