@@ -5,8 +5,9 @@
    so the ladder runs every time; the server runs in this process on a real socket,
    the client is the ``openai`` SDK. Reported: p50 and p99 of each, and the difference.
 2. **Exact-hit throughput** at concurrency 1, 8 and 32: a real ``ecoagent serve``
-   process (scripted ladder), one question cached, then requests/s from an async
-   client in this process.
+   process (scripted ladder), one question cached, then requests/s from ``wrk`` (Debian's
+   ``wrk``: a load generator in a process of its own), else from an async httpx client in
+   this process, which saturates before the server does.
 3. **Mixed load** of ``--mixed`` requests on the bundled model (the offline default
    ladder, real sandbox): exact hits, guarded replays of banked solutions, misses
    that climb the ladder, clients that hang up mid-stream, and bursts beyond the queue
@@ -103,16 +104,41 @@ class ServeProcess:
     def __init__(self, home: Path, config: Path | None = None, *extra: str) -> None:
         env = dict(os.environ, ECOAGENT_HOME=str(home), HF_HUB_OFFLINE="1")
         cmd = [sys.executable, "-m", "ecoagent", *(["-c", str(config)] if config else []), "serve", "--port", "0", *extra]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.log = home.parent / f"{home.name}.log"  # its stderr: a pipe nobody reads would fill and stall it
+        home.mkdir(parents=True, exist_ok=True)
+        self._err = self.log.open("w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._err, text=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if "listening on" not in line:
-            raise RuntimeError(f"the server did not start: {line} {self.proc.stderr.read() if self.proc.stderr else ''}")
+            raise RuntimeError(f"the server did not start: {line} {self.log.read_text()}")
         self.url = line.split("listening on ")[1].split()[0]
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(60)
+        code = self.proc.wait(60)
+        self._err.close()
+        errors = [line for line in self.log.read_text().splitlines() if " ERROR " in line]
+        if errors:
+            print(f"   server log: {len(errors)} error line(s), first: {errors[0][:300]}")
+        return code
+
+
+def throughput(url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[float, int]:
+    """Requests/s and non-200 answers: wrk (a C load generator, in a process of its own)
+    when installed, else an async httpx client in this process (which saturates first)."""
+    if shutil.which("wrk"):
+        import re
+
+        script = Path(tempfile.mkdtemp()) / "post.lua"
+        script.write_text(f"wrk.method = 'POST'\nwrk.body = [[{json.dumps(body)}]]\n"
+                          "wrk.headers['Content-Type'] = 'application/json'\n")  # fmt: skip
+        done = subprocess.run(["wrk", "-t2", f"-c{concurrency}", "-d8s", "-s", str(script), url + path],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", done)
+        return rate, int(bad.group(1)) if bad else 0
+    return asyncio.run(_throughput(url, concurrency, total, body, path))
 
 
 async def _throughput(url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[float, int]:
@@ -139,12 +165,13 @@ def hits(total: int, work: Path) -> dict[int, float]:
     body = {"model": "ecoagent", "messages": [{"role": "user", "content": "What is 17 * 23?"}]}
     first = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=120).json()
     assert first["ecoagent"]["resolved"], first
-    print("2. exact-hit throughput (a real `ecoagent serve` process, scripted ladder; client in this process)")
+    client = "wrk, 8 s per level" if shutil.which("wrk") else f"async httpx in this process, {total} requests per level"
+    print(f"2. exact-hit throughput (a real `ecoagent serve` process, scripted ladder; load from {client})")
     out = {}
     for c in (1, 8, 32):
-        rate, errors = asyncio.run(_throughput(server.url, c, total, body))
+        rate, errors = throughput(server.url, c, total, body)
         out[c] = rate
-        print(f"   concurrency {c:>2}: {rate:7.1f} requests/s  ({total} requests, {errors} errors)")
+        print(f"   concurrency {c:>2}: {rate:7.1f} requests/s  ({errors} errors)")
     server.stop()
     return out
 
@@ -343,7 +370,7 @@ def litellm(total: int, ours: dict[int, float], work: Path, binary: str | None) 
         httpx.post(url + "/v1/chat/completions", json=body, timeout=120)
         print("5. LiteLLM proxy (local cache) in front of llama.cpp's server on SmolLM2, exact hits:")
         for c in (1, 8, 32):
-            rate, errors = asyncio.run(_throughput(url, c, total, body))
+            rate, errors = throughput(url, c, total, body)
             ratio = ours.get(c, float("nan")) / rate if rate else float("nan")
             print(f"   concurrency {c:>2}: {rate:7.1f} requests/s ({errors} errors); ecoagent / LiteLLM = {ratio:.2f}x")
     finally:
