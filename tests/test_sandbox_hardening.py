@@ -330,3 +330,44 @@ def test_killing_the_supervisor_gets_a_fresh_container(sandbox_settings: Sandbox
     assert killed.exit_code != 0 and "supervisor was killed" in killed.output
     assert after.exit_code == 0 and "fresh 2" in after.output
     assert before != now
+
+
+def test_reaping_leftovers_while_other_containers_come_and_go_never_fails(docker_client, sandbox_image: str) -> None:  # type: ignore[no-untyped-def]
+    """Queries on a server start and remove containers all the time; the reaper that runs
+    before each start must not fail on one that went between listing and looking at it."""
+    import socket
+    import threading
+
+    from ecoagent.sandbox.engine import LABEL, LABEL_OWNER, reap_leftovers
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    labels = {LABEL: "1", LABEL_OWNER: f"{socket.gethostname()}:{dead.pid}"}
+    made = [docker_client.containers.create(sandbox_image, command=["true"], labels=labels, network_disabled=True)
+            for _ in range(24)]  # fmt: skip
+    errors: list[BaseException] = []
+    start = threading.Barrier(5)
+
+    def reap() -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                reap_leftovers(docker_client)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def others_finish() -> None:  # other queries' containers going, newest first, as the reapers look
+        start.wait()
+        for container in reversed(made):
+            try:
+                container.remove(force=True)
+            except Exception:
+                pass
+
+    threads = [threading.Thread(target=reap) for _ in range(4)] + [threading.Thread(target=others_finish)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert docker_client.containers.list(all=True, filters={"label": f"{LABEL_OWNER}={labels[LABEL_OWNER]}"}) == []

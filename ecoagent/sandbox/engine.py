@@ -121,14 +121,17 @@ def reap_leftovers(client: docker.DockerClient) -> list[str]:
     """
     host = socket.gethostname()
     removed: list[str] = []
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = container.labels.get(LABEL_OWNER, "")
+    # The low-level list carries the labels: no inspect per container, which fails with 404
+    # when another query's container goes between the list and the inspect (the server runs
+    # many queries at once, each starting and removing containers).
+    for container in client.api.containers(all=True, filters={"label": LABEL}):
+        owner = (container.get("Labels") or {}).get(LABEL_OWNER, "")
         owner_host, _, pid = owner.rpartition(":")
         if owner_host != host or not pid.isdigit() or _pid_alive(int(pid)):
             continue
         try:
-            container.remove(force=True)
-            removed.append(container.short_id)
+            client.api.remove_container(container["Id"], force=True)
+            removed.append(container["Id"][:12])
         except DockerException:
             continue  # already gone, or being removed by someone else
     return removed
