@@ -133,7 +133,7 @@ def throughput(url: str, concurrency: int, total: int, body: dict[str, Any], pat
         script = Path(tempfile.mkdtemp()) / "post.lua"
         script.write_text(f"wrk.method = 'POST'\nwrk.body = [[{json.dumps(body)}]]\n"
                           "wrk.headers['Content-Type'] = 'application/json'\n")  # fmt: skip
-        done = subprocess.run(["wrk", "-t2", f"-c{concurrency}", "-d8s", "-s", str(script), url + path],
+        done = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d8s", "-s", str(script), url + path],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done).group(1))  # type: ignore[union-attr]
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", done)
@@ -177,13 +177,13 @@ def hits(total: int, work: Path) -> dict[int, float]:
 
 
 # ---- 3. mixed load on the bundled model ------------------------------------------------------
-SEEDS = {  # seed question -> a paraphrase the replay guard accepts (same numbers, names, choices)
-    "Write Python code to print 17 * 23.": "Please write Python code to print 17 * 23.",
-    "Use Python to print the sum of 2 and 3.": "With Python, print the sum of 2 and 3.",
-    "Write Python code that prints the number 42.": "Write Python code which prints the number 42.",
-    "Print 12 * 12 with Python code.": "Print 12 * 12 using Python code.",
-    "Write Python code to print the length of the string 'ecoagent'.": "Please write Python code to print the length of the string 'ecoagent'.",
-    "Use Python to print 2 ** 10.": "With Python, print 2 ** 10.",
+SEEDS = {  # seed question -> (its answer, a paraphrase the replay guard accepts: same numbers, names, choices)
+    "Write Python code to print 17 * 23.": ("391", "Please write Python code to print 17 * 23."),
+    "Use Python to print the sum of 2 and 3.": ("5", "With Python, print the sum of 2 and 3."),
+    "Write Python code that prints the number 42.": ("42", "Write Python code which prints the number 42."),
+    "Print 12 * 12 with Python code.": ("144", "Print 12 * 12 using Python code."),
+    "Write Python code to print the length of the string 'ecoagent'.": ("8", "Please write Python code to print the length of the string 'ecoagent'."),
+    "Use Python to print 2 ** 10.": ("1024", "With Python, print 2 ** 10."),
 }
 
 
@@ -215,7 +215,7 @@ async def _one(http: httpx.AsyncClient, url: str, kind: str, text: str, out: dic
         out["errors"].append(f"{r.status_code}: {r.text[:200]}")
 
 
-def mixed(total: int, work: Path) -> None:
+def mixed(total: int, work: Path, arrival_s: float) -> None:
     import random
 
     home = work / "mixed-home"
@@ -225,10 +225,11 @@ def mixed(total: int, work: Path) -> None:
     url = server.url
     cached, banked = [], []
     with httpx.Client(timeout=600) as http:
-        for text in SEEDS:  # misses on the bundled model first; a thumbs-up banks what ran
-            data = http.post(url + "/v1/chat/completions", json={"model": "ecoagent", "messages": [{"role": "user", "content": text}]}).json()
+        for text, (answer, _) in SEEDS.items():  # misses on the bundled model first, judged by their answers
+            data = http.post(url + "/v1/chat/completions", json={"model": "ecoagent", "expected": answer,
+                                                                 "messages": [{"role": "user", "content": text}]}).json()  # fmt: skip
             if data["ecoagent"]["resolved"]:
-                cached.append(text)  # the auto judge accepted it: an exact repeat is served from the cache
+                cached.append(text)  # its answer was right: an exact repeat is served from the cache
             fb = http.post(url + "/v1/feedback", json={"run_id": data["ecoagent"]["run_id"], "good": True}).json()
             if fb.get("solution_id"):
                 banked.append(text)  # its paraphrase can be replayed (if the code re-runs to the same output)
@@ -239,7 +240,7 @@ def mixed(total: int, work: Path) -> None:
         if roll < 0.60 and cached:
             plan.append(("hit", rnd.choice(cached)))
         elif roll < 0.85 and banked:
-            plan.append(("replay", SEEDS[rnd.choice(banked)]))
+            plan.append(("replay", SEEDS[rnd.choice(banked)][1]))
         elif roll < 0.93:
             plan.append(("miss", f"Write Python code to print {rnd.randint(2, 99)} * {rnd.randint(2, 99)} plus {i}."))
         else:
@@ -251,7 +252,7 @@ def mixed(total: int, work: Path) -> None:
             tasks = []
             for kind, text in plan:
                 tasks.append(asyncio.create_task(_one(http, url, kind, text, out)))
-                await asyncio.sleep(0.05)  # arrivals: ~20 requests/s; misses pile up past the queue at times
+                await asyncio.sleep(arrival_s)
             await asyncio.gather(*tasks)
 
     t0 = time.perf_counter()
@@ -268,7 +269,7 @@ def mixed(total: int, work: Path) -> None:
     kinds = {k: sum(1 for p, _ in plan if p == k) for k in ("hit", "replay", "miss", "hang-up")}
     print(f"3. mixed load on the bundled model: {total} requests in {wall:.0f} s; of {len(SEEDS)} seed questions run first, "
           f"{len(cached)} were accepted (exact hits after) and {len(banked)} banked by a thumbs-up (replays after)")
-    print(f"   planned: {kinds}")
+    print(f"   planned: {kinds}, one arrival every {arrival_s * 1000:.0f} ms")
     print(f"   200: {statuses.count(200)}, 503 (intended, beyond the queue): {statuses.count(503)}, "
           f"other errors: {len(out['errors'])}{' ' + str(out['errors'][:3]) if out['errors'] else ''}")  # fmt: skip
     print(f"   accepted requests in the run log exactly once: {len(accepted) - len(missing) - twice}/{len(accepted)} "
@@ -383,6 +384,8 @@ def main() -> None:
     parser.add_argument("--overhead", type=int, default=200)
     parser.add_argument("--hits", type=int, default=600)
     parser.add_argument("--mixed", type=int, default=300)
+    parser.add_argument("--arrivals", type=float, nargs="+", default=[0.2, 0.05],
+                        help="Seconds between arrivals of the mixed load, one run each (the second overloads: 503s).")
     parser.add_argument("--litellm", action="store_true", help="Also measure LiteLLM's proxy (needs litellm[proxy]).")
     parser.add_argument("--litellm-bin", default=None, help="The litellm command, e.g. from a venv of its own.")
     parser.add_argument("--only", nargs="*", default=None, help="overhead hits mixed crash litellm")
@@ -398,7 +401,8 @@ def main() -> None:
         if "hits" in parts:
             ours = hits(args.hits, work)
         if "mixed" in parts:
-            mixed(args.mixed, work)
+            for arrival in args.arrivals:
+                mixed(args.mixed, work / f"a{arrival}", arrival)
         if "crash" in parts:
             crash(work)
         if "litellm" in parts:
