@@ -124,3 +124,23 @@ def test_a_new_sqlite_file_opens_from_many_threads_and_processes_at_once(tmp_pat
         for p in procs:
             p.join(60)
         assert errors == [] and all(p.exitcode == 0 for p in procs)
+
+
+def test_keys_commands_add_list_and_remove(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ecoagent.cli import app
+
+    config = tmp_path / "ecoagent.toml"
+    config.write_text(f'[serve]\nkeys_file = "{tmp_path / "keys.toml"}"\n')
+    runner = CliRunner()
+    added = runner.invoke(app, ["-c", str(config), "keys", "add", "ci", "--budget-tokens", "5000"])
+    assert added.exit_code == 0 and added.stdout.strip().startswith("eco-")
+    assert added.stdout.strip() not in (tmp_path / "keys.toml").read_text()
+    again = runner.invoke(app, ["-c", str(config), "keys", "add", "ci"])
+    assert again.exit_code == 2 and "exists" in again.output
+    listed = runner.invoke(app, ["-c", str(config), "keys", "list"])
+    assert listed.exit_code == 0 and "ci" in listed.stdout and "5,000 tokens" in listed.stdout
+    assert runner.invoke(app, ["-c", str(config), "keys", "remove", "ci"]).exit_code == 0
+    missing = runner.invoke(app, ["-c", str(config), "keys", "remove", "ci"])
+    assert missing.exit_code == 2 and "no key named 'ci'" in missing.output

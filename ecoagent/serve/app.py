@@ -66,9 +66,9 @@ class Service:
     settings: ServeSettings
     keys: KeyRing
     gate: Gate
+    sessions: Sessions
     metrics: Metrics = field(default_factory=Metrics)
     running: set[asyncio.Task[Any]] = field(default_factory=set)
-    sessions: Sessions | None = None
 
     def model_index(self, model: str) -> int:
         """The start rung a request's ``model`` names.
@@ -142,7 +142,7 @@ class _Run:
                         holding = False
                     service.metrics.observe(item, time.monotonic() - self.started)
                     if session is not None:
-                        service.sessions.after(session, item)  # type: ignore[union-attr]
+                        service.sessions.after(session, item)
                     self.events.put_nowait(item)
                     return item
                 self.events.put_nowait(item)
@@ -198,8 +198,8 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         keys: The accepted keys (default: loaded from the settings).
     """
     cfg = settings or eco.settings.serve
-    service = Service(eco, cfg, keys if keys is not None else KeyRing.load(cfg), Gate(cfg.concurrency, cfg.queue, cfg.retry_after_s))
-    service.sessions = Sessions(eco)
+    service = Service(eco, cfg, keys if keys is not None else KeyRing.load(cfg),
+                      Gate(cfg.concurrency, cfg.queue, cfg.retry_after_s), Sessions(eco))  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -209,7 +209,7 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         for task in list(service.running):  # past the grace period: what is still running is cancelled and logged
             task.cancel()
         await asyncio.gather(*list(service.running), return_exceptions=True)
-        await service.sessions.drain()  # type: ignore[union-attr]
+        await service.sessions.drain()
         await asyncio.to_thread(eco.close)
 
     app = FastAPI(title="ecoagent", summary="The ecoagent pipeline behind OpenAI's chat completions API.",
@@ -366,10 +366,10 @@ async def _start(service: Service, chat: ChatRequest, start: int, key: ApiKey | 
     history = turns.history
     key_name = key.name if key else None
     if chat.session_id is not None:
-        session = await service.sessions.get(chat.session_id, key_name)  # type: ignore[union-attr]
+        session = await service.sessions.get(chat.session_id, key_name)
         await session.lock.acquire()  # one turn of a session at a time, in order
         try:
-            history = await service.sessions.query(session, turns.question, turns.history)  # type: ignore[union-attr]
+            history = await service.sessions.query(session, turns.question, turns.history)
         except BaseException:
             session.lock.release()
             raise
