@@ -144,3 +144,34 @@ def test_keys_commands_add_list_and_remove(tmp_path: Path) -> None:
     assert runner.invoke(app, ["-c", str(config), "keys", "remove", "ci"]).exit_code == 0
     missing = runner.invoke(app, ["-c", str(config), "keys", "remove", "ci"])
     assert missing.exit_code == 2 and "no key named 'ci'" in missing.output
+
+
+def test_the_spare_sandbox_is_claimed_safely_by_many_replays_at_once() -> None:
+    """Replays on a server take the spare from several threads while another prepares it."""
+    from ecoagent.cache.spare import SpareSandbox
+    from ecoagent.config import SandboxSettings
+    from ecoagent.testing import FakeExecutor
+
+    spare = SpareSandbox(FakeExecutor, SandboxSettings())
+    errors: list[BaseException] = []
+    taken: list[object] = []
+
+    def work(i: int) -> None:
+        try:
+            for _ in range(200):
+                if i % 2:
+                    spare.prepare()
+                else:
+                    executor = spare.take()
+                    taken.append(executor)
+                    spare.discard(executor)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    spare.close()
+    assert errors == [] and len(taken) == 600 and len({id(x) for x in taken}) == 600  # each executor used once

@@ -45,8 +45,9 @@ class SpareSandbox:
         with self._lock:
             if self._ready is not None or (self._thread is not None and self._thread.is_alive()):
                 return
-            self._thread = threading.Thread(target=self._start, name="ecoagent-spare-sandbox", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._start, name="ecoagent-spare-sandbox", daemon=True)
+            thread.start()  # started before anyone can see it: a thread not yet started cannot be joined
+            self._thread = thread
 
     def _start(self) -> None:
         executor = self._factory(self._settings)
@@ -66,7 +67,8 @@ class SpareSandbox:
 
     def _claim(self) -> Any:
         """The spare once it has started (None when none was asked for or it failed); it is no longer spare."""
-        thread = self._thread
+        with self._lock:  # replays on a server claim it from many threads at once
+            thread = self._thread
         if thread is not None:
             thread.join()
         with self._lock:
@@ -76,16 +78,18 @@ class SpareSandbox:
     def discard(self, executor: Any) -> None:
         """Remove a used executor's container in the background (``close`` waits for it)."""
         stopper = threading.Thread(target=_stop, args=(executor,), name="ecoagent-sandbox-removal", daemon=True)
+        stopper.start()
         with self._lock:
             self._stopping = [t for t in self._stopping if t.is_alive()] + [stopper]
-        stopper.start()
 
     def close(self) -> None:
         """Remove a spare that was never used, and wait for removals under way."""
         executor = self._claim()
         if executor is not None:
             self.discard(executor)
-        for stopper in list(self._stopping):
+        with self._lock:
+            stopping = list(self._stopping)
+        for stopper in stopping:
             stopper.join()
 
 
