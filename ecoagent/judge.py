@@ -58,6 +58,8 @@ def hard_failure(data: JudgeInput) -> str | None:
     if not attempt.executions:
         return "no code ran"
     last = attempt.executions[-1]
+    if attempt.stuck:
+        return f"the same code failed the same way twice (exit {last.exit_code}): more turns would not help"
     if last.timed_out:
         return "the last execution timed out"
     if last.exit_code != 0:

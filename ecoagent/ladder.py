@@ -30,7 +30,7 @@ from .prompts import has_code_block, strip_done_word
 from .query import Query
 from .records import CompressionStep, Execution, Message, RungAttempt, RunRecord
 from .sandbox.languages import normalize_language
-from .team import ASSISTANT, CONVERGED, build_team, declared_done
+from .team import ASSISTANT, CONVERGED, STUCK, build_team, declared_done
 
 __all__ = ["ExecutorFactory", "Ladder", "TaskSource", "final_answer_of"]
 
@@ -174,6 +174,7 @@ class Ladder:
                         attempt.stop_reason = item.stop_reason or ""
                         attempt.declared_done = declared_done(item.messages)
                         attempt.converged = attempt.stop_reason.startswith(CONVERGED)
+                        attempt.stuck = attempt.stop_reason.startswith(STUCK)
                     elif isinstance(item, CodeGenerationEvent):
                         code = "\n\n".join(b.code.strip("\n") for b in item.code_blocks)
                         language = _language(item.code_blocks[0].language if item.code_blocks else "python")

@@ -158,6 +158,7 @@ class RungAttempt(BaseModel):
     stop_reason: str = ""
     declared_done: bool = Field(False, description="The assistant's last message said it was done.")
     converged: bool = Field(False, description="An execution reproduced the last successful output; the team stopped there.")
+    stuck: bool = Field(False, description="The same code failed the same way twice; the team stopped there (the ladder escalates).")
     error: str | None = None
     verdict: Verdict | None = None
     duration_s: float = 0.0

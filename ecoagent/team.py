@@ -25,7 +25,7 @@ from collections.abc import AsyncGenerator, Sequence
 
 from autogen_agentchat.agents import AssistantAgent, CodeExecutorAgent
 from autogen_agentchat.base import Response, TerminatedException, TerminationCondition
-from autogen_agentchat.conditions import FunctionalTermination, MaxMessageTermination, TokenUsageTermination
+from autogen_agentchat.conditions import FunctionalTermination, TokenUsageTermination
 from autogen_agentchat.messages import (
     BaseAgentEvent,
     BaseChatMessage,
@@ -46,7 +46,9 @@ __all__ = [
     "ASSISTANT",
     "CONVERGED",
     "EXECUTOR",
+    "STUCK",
     "ConvergenceTermination",
+    "TurnBudget",
     "SandboxExecutorAgent",
     "build_team",
     "declared_done",
@@ -56,6 +58,8 @@ __all__ = [
 ASSISTANT = "assistant"
 EXECUTOR = "executor"
 CONVERGED = "converged"
+STUCK = "stuck"
+"""Start of the stop reason of an attempt whose code failed the same way twice."""
 """Start of the stop reason of a converged attempt."""
 
 
@@ -111,10 +115,19 @@ class SandboxExecutorAgent(CodeExecutorAgent):
 
 
 class ConvergenceTermination(TerminationCondition):
-    """Stops when an execution reproduces the last successful one (exit 0, same non-empty output)."""
+    """Stops when the attempt has converged, either way:
+
+    * an execution reproduces the last successful one (exit 0, same non-empty output):
+      the answer is settled (``converged``);
+    * the same code fails with the same output twice in a row: a small model that
+      re-sends a block after its error will send it again, so the rest of the turn
+      budget would buy nothing (``stuck``; the ladder escalates at once).
+    """
 
     def __init__(self) -> None:
         self._last_ok: str | None = None
+        self._last_failed: tuple[str, str] | None = None
+        self._code = ""
         self._terminated = False
 
     @property
@@ -125,9 +138,21 @@ class ConvergenceTermination(TerminationCondition):
         if self._terminated:
             raise TerminatedException("Termination condition has already been reached")
         for message in messages:
-            if not isinstance(message, CodeExecutionEvent) or message.result.exit_code != 0:
+            if isinstance(message, CodeGenerationEvent):
+                self._code = "\n\n".join(b.code.strip() for b in message.code_blocks)
+                continue
+            if not isinstance(message, CodeExecutionEvent):
                 continue
             output = message.result.output.strip()
+            if message.result.exit_code != 0:
+                failure = (self._code, output)
+                if failure == self._last_failed:
+                    self._terminated = True
+                    return StopMessage(content=f"{STUCK}: the same code failed the same way twice "
+                                       f"(exit {message.result.exit_code})", source="ConvergenceTermination")  # fmt: skip
+                self._last_failed = failure
+                continue
+            self._last_failed = None
             if output and output == self._last_ok:
                 self._terminated = True
                 return StopMessage(
@@ -138,6 +163,41 @@ class ConvergenceTermination(TerminationCondition):
 
     async def reset(self) -> None:
         self._last_ok = None
+        self._last_failed = None
+        self._code = ""
+        self._terminated = False
+
+
+class TurnBudget(TerminationCondition):
+    """``MaxMessageTermination`` that never ends on code it will not run: when the limit
+    falls on the assistant's message with a code block, the executor's reply (no model
+    tokens) is let through first, so the tokens spent on the block buy its result."""
+
+    def __init__(self, max_messages: int) -> None:
+        self.max_messages = max_messages
+        self._count = 0
+        self._terminated = False
+
+    @property
+    def terminated(self) -> bool:
+        return self._terminated
+
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        if self._terminated:
+            raise TerminatedException("Termination condition has already been reached")
+        chat = [m for m in messages if isinstance(m, BaseChatMessage)]
+        self._count += len(chat)
+        if self._count < self.max_messages or not chat:
+            return None
+        last = chat[-1]
+        if self._count == self.max_messages and last.source == ASSISTANT and has_code_block(last.to_text()):
+            return None  # its execution comes next
+        self._terminated = True
+        return StopMessage(content=f"Maximum number of messages {self.max_messages} reached, current message count: "
+                           f"{self._count}", source="TurnBudget")  # fmt: skip
+
+    async def reset(self) -> None:
+        self._count = 0
         self._terminated = False
 
 
@@ -175,7 +235,7 @@ def build_team(
         )
     termination: TerminationCondition = (
         FunctionalTermination(declared_done)
-        | MaxMessageTermination(max_turns)
+        | TurnBudget(max_turns)
         | TokenUsageTermination(max_total_token=token_budget)
     )
     if stop_on_convergence:

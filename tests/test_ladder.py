@@ -230,3 +230,34 @@ def test_each_rung_reads_the_first_message_its_task_source_gives_it() -> None:
     assert [type(e) for e in events].count(Compressed) == 1 and record.attempts[0].compression is None
     assert record.attempts[1].compression and record.attempts[1].compression.saved == 500
     assert record.attempts[1].compression_saved_tokens == 500 * record.attempts[1].turns
+
+
+BROKEN = "```python\nprint(6 *)\n```"  # the fake executor answers it with the same SyntaxError every time
+
+
+def test_the_same_code_failing_the_same_way_twice_stops_the_attempt_and_escalates() -> None:
+    ladder, cheap, top = make([BROKEN] * 4)
+    record, events = climb(ladder)
+    first = record.attempts[0]
+    assert first.stuck and not first.converged and first.stop_reason.startswith("stuck")
+    assert len(first.executions) == 2 and first.turns == 2 and cheap.remaining == 2  # two turns of the budget left unspent
+    assert first.verdict is not None and "the same code failed the same way twice" in first.verdict.reason
+    assert record.resolved and record.final_rung == "top"
+    assert [e.from_rung.name for e in events if isinstance(e, Escalated)] == ["cheap"]
+
+
+def test_different_failing_code_is_not_stuck() -> None:
+    other = "```python\nprint(7 *)\n```"
+    ladder, cheap, _ = make([BROKEN, other, BROKEN, other], run=RunSettings(max_turns=8))
+    record, _ = climb(ladder)
+    assert not record.attempts[0].stuck and len(record.attempts[0].executions) == 4
+
+
+def test_the_turn_budget_never_ends_on_a_block_that_does_not_run() -> None:
+    # task, code, its output, code: a plain 4-message limit stopped here, the second block unrun
+    ladder, _, _ = make(["```python\nprint(1 +)\n```", "```python\nprint(17 * 23)\n```", "TERMINATE"], [],
+                        run=RunSettings(max_turns=4))  # fmt: skip
+    record, _ = climb(ladder)
+    first = record.attempts[0]
+    assert [e.output.strip() for e in first.executions][-1] == "391" and first.messages[-1].source == "executor"
+    assert first.turns == 2  # no extra model call: only the execution the block had paid for

@@ -59,7 +59,7 @@ class BatchResult:
         return {
             "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "rung": record.answered_by,
             "verdict": last.verdict.model_dump() if last and last.verdict else None,
-            "converged": bool(last and last.converged), "turns": sum(a.turns for a in record.attempts),
+            "converged": bool(last and last.converged), "stuck": bool(last and last.stuck), "turns": sum(a.turns for a in record.attempts),
             "tokens": record.tokens, "cost": round(record.total_cost, 8), "answer": record.final_answer,
             "query": row.query, "error": self.error, "duration_s": round(self.duration_s, 3),
         }  # fmt: skip
@@ -77,6 +77,7 @@ class BatchSummary:
     failed_expected: int = 0
     escalations: int = 0
     converged: int = 0
+    stuck: int = 0
     banked: int = 0
 
     @property
@@ -104,6 +105,7 @@ class BatchSummary:
         self.solved += record.resolved
         self.escalations += max(0, len(record.attempts) - 1)
         self.converged += sum(a.converged for a in record.attempts)
+        self.stuck += sum(a.stuck for a in record.attempts)
         self.banked += result.banked is not None
         if not record.resolved and result.judged_expected:
             self.failed_expected += 1

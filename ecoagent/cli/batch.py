@@ -36,6 +36,8 @@ def _report(summary: BatchSummary) -> None:
         table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens, {money(row.cost)}")
     table.add_row("escalations", str(summary.escalations))
     table.add_row("converged", f"{summary.converged} attempt(s) stopped when their code repeated its output")
+    if summary.stuck:
+        table.add_row("stuck", f"{summary.stuck} attempt(s) stopped when the same code failed the same way twice")
     table.add_row("tokens", f"{c.tokens:,} ({c.prompt_tokens:,} in, {c.completion_tokens:,} out)")
     table.add_row("cost", money(c.cost))
     table.add_row("top-rung estimate", f"{money(c.estimate)} (estimate: same tokens at the top rung's prices)")
