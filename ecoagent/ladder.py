@@ -173,8 +173,9 @@ class Ladder:
                     if isinstance(item, TaskResult):
                         attempt.stop_reason = item.stop_reason or ""
                         attempt.declared_done = declared_done(item.messages)
-                        attempt.converged = attempt.stop_reason.startswith(CONVERGED)
-                        attempt.stuck = attempt.stop_reason.startswith(STUCK)
+                        # Termination conditions that fire together join their reasons with ", ".
+                        attempt.converged = f"{CONVERGED}:" in attempt.stop_reason
+                        attempt.stuck = f"{STUCK}:" in attempt.stop_reason
                     elif isinstance(item, CodeGenerationEvent):
                         code = "\n\n".join(b.code.strip("\n") for b in item.code_blocks)
                         language = _language(item.code_blocks[0].language if item.code_blocks else "python")

@@ -261,3 +261,11 @@ def test_the_turn_budget_never_ends_on_a_block_that_does_not_run() -> None:
     first = record.attempts[0]
     assert [e.output.strip() for e in first.executions][-1] == "391" and first.messages[-1].source == "executor"
     assert first.turns == 2  # no extra model call: only the execution the block had paid for
+
+
+def test_stuck_is_seen_when_the_turn_budget_ends_at_the_same_message() -> None:
+    ladder, _, _ = make([BROKEN] * 4, run=RunSettings(max_turns=4))
+    record, _ = climb(ladder)
+    first = record.attempts[0]
+    assert first.stop_reason.startswith("Maximum number of messages") and "stuck:" in first.stop_reason
+    assert first.stuck and len(first.executions) == 2 and record.final_rung == "top"
