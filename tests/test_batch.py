@@ -155,10 +155,12 @@ def test_concurrency_gives_the_same_results_as_sequential(tmp_path: Path, sandbo
     results = {}
     for jobs in ("1", "3"):
         out = tmp_path / f"r{jobs}.jsonl"
-        result = runner.invoke(app, ["--config", str(cfg), "batch", str(queries), "--out", str(out), "-j", jobs])
+        # --no-cache: the second batch would otherwise be served what the first one resolved
+        result = runner.invoke(app, ["--config", str(cfg), "batch", str(queries), "--out", str(out), "-j", jobs, "--no-cache"])
         assert result.exit_code == 0, result.stderr
         rows = sorted((json.loads(x) for x in out.read_text().splitlines()), key=lambda r: r["id"])
         results[jobs] = [(r["id"], r["resolved"], r["rung"], r["answer"], r["tokens"]) for r in rows]
+        assert all(r["error"] is None for r in rows)
     assert results["1"] == results["3"]
 
 

@@ -175,3 +175,17 @@ def test_the_spare_sandbox_is_claimed_safely_by_many_replays_at_once() -> None:
         t.join()
     spare.close()
     assert errors == [] and len(taken) == 600 and len({id(x) for x in taken}) == 600  # each executor used once
+
+
+def test_logs_show_a_cancelled_run_as_cancelled() -> None:
+    from typer.testing import CliRunner
+
+    from ecoagent.cli import app
+    from ecoagent.paths import data_dir
+    from ecoagent.records import RunRecord
+
+    log = RunLog(data_dir() / "runs.sqlite3")
+    log.add(RunRecord(query="What is 4 * 4?", cancelled=True))
+    log.close()
+    shown = CliRunner().invoke(app, ["logs"])
+    assert shown.exit_code == 0 and "✗ cancelled" in shown.stdout and "What is 4 * 4?" in shown.stdout

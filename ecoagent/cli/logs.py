@@ -35,7 +35,7 @@ def _table(records: list[RunRecord], width: int) -> Table:
     table.add_column("query", overflow="fold", ratio=1, min_width=20)
     for r in records:
         last = r.attempts[-1].verdict if r.attempts else None
-        result = ("✓ " + (r.answered_by or "-")) if r.resolved else ("✗ " + (last.judge if last else "-"))
+        result = ("✓ " + (r.answered_by or "-")) if r.resolved else "✗ cancelled" if r.cancelled else ("✗ " + (last.judge if last else "-"))
         cells = [r.run_id, f"{r.created_at:%m-%d %H:%M}", result, f"{r.tokens:,}", money(r.total_cost), r.query[:160]]
         table.add_row(*(cells if wide else [cells[0], cells[2], cells[4], cells[5]]))
     return table
