@@ -17,6 +17,7 @@ session's turns from recall.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,14 @@ from .query import Query
 from .records import RunRecord
 
 if TYPE_CHECKING:  # AutoGen and qdrant-client load in chat's background loader, not before its prompt
-    from .memory import RecalledTurn, SummaryBufferContext, TurnMemory
+    from autogen_core.models import ChatCompletionClient
 
-__all__ = ["Conversation", "MemoryView", "session_file"]
+    from .bank import SolutionBank
+    from .config import MemorySettings
+    from .memory import RecalledTurn, SummaryBufferContext, TurnMemory
+    from .runlog import RunLog
+
+__all__ = ["Conversation", "MemoryView", "save_session", "session_file"]
 
 _OUTPUT_CHARS = 400
 SUMMARY_PREFIX = "Summary of the earlier conversation:"
@@ -40,6 +46,16 @@ def session_file(session: str) -> Path:
     """Where a conversation's memory is saved (chat's sessions and the server's alike,
     so ``ecoagent chat --resume ID`` continues either)."""
     return state_dir() / "sessions" / f"{session}.json"
+
+
+def save_session(session: str, state: dict[str, Any]) -> Path:
+    """Write a conversation's saved state (:meth:`Conversation.save_state`) to its file, whole or not at all."""
+    path = session_file(session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 @dataclass
@@ -114,6 +130,16 @@ class Conversation:
     memory: SummaryBufferContext | None = None
     recall: TurnMemory | None = None
     _recall_ids: dict[str, str] = field(default_factory=dict)
+
+    def give_memory(self, summarizer: ChatCompletionClient, bank: SolutionBank, settings: MemorySettings,
+                    *, user: str | None = None) -> None:  # fmt: skip
+        """Give the conversation chat's memory: a summary buffer that ``summarizer`` writes, and
+        recall of ``user``'s earlier turns (default: ``settings.user``) from a collection next to the bank."""
+        from .memory import SummaryBufferContext, TurnMemory
+
+        self.memory = SummaryBufferContext(summarizer, keep_turns=settings.keep_turns, summary_words=settings.summary_words)
+        if settings.recall and settings.recall_k > 0:
+            self.recall = TurnMemory(bank, user or settings.user, threshold=settings.recall_threshold, k=settings.recall_k)
 
     async def memory_for(self, text: str | None) -> MemoryView:
         """What a follow-up asking ``text`` will read of the conversation (None: leave recall out)."""
@@ -197,6 +223,11 @@ class Conversation:
         memory = dict(await self.memory.save_state()) if self.memory is not None else None
         return {"session": self.session, "memory": memory, "run_ids": [r.run_id for r in self.context],
                 "recall_ids": self._recall_ids}  # fmt: skip
+
+    async def resume(self, state: dict[str, Any], runlog: RunLog) -> None:
+        """:meth:`load_state` with the saved turns' records read from ``runlog`` (those still there)."""
+        records = [r for r in (runlog.get(i) for i in state.get("run_ids", [])) if r is not None]
+        await self.load_state(state, records)
 
     async def load_state(self, state: dict[str, Any], records: list[RunRecord]) -> None:
         """Continue a saved session: its id, memory and context (``records``: its runs, from the run log)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from ..config import MemorySettings
-from ..conversation import Conversation, session_file
+from ..conversation import Conversation, save_session, session_file
 from ..errors import EcoagentError
 from ..paths import state_dir
 
@@ -66,17 +66,11 @@ class ChatMemory:
         """Give the conversation its memory (once; the cheapest rung summarizes)."""
         if self.conversation.memory is not None:
             return
-        from ..memory import SummaryBufferContext, TurnMemory
-
         bottom = eco.rungs[0]
         self.summarizer = bottom.name
-        s = self.settings
-        self.conversation.memory = SummaryBufferContext(eco.client_for(bottom), keep_turns=s.keep_turns, summary_words=s.summary_words)
-        if s.recall and s.recall_k > 0:
-            self.conversation.recall = TurnMemory(eco.bank, s.user, threshold=s.recall_threshold, k=s.recall_k)
+        self.conversation.give_memory(eco.client_for(bottom), eco.bank, self.settings)
         if self._resume is not None:
-            records = [r for r in (eco.runlog.get(i) for i in self._resume.get("run_ids", [])) if r is not None]
-            asyncio.run(self.conversation.load_state(self._resume, records))
+            asyncio.run(self.conversation.resume(self._resume, eco.runlog))
             self._resume = None
 
     def wait(self, console: Console) -> None:
@@ -108,10 +102,4 @@ class ChatMemory:
 
     def save(self) -> Path:
         """Write the session's memory for ``--resume``."""
-        state = asyncio.run(self.conversation.save_state())
-        path = session_file(self.conversation.session)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, default=str), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return save_session(self.conversation.session, asyncio.run(self.conversation.save_state()))

@@ -139,8 +139,8 @@ class RemoteAssistant:
 
     def _event(self, fields: dict[str, Any] | None) -> Event | None:
         """A progress chunk's ``ecoagent`` field as the event the local pipeline would yield."""
-        kind = (fields or {}).get("event")
         f = fields or {}
+        kind = f.get("event")
         if kind == "rung_started":
             return RungStarted(self._rung(f["rung"]), int(f["index"]))
         if kind == "model_message":

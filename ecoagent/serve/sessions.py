@@ -22,7 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..conversation import Conversation, session_file
+from ..conversation import Conversation, save_session, session_file
 from ..query import Query
 
 if TYPE_CHECKING:
@@ -86,21 +86,14 @@ class Sessions:
         return made
 
     def _conversation(self, sid: str, key_name: str | None) -> Conversation:
-        from ..memory import SummaryBufferContext, TurnMemory
-
-        eco, s = self.eco, self.eco.settings.memory
+        eco = self.eco
         conversation = Conversation(session=sid)
-        conversation.memory = SummaryBufferContext(eco.client_for(eco.rungs[0]), keep_turns=s.keep_turns,
-                                                   summary_words=s.summary_words)  # fmt: skip
-        if s.recall and s.recall_k > 0:
-            user = (key_name or s.user).replace(".", "_")[:64]
-            conversation.recall = TurnMemory(eco.bank, user, threshold=s.recall_threshold, k=s.recall_k)
+        user = (key_name or eco.settings.memory.user).replace(".", "_")[:64]  # a key's turns are recalled for it alone
+        conversation.give_memory(eco.client_for(eco.rungs[0]), eco.bank, eco.settings.memory, user=user)
         path = session_file(sid)
         if path.is_file():
             try:
-                state = json.loads(path.read_text(encoding="utf-8"))
-                records = [r for r in (eco.runlog.get(i) for i in state.get("run_ids", [])) if r is not None]
-                asyncio.run(conversation.load_state(state, records))
+                asyncio.run(conversation.resume(json.loads(path.read_text(encoding="utf-8")), eco.runlog))
             except (OSError, ValueError, KeyError) as exc:  # a damaged file: start the conversation afresh
                 log.warning("session %s: its saved memory at %s is unreadable (%s); starting afresh", sid, path, exc)
         return conversation
@@ -140,7 +133,7 @@ class Sessions:
                     item = f"summary:{session.id}:{record.run_id}"
                     await asyncio.to_thread(self.eco.runlog.add_spend, session.key_name, item, "summary", prompt + completion, cost)
             state = await conversation.save_state()
-            await asyncio.to_thread(_save, session.id, state)
+            await asyncio.to_thread(save_session, session.id, state)
         except Exception as exc:  # the turns stay verbatim; the next turn still runs
             log.warning("session %s: the summary or the save failed (%s)", session.id, exc)
 
@@ -149,10 +142,3 @@ class Sessions:
         if self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-
-def _save(sid: str, state: dict[str, object]) -> None:
-    path = session_file(sid)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, default=str), encoding="utf-8")
-    tmp.replace(path)
