@@ -34,7 +34,7 @@ from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
 from .events import CacheChecked, DemonstrationsFound, Event, Routed
-from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge
+from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge, TestsJudge
 from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
 from .query import Query
@@ -99,6 +99,7 @@ class EcoAssistant:
         self._bank = bank
         self._runlog = runlog
         self._human = human
+        self._executor_factory = executor_factory
         self.ladder = Ladder(
             self.rungs, self.client_for, executor_factory, sandbox=self.settings.sandbox, run=self.settings.run
         )
@@ -206,6 +207,8 @@ class EcoAssistant:
             return AutoJudge()
         if name == "expected":
             return ExpectedJudge()
+        if name == "tests":
+            return TestsJudge(self._executor_factory, self.settings.sandbox, timeout_s=self.settings.judge.timeout_s)
         if name == "human":
             if self._human is None:
                 raise EcoagentError("judge 'human' needs a person to ask", "use it from `ecoagent chat`", exit_code=2)
@@ -245,7 +248,7 @@ class EcoAssistant:
                     yield Routed(record.routing)
                 record.demonstrations = await find_demonstrations(self.bank, climb)
                 yield DemonstrationsFound(record.demonstrations)
-                task = self.compression.for_query(climb, record.demonstrations)
+                task = self.compression.for_query(climb, record.demonstrations, show_tests=self.settings.judge.show_tests)
                 async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
                     yield event
                 await asyncio.to_thread(self.first_turn.remember, query, record)
@@ -346,9 +349,8 @@ class EcoAssistant:
         result.note = f"banked on your word ({judged})"
 
     def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None:
-        """Bank a run whose ``expected`` check passed (batch ``--bank-verified``)."""
-        last = record.attempts[-1] if record.attempts else None
-        if not (record.resolved and record.final_code and last and last.verdict and last.verdict.judge == "expected"):
+        """Bank a run whose ``expected`` check or tests passed (batch ``--bank-verified``)."""
+        if not record.verified or not record.final_code:
             return None
         return self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
 

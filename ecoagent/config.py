@@ -34,6 +34,7 @@ __all__ = [
     "CacheSettings",
     "CompressSettings",
     "JudgeName",
+    "JudgeSettings",
     "LadderSettings",
     "MemorySettings",
     "RouterSettings",
@@ -109,7 +110,7 @@ class SandboxSettings(_Section):
         return v
 
 
-JudgeName = Literal["auto", "expected", "llm", "human"]
+JudgeName = Literal["auto", "expected", "tests", "llm", "human"]
 
 
 class Rung(_Section):
@@ -181,13 +182,26 @@ class RunSettings(_Section):
 
     max_turns: int = Field(8, ge=2, le=100, description="Messages per rung (assistant + executor).")
     token_budget: int = Field(16_000, ge=100, description="Tokens per rung before it counts as failed.")
-    judge: JudgeName = Field("auto", description="auto | expected | llm | human")
+    judge: JudgeName = Field(
+        "auto", description="auto | expected | tests | llm | human (a query with tests uses tests, one with an "
+        "expected answer uses expected, unless told otherwise)"
+    )
     stop_on_convergence: bool = Field(
         True, description="Stop a rung when its code reproduces its last successful output (counts as done)."
     )
     judge_rung: str | None = Field(None, description="Rung name the llm judge uses (default: the top rung).")
     retries: int = Field(3, ge=0, le=10, description="Retries of a failing model call (429/5xx/timeouts).")
     retry_backoff_s: float = Field(1.0, ge=0, le=60, description="First backoff; doubles per retry.")
+
+
+class JudgeSettings(_Section):
+    """The ``tests`` judge: how long a test run may take, and whether the model sees the tests."""
+
+    timeout_s: float = Field(20.0, gt=0, le=3600, description="How long the solution and its tests may run together.")
+    show_tests: bool = Field(
+        False, description="Show a query's tests to the model in its first message (off: a benchmark must not "
+        "leak its tests into the prompt)."
+    )
 
 
 class BankSettings(_Section):
@@ -324,6 +338,7 @@ class Settings(_Section):
     compress: CompressSettings = Field(default_factory=CompressSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")

@@ -74,6 +74,7 @@ def first_message(
     demonstrations: Sequence[Demonstration] | str | None = (),
     history: str | None = None,
     context: str | None = None,
+    tests: str | None = None,
 ) -> str:
     """The task a rung's fresh conversation starts from.
 
@@ -81,10 +82,13 @@ def first_message(
     wrote it and compression shortened it), then earlier turns of a chat
     (``history``), then the material the question is about (``context``), then the
     query, last, so the model reads the question after everything it is about.
+    ``tests`` (only when ``[judge] show_tests`` is on) follow the query, verbatim.
     Nothing here is repeated on later turns: the team's conversation carries it
     from the first message.
     """
     demos = demonstrations if isinstance(demonstrations, str) or demonstrations is None else demonstrations_text(demonstrations)
+    if tests:
+        query = f"{query}\n\nYour code will be checked with these tests:\n```python\n{tests.strip()}\n```"
     if context:
         query = f"Use this material to answer:\n<material>\n{context.strip()}\n</material>\n\nQuestion: {query}"
     if history:

@@ -2,9 +2,9 @@
 
 Every stage reads what it needs from the query: retrieval, the cache key and
 banking use ``text`` (never the chat ``history`` or the ``context`` material; the
-exact cache adds a digest of the material, since the answer depends on it), the judge reads ``expected``/``expected_regex``, the
-ladder reads ``start_rung``. The rule "an expected answer given means the expected
-judge" lives in :meth:`Query.judge_name` and nowhere else.
+exact cache adds a digest of the material, since the answer depends on it), the judge reads ``expected``/``expected_regex`` or ``tests``, the
+ladder reads ``start_rung``. The rule "tests given mean the tests judge, an expected
+answer given means the expected judge" lives in :meth:`Query.judge_name` and nowhere else.
 """
 
 from __future__ import annotations
@@ -32,8 +32,15 @@ class Query:
         expected: An answer that must appear in the output (implies the
             ``expected`` judge unless ``judge`` says otherwise).
         expected_regex: A regular expression the output must match (same rule).
+        tests: Python tests the attempt's final code must pass in the sandbox: asserts
+            over what it defines (or over ``OUTPUT``, what it printed), or a
+            ``check(candidate)`` function with ``entry_point`` (HumanEval's shape).
+            Implies the ``tests`` judge unless ``judge`` says otherwise; the model
+            does not see them unless ``[judge] show_tests`` is on.
+        entry_point: The name of the solution's function the tests' ``check`` is called with.
         judge: A judge name or a :class:`~ecoagent.judge.Judge`; ``None`` means
-            ``expected`` when an expected answer is given, else the configured judge.
+            ``tests`` when tests are given, ``expected`` when an expected answer is
+            given, else the configured judge.
         start_rung: Index of the first rung to try (``/retry`` after ``/bad``).
         history: Earlier turns of a conversation (summary, recalled and recent
             turns), shown to the model only.
@@ -49,13 +56,16 @@ class Query:
             the run before it ends (the server's ``x-ecoagent-run-id`` on a stream).
 
     Raises:
-        EcoagentError: The text is empty or too long, the context is too long, or
+        EcoagentError: The text is empty or too long, the context is too long, the
+            tests do not compile, ``entry_point`` is not a name or has no tests, or
             ``start_rung`` is negative (exit code 2).
     """
 
     text: str
     expected: str | None = None
     expected_regex: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
     judge: JudgeName | Judge | None = field(default=None, compare=False)
     start_rung: int = 0
     history: str | None = None
@@ -86,9 +96,37 @@ class Query:
         if self.start_rung < 0:
             raise EcoagentError(f"start_rung must be 0 or more, not {self.start_rung}", "count rungs from 0", exit_code=2)
         object.__setattr__(self, "text", text)
-        for name in ("expected", "expected_regex", "history", "context"):
-            if getattr(self, name) == "":
+        for name in ("expected", "expected_regex", "history", "context", "tests", "entry_point"):
+            value = getattr(self, name)
+            if value == "" or (name == "tests" and isinstance(value, str) and not value.strip()):
                 object.__setattr__(self, name, None)
+        self._check_tests()
+
+    def _check_tests(self) -> None:
+        if self.tests is not None:
+            try:
+                compile(self.tests, "<tests>", "exec")
+            except SyntaxError as exc:
+                raise EcoagentError(
+                    f"the tests do not compile: {exc.msg} (tests line {exc.lineno})",
+                    "tests are Python: asserts such as `assert add(2, 3) == 5`, or a check(candidate) "
+                    "function with an entry point",
+                    exit_code=2,
+                ) from None
+            except ValueError as exc:  # e.g. a NUL byte
+                raise EcoagentError(f"the tests cannot be read as Python: {exc}", "pass the tests as text", exit_code=2) from None
+        if self.entry_point is not None:
+            if not self.entry_point.isidentifier():
+                raise EcoagentError(f"entry_point {self.entry_point!r} is not a Python name",
+                                    "name the function the tests check, e.g. entry_point='add'", exit_code=2)  # fmt: skip
+            if self.tests is None:
+                raise EcoagentError("entry_point was given without tests",
+                                    "give the tests that define check(candidate) too", exit_code=2)  # fmt: skip
+
+    @property
+    def has_tests(self) -> bool:
+        """Whether tests were given."""
+        return self.tests is not None
 
     @property
     def has_expected(self) -> bool:
@@ -96,20 +134,26 @@ class Query:
         return self.expected is not None or self.expected_regex is not None
 
     def judge_name(self, default: JudgeName) -> JudgeName | Judge:
-        """The judge for this query: the one asked for, else ``expected`` when an
-        expected answer is given, else ``default`` (the configured judge)."""
+        """The judge for this query: the one asked for, else ``tests`` when tests are
+        given, ``expected`` when an expected answer is given, else ``default`` (the
+        configured judge)."""
         if self.judge is not None:
             return self.judge
+        if self.has_tests:
+            return "tests"
         return "expected" if self.has_expected else default
 
     @property
     def cache_text(self) -> str:
         """What the exact cache is keyed on: the text, plus a digest of the context
-        material when there is one (the same question about another document is
-        another question)."""
-        if self.context is None:
-            return self.text
-        return f"{self.text}\n[context sha256:{hashlib.sha256(self.context.encode()).hexdigest()[:16]}]"
+        material and of the tests when there are some (the same question about another
+        document is another question; an answer accepted under other tests, or none,
+        has not passed these)."""
+        text = self.text
+        for label, part in (("context", self.context), ("tests", self.tests)):
+            if part is not None:
+                text += f"\n[{label} sha256:{hashlib.sha256(part.encode()).hexdigest()[:16]}]"
+        return text
 
     @property
     def follow_up(self) -> bool:

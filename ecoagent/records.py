@@ -24,9 +24,15 @@ __all__ = [
     "Routing",
     "RunRecord",
     "RungAttempt",
+    "VERIFYING_JUDGES",
     "Verdict",
     "new_run_id",
 ]
+
+VERIFYING_JUDGES = ("expected", "tests")
+"""Judges that check the answer itself (a known answer, the query's tests): a run they
+passed may be banked without a person (``batch --bank-verified``) and counts as
+confirmed for fine-tuning."""
 
 
 def new_run_id() -> str:
@@ -255,6 +261,14 @@ class RunRecord(BaseModel):
     def served_from_cache(self) -> bool:
         """Whether the first-turn stage answered (exact hit or replay): no model ran."""
         return self.first_turn is not None and self.first_turn.served
+
+    @property
+    def verified(self) -> bool:
+        """Whether a judge that checks the answer itself (:data:`VERIFYING_JUDGES`) accepted
+        the run's final attempt, and there is code to bank."""
+        last = self.attempts[-1] if self.attempts else None
+        return bool(self.resolved and self.final_code and last and last.verdict and last.verdict.ok
+                    and last.verdict.judge in VERIFYING_JUDGES)  # fmt: skip
 
     @property
     def answered_by(self) -> str | None:

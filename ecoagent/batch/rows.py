@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS
 from ..errors import EcoagentError
+from ..query import Query
 
 __all__ = ["BadRow", "BatchRow", "read_batch", "read_done_ids"]
 
@@ -32,6 +33,8 @@ class BatchRow:
     expected: str | None = None
     expected_regex: str | None = None
     context: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ def _row(line: int, data: dict[str, Any], seen: set[str]) -> BatchRow | BadRow:
     seen.add(row_id)
     expected = data.get("expected")
     regex = data.get("expected_regex")
+    tests, entry_point = data.get("tests"), data.get("entry_point")
+    for name, value in (("tests", tests), ("entry_point", entry_point)):
+        if value is not None and not isinstance(value, str):
+            return BadRow(line, f"{name!r} must be a string, not {type(value).__name__}")
+    tests, entry_point = tests or None, entry_point or None
+    try:
+        Query(query, tests=tests, entry_point=entry_point)  # the same checks the run would make, said per line
+    except EcoagentError as exc:
+        return BadRow(line, exc.message)
     return BatchRow(
         id=row_id,
         query=query.strip(),
@@ -73,6 +85,8 @@ def _row(line: int, data: dict[str, Any], seen: set[str]) -> BatchRow | BadRow:
         expected=None if expected in (None, "") else str(expected),
         expected_regex=None if regex in (None, "") else str(regex),
         context=context or None,
+        tests=tests,
+        entry_point=entry_point,
     )
 
 
@@ -99,7 +113,7 @@ def _csv(text: str, name: str) -> list[BatchRow | BadRow]:
     if not reader.fieldnames or "query" not in reader.fieldnames:
         raise EcoagentError(
             f"{name}: no 'query' column (columns: {', '.join(reader.fieldnames or []) or 'none'})",
-            "the first row must name the columns: query[,id,expected,expected_regex,context]",
+            "the first row must name the columns: query[,id,expected,expected_regex,context,tests,entry_point]",
             exit_code=2,
         )
     rows: list[BatchRow | BadRow] = []

@@ -18,7 +18,7 @@ from ..costs import CostTally, quantile
 from ..errors import EcoagentError, SandboxError
 from ..events import Event
 from ..query import Query
-from ..records import RunRecord
+from ..records import VERIFYING_JUDGES, RunRecord
 from .rows import BatchRow
 
 if TYPE_CHECKING:
@@ -45,10 +45,20 @@ class BatchResult:
         return self.record is not None and self.record.resolved
 
     @property
-    def judged_expected(self) -> bool:
-        """Whether the row was judged against an expected answer."""
-        last = self.record.attempts[-1].verdict if self.record and self.record.attempts else None
-        return last is not None and last.judge == "expected"
+    def judge(self) -> str | None:
+        """The judge of the row's last verdict (a served cache hit's: the one that accepted it then)."""
+        record = self.record
+        if record is None:
+            return None
+        if record.served_from_cache and record.first_turn and record.first_turn.verdict:
+            return record.first_turn.verdict.judge
+        last = record.attempts[-1].verdict if record.attempts else None
+        return last.judge if last else None
+
+    @property
+    def checked(self) -> bool:
+        """Whether the row was judged on its answer itself: an expected answer or tests."""
+        return self.judge in VERIFYING_JUDGES
 
     def to_json(self) -> dict[str, Any]:
         """The row's line in a results file (``ecoagent batch --out``)."""
@@ -74,11 +84,13 @@ class BatchSummary:
     cost: CostTally = field(default_factory=CostTally)
     solved: int = 0
     errors: int = 0
-    failed_expected: int = 0
+    failed_checks: int = 0
     escalations: int = 0
     converged: int = 0
     stuck: int = 0
     banked: int = 0
+    #: Per judge of record: [rows it accepted, rows it judged].
+    by_judge: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -107,15 +119,25 @@ class BatchSummary:
         self.converged += sum(a.converged for a in record.attempts)
         self.stuck += sum(a.stuck for a in record.attempts)
         self.banked += result.banked is not None
-        if not record.resolved and result.judged_expected:
-            self.failed_expected += 1
+        if result.judge is not None:
+            tally = self.by_judge.setdefault(result.judge, [0, 0])
+            tally[0] += record.resolved
+            tally[1] += 1
+        if not record.resolved and result.checked:
+            self.failed_checks += 1
         if not record.resolved and result.error:
             self.errors += 1
 
     @property
+    def checked(self) -> tuple[int, int]:
+        """(correct, checked): rows whose answer an expected answer or tests checked."""
+        tallies = [t for judge, t in self.by_judge.items() if judge in VERIFYING_JUDGES]
+        return sum(t[0] for t in tallies), sum(t[1] for t in tallies)
+
+    @property
     def failed(self) -> bool:
         """Whether anything went wrong that a script should notice (exit code 1)."""
-        return bool(self.errors or self.failed_expected)
+        return bool(self.errors or self.failed_checks)
 
 
 async def run_batch(
@@ -134,9 +156,9 @@ async def run_batch(
         eco: The assistant (its bank, run log and ladder), or a running server's.
         rows: The queries (see :func:`~ecoagent.batch.rows.read_batch`).
         concurrency: Rows in flight at once.
-        judge: The judge for every row; default: ``expected`` for rows with an
-            expected answer, else the configured judge.
-        bank_verified: Bank the rows whose expected check passed.
+        judge: The judge for every row; default: ``tests`` for rows with tests,
+            ``expected`` for rows with an expected answer, else the configured judge.
+        bank_verified: Bank the rows whose expected check or tests passed.
         on_result: Called with each finished row (write it out, advance a bar).
         on_event: Called with each event of each row's run, as it happens.
 
@@ -153,8 +175,8 @@ async def run_batch(
             t0 = time.monotonic()
             record, error, banked = None, None, None
             try:
-                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, judge=judge, id=row.id,
-                              context=row.context)  # fmt: skip
+                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, tests=row.tests,
+                              entry_point=row.entry_point, judge=judge, id=row.id, context=row.context)  # fmt: skip
                 record = await eco.run(query, on_event=(lambda e: on_event(row, e)) if on_event else None)
                 if bank_verified and record is not None:
                     verified = await asyncio.to_thread(eco.bank_verified, record)

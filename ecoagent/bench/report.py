@@ -49,6 +49,14 @@ class StrategyReport:
     compressed_before: int = 0
     compressed_after: int = 0
     compress_s: float = 0.0
+    tested: int = 0
+    tests_passed: int = 0
+
+    @property
+    def pass_at_1(self) -> float | None:
+        """Items whose tests passed over items judged by tests (one greedy sample each:
+        the rungs run at temperature 0), or None when no item had tests."""
+        return self.tests_passed / self.tested if self.tested else None
 
     @property
     def compression_ratio(self) -> float | None:
@@ -78,7 +86,8 @@ class StrategyReport:
     def to_json(self) -> dict[str, Any]:
         """The report as plain data, with the derived figures."""
         return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved,
-                "tokens_per_solved": self.tokens_per_solved, "compression_ratio": self.compression_ratio}  # fmt: skip
+                "tokens_per_solved": self.tokens_per_solved, "compression_ratio": self.compression_ratio,
+                "pass_at_1": self.pass_at_1}  # fmt: skip
 
 
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
@@ -99,7 +108,8 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         wrong_hits=sum(r.first_turn == "rejected" for r in results), guard_refusals=sum(r.first_turn == "refused" for r in results),
         cache_on=any(r.first_turn is not None for r in results),
         compressed_before=sum(r.compressed_before for r in results), compressed_after=sum(r.compressed_after for r in results),
-        compress_s=sum(r.compress_s for r in results),
+        compress_s=sum(r.compress_s for r in results), tested=sum(r.judge == "tests" for r in results),
+        tests_passed=sum(r.judge == "tests" and r.resolved for r in results),
     )  # fmt: skip
 
 
@@ -120,6 +130,11 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         rows.append([r.strategy, f"{r.solved}/{r.items}", f"{r.success_rate:.1%}", f"{r.cost:.6f}", f"{r.prompt_tokens:,}",
                      f"{r.completion_tokens:,}", per, f"{r.tokens_per_solved:,.0f}" if r.tokens_per_solved else "-", str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
                      _ratio(r.cost, base.cost), _ratio(r.tokens, base.tokens), _ratio(r.success_rate, base.success_rate)])  # fmt: skip
+    if any(r.tested for r in reports):
+        # pass@1: one greedy answer per problem, right when its tests pass (HumanEval's measure).
+        header.insert(3, "pass@1")
+        for row, r in zip(rows, reports, strict=True):
+            row.insert(3, f"{r.pass_at_1:.1%} ({r.tests_passed}/{r.tested})" if r.pass_at_1 is not None else "-")
     if any(r.cache_on for r in reports):
         # Wrong hits: replays the guard let through whose output the expected judge rejected
         # (they fell through to the ladder here; the auto judge would have served them).
@@ -140,8 +155,8 @@ def rich_table(reports: Sequence[StrategyReport], title: str) -> Table:
     """The comparison as a rich table (the terminal's view)."""
     header, rows = _rows(reports)
     table = Table(title=title, title_justify="left")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i in (0, 8) else "right", overflow="fold")
+    for name in header:
+        table.add_column(name, justify="left" if name in ("strategy", "rung mix") else "right", overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table

@@ -6,7 +6,12 @@ Two protocols, as EcoAssistant measured:
   queries, then the paraphrases, then the variants); an answer the ``expected`` judge
   accepts is banked, so later tasks of a strategy with demonstrations benefit;
 * **split**: the seed split (each task's query with its reference code) is banked
-  first, then the test split (paraphrases and variants) is measured, nothing banked.
+  first, then the test split (paraphrases and variants) is measured, nothing banked;
+  for a set cut in halves (HumanEval), the seed half's reference code is banked and
+  the test half's queries are measured.
+
+Each item is judged by its tests when it has them (the ``tests`` judge, in the
+sandbox), else by its expected answer.
 
 Each strategy's data lives under ``<bench dir>/<protocol>/<strategy>/`` (bank, run
 log, ``results.jsonl``); the user's own bank and run log are never touched. Results
@@ -35,7 +40,7 @@ from .tasks import BenchItem, BenchTask, items_for
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
 
-__all__ = ["ItemResult", "Protocol", "bench_items", "run_bench", "run_strategy", "strategy_dir"]
+__all__ = ["ItemResult", "Protocol", "bench_items", "run_bench", "run_strategy", "seed_tasks", "strategy_dir"]
 
 Protocol = Literal["sequential", "split"]
 
@@ -62,6 +67,7 @@ class ItemResult:
     compressed_before: int = 0
     compressed_after: int = 0
     compress_s: float = 0.0
+    judge: str | None = None
 
     @classmethod
     def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
@@ -76,11 +82,12 @@ class ItemResult:
         step = record.first_turn
         first_turn = None if step is None else step.kind if step.served else "rejected" if step.verdict else "refused"
         steps = [a.compression for a in record.attempts if a.compression and not a.compression.skipped]
+        verdicts = [a.verdict for a in record.attempts if a.verdict] + ([step.verdict] if step and step.verdict else [])
         return cls(item.id, item.task_id, item.form, record.resolved, record.answered_by, [a.rung for a in record.attempts],
                    record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
                    record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn,
                    sum(s.tokens_before for s in steps), sum(s.tokens_after for s in steps),
-                   sum(s.seconds for s in steps))  # fmt: skip
+                   sum(s.seconds for s in steps), verdicts[-1].judge if verdicts else None)  # fmt: skip
 
 
 def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Path:
@@ -89,10 +96,19 @@ def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Pat
 
 
 def bench_items(tasks: Sequence[BenchTask], protocol: Protocol) -> list[BenchItem]:
-    """What a protocol measures: every form in sequence, or the split's test forms (no follow-ups)."""
+    """What a protocol measures: every form in sequence, or the split's test forms (no follow-ups):
+    the test half's queries in a set cut in halves, else the paraphrases and variants."""
     if protocol == "sequential":
         return items_for(list(tasks), ("query", "followup", "paraphrase", "variant"))
+    if any(t.half for t in tasks):
+        return items_for([t for t in tasks if t.half == "test"], ("query",))
     return items_for(list(tasks), ("paraphrase", "variant"))
+
+
+def seed_tasks(tasks: Sequence[BenchTask]) -> list[BenchTask]:
+    """What the split protocol banks first: the seed half, or every task, that has reference code."""
+    halves = any(t.half for t in tasks)
+    return [t for t in tasks if t.code and (t.half == "seed" or not halves)]
 
 
 def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
@@ -102,7 +118,7 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
         update={"path": folder / "bank", "url": None, "top_k": max(1, base.bank.top_k) if strategy.demonstrations else 0}
     )
     settings.runlog_path = folder / "runs.sqlite3"
-    settings.run = settings.run.model_copy(update={"judge": "expected", "judge_rung": None})
+    settings.run = settings.run.model_copy(update={"judge": "expected", "judge_rung": None})  # tests, where an item has them
     settings.cache = settings.cache.model_copy(
         update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
     )
@@ -176,9 +192,8 @@ async def run_strategy(
             on_item(result)
     try:
         if protocol == "split" and strategy.demonstrations and not (folder / "seeded").exists():
-            for task in tasks:
-                if task.code:  # the seed split: each task's query with its reference solution
-                    eco.bank.add(task.query, task.code, answer=task.expected, rung="reference")
+            for task in seed_tasks(tasks):  # the seed split: each task's query with its reference solution
+                eco.bank.add(task.query, task.code or "", answer=task.expected or "", rung="reference")
             (folder / "seeded").touch()
         chats = _Conversations(eco, strategy, settings)
         for item in bench_items(tasks, protocol):  # a resumed conversation picks up what it had said
@@ -188,7 +203,8 @@ async def run_strategy(
             for item in bench_items(tasks, protocol):
                 if item.id in done:
                     continue
-                query = Query(item.query, expected=item.expected, judge="expected", id=item.id, context=item.context)
+                query = Query(item.query, expected=item.expected, tests=item.tests, entry_point=item.entry_point, id=item.id,
+                              context=item.context)  # fmt: skip
                 if item.conversation:
                     query = await chats.query(item, query)
                 record = await eco.run(query)

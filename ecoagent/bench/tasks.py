@@ -6,7 +6,11 @@ A task file is JSONL, one task a line::
      "paraphrase": "Multiply 17 by 23.", "code": "print(17 * 23)",
      "variant": "What is 17 * 24?", "variant_expected": "408"}
 
-``query`` and ``expected`` are required. ``paraphrase`` (same answer, other words)
+``id``, ``query`` and ``expected`` or ``tests`` are required: ``tests`` (with
+``entry_point`` for HumanEval's ``check(candidate)`` shape) make the task judged by
+the ``tests`` judge, in the sandbox. ``half`` (``seed`` or ``test``) cuts a set without
+paraphrases in two for the split protocol: the seed half's reference code is banked
+and the test half's queries are measured (:mod:`.humaneval` sets it). ``paraphrase`` (same answer, other words)
 and ``variant`` (the query's words, other numbers, another answer) are the forms the
 split protocol measures; ``code`` is a reference solution it banks for the seed.
 ``benchmarks/tasks/compute.jsonl`` ships 100+ of them.
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import EcoagentError
+from ..query import Query
 
 __all__ = ["BenchItem", "BenchTask", "Form", "items_for", "load_tasks"]
 
@@ -46,7 +51,7 @@ class BenchTask:
 
     id: str
     query: str
-    expected: str
+    expected: str | None = None
     paraphrase: str | None = None
     variant: str | None = None
     variant_expected: str | None = None
@@ -54,6 +59,9 @@ class BenchTask:
     followups: tuple[tuple[str, str], ...] = ()
     context: str | None = None
     variant_context: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
+    half: Literal["seed", "test"] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,25 @@ class BenchItem:
     task_id: str
     form: Form
     query: str
-    expected: str
+    expected: str | None
     conversation: bool = False
     context: str | None = None
+    tests: str | None = None
+    entry_point: str | None = None
 
 
 def _task(data: object, where: str) -> BenchTask:
     if not isinstance(data, dict):
         raise EcoagentError(f"{where}: each line must be a JSON object", 'e.g. {"id": "t1", "query": "...", "expected": "..."}', exit_code=2)
-    for key in ("id", "query", "expected"):
+    for key in ("id", "query", "expected" if not data.get("tests") else "tests"):
         if not isinstance(data.get(key), str | int | float) or str(data[key]).strip() == "":
-            raise EcoagentError(f"{where}: missing or empty {key!r}", "every task needs id, query and expected", exit_code=2)
+            raise EcoagentError(f"{where}: missing or empty {key!r}", "every task needs id, query and expected (or tests)", exit_code=2)
+    if data.get("half") not in (None, "seed", "test"):
+        raise EcoagentError(f"{where}: 'half' must be seed or test, not {data['half']!r}", "or leave it out", exit_code=2)
     if (data.get("variant") is None) != (data.get("variant_expected") is None):
         raise EcoagentError(f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2)
     known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups", "context",
-             "variant_context"}  # fmt: skip
+             "variant_context", "tests", "entry_point", "half"}  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
         raise EcoagentError(f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2)
@@ -87,10 +99,15 @@ def _task(data: object, where: str) -> BenchTask:
         value = data.get(key)
         return None if value in (None, "") else str(value)
 
-    return BenchTask(id=str(data["id"]), query=str(data["query"]), expected=str(data["expected"]),
+    try:  # the checks a run would make, said with the task's line
+        Query(str(data["query"]), tests=opt("tests"), entry_point=opt("entry_point"))
+    except EcoagentError as exc:
+        raise EcoagentError(f"{where}: {exc.message}", exc.hint, exit_code=2) from None
+    return BenchTask(id=str(data["id"]), query=str(data["query"]), expected=opt("expected"),
                      paraphrase=opt("paraphrase"), variant=opt("variant"), variant_expected=opt("variant_expected"),
                      code=opt("code"), followups=_followups(data.get("followups"), where), context=opt("context"),
-                     variant_context=opt("variant_context"))  # fmt: skip
+                     variant_context=opt("variant_context"), tests=opt("tests"), entry_point=opt("entry_point"),
+                     half=data.get("half"))  # fmt: skip
 
 
 def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
@@ -168,7 +185,7 @@ def items_for(tasks: list[BenchTask], forms: tuple[Form, ...]) -> list[BenchItem
         for t in tasks:
             if form == "query":
                 items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected, conversation=bool(t.followups),
-                                       context=t.context))  # fmt: skip
+                                       context=t.context, tests=t.tests, entry_point=t.entry_point))  # fmt: skip
             elif form == "paraphrase" and t.paraphrase:
                 items.append(BenchItem(f"{t.id}:paraphrase", t.id, form, t.paraphrase, t.expected, context=t.context))
             elif form == "variant" and t.variant and t.variant_expected:

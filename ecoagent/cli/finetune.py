@@ -35,22 +35,22 @@ def export(
     rung: Annotated[list[str] | None, typer.Option("--rung", help="Only runs solved by this rung (repeatable).")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only runs from this date on (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only runs before this date (YYYY-MM-DD).")] = None,
-    judge: Annotated[list[str] | None, typer.Option("--judge", help="Confirming judges: human (thumbs-up), expected; "
+    judge: Annotated[list[str] | None, typer.Option("--judge", help="Confirming judges: human (thumbs-up), expected, tests; "
                                                     "auto and llm only if named (repeatable).")] = None,  # fmt: skip
     dedup: Annotated[float, typer.Option("--dedup", min=0.5, max=1.0, help="Query similarity at which two runs count as one.")] = 0.95,
     test_fraction: Annotated[float, typer.Option("--test-fraction", min=0.0, max=0.9, help="Newest share held out as the test split.")] = 0.1,
     split_files: Annotated[bool, typer.Option("--split-files", help="Write OUT.train.jsonl and OUT.test.jsonl, messages only "
                                               "(what a provider's fine-tuning upload accepts).")] = False,  # fmt: skip
 ) -> None:
-    """Export confirmed runs (thumbs-up, passed expected checks) as chat fine-tuning data."""
+    """Export confirmed runs (thumbs-up, passed expected checks or tests) as chat fine-tuning data."""
     from ..embed import Embedder
-    from ..finetune import ExportFilter, export_examples, write_examples
+    from ..finetune import CONFIRMING_JUDGES, ExportFilter, export_examples, write_examples
     from ..prompts import load_prompt
 
-    judges = tuple(judge or ("human", "expected"))
-    unknown = sorted(set(judges) - {"human", "expected", "auto", "llm"})
+    judges = tuple(judge or CONFIRMING_JUDGES)
+    unknown = sorted(set(judges) - {*CONFIRMING_JUDGES, "auto", "llm"})
     if unknown:
-        raise EcoagentError(f"unknown judge {unknown[0]!r}", "use human, expected, auto or llm", exit_code=2)
+        raise EcoagentError(f"unknown judge {unknown[0]!r}", "use human, expected, tests, auto or llm", exit_code=2)
     filters = ExportFilter(rungs=tuple(rung or ()), since=_date(since, "--since"), until=_date(until, "--until"),
                            judges=judges, dedup_threshold=dedup, test_fraction=test_fraction)  # fmt: skip
     settings = settings_from(ctx)

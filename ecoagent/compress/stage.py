@@ -37,17 +37,23 @@ class CompressionStage:
         """Whether ``rung`` reads compressed text."""
         return self.settings.enabled and rung.compresses
 
-    def for_query(self, query: Query, demonstrations: Sequence[Demonstration]) -> FirstMessages:
-        """The first messages of ``query``'s rung conversations (compressed when a rung first asks)."""
-        return FirstMessages(self, query, demonstrations)
+    def for_query(
+        self, query: Query, demonstrations: Sequence[Demonstration], *, show_tests: bool = False
+    ) -> FirstMessages:
+        """The first messages of ``query``'s rung conversations (compressed when a rung first asks);
+        with ``show_tests``, the query's tests follow it, never compressed."""
+        return FirstMessages(self, query, demonstrations, tests=query.tests if show_tests else None)
 
 
 class FirstMessages:
     """One query's first message, per rung: plain, or compressed at the rung's rate."""
 
-    def __init__(self, stage: CompressionStage, query: Query, demonstrations: Sequence[Demonstration]) -> None:
+    def __init__(
+        self, stage: CompressionStage, query: Query, demonstrations: Sequence[Demonstration], *, tests: str | None = None
+    ) -> None:
         self.stage = stage
         self.query = query
+        self.tests = tests
         self.parts = {
             name: text
             for name, text in (
@@ -57,7 +63,7 @@ class FirstMessages:
             )
             if text
         }
-        self.plain = first_message(query.text, self.parts.get("demonstrations"), query.history, query.context)
+        self.plain = first_message(query.text, self.parts.get("demonstrations"), query.history, query.context, tests)
         self._done: dict[float, tuple[str, CompressionStep]] = {}
 
     async def for_rung(self, rung: Rung) -> tuple[str, CompressionStep | None]:
@@ -83,4 +89,5 @@ class FirstMessages:
             skipped="; ".join(skipped) if len(skipped) == len(done) else None,
         )  # fmt: skip
         text = {name: c.text for name, c in done.items()}
-        return first_message(self.query.text, text.get("demonstrations"), text.get("history"), text.get("context")), step
+        return first_message(self.query.text, text.get("demonstrations"), text.get("history"), text.get("context"),
+                             self.tests), step  # fmt: skip

@@ -9,7 +9,8 @@ and the closing answer), ``0`` for a turn that failed (code that crashed, no cod
 where code was due). Failed turns stay in as context, so the model learns to
 recover from an error without learning to make it.
 
-What counts as confirmed: a person's thumbs-up, or a passed ``expected`` check. An
+What counts as confirmed: a person's thumbs-up, a passed ``expected`` check, or passed
+tests (the ``tests`` judge). An
 ``auto`` or ``llm`` verdict is an automatic judgement, exported only on request. A
 thumbs-down excludes a run whatever its verdict.
 
@@ -33,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from ..prompts import has_code_block
-from ..records import Execution, RungAttempt, RunRecord
+from ..records import VERIFYING_JUDGES, Execution, RungAttempt, RunRecord
 from .scrub import scrub_secrets
 
 __all__ = ["CONFIRMING_JUDGES", "ExportFilter", "ExportReport", "conversation", "export_examples", "messages_rung", "write_examples"]
 
-CONFIRMING_JUDGES = ("human", "expected")
+CONFIRMING_JUDGES = ("human", *VERIFYING_JUDGES)
 """Judges whose acceptance confirms a run by default: a thumbs-up, a passed expected check."""
 
 _NO_CODE = "No code blocks found in the thread."  # start of AutoGen's CodeExecutorAgent reply without code

@@ -96,7 +96,7 @@ class RemoteAssistant:
             query = Query(query, **fields)
         body: dict[str, Any] = {"model": self._model(query), "stream": True,
                                 "messages": [{"role": "user", "content": query.text}]}  # fmt: skip
-        for name in ("expected", "expected_regex", "context", "session"):
+        for name in ("expected", "expected_regex", "tests", "entry_point", "context", "session"):
             if getattr(query, name) is not None:
                 body[name] = getattr(query, name)
         if isinstance(query.judge, str):
@@ -177,10 +177,9 @@ class RemoteAssistant:
                               override=data["override"], retired=data["retired"], note=data["note"])  # fmt: skip
 
     def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None:
-        """Bank a run whose ``expected`` check passed (``batch --bank-verified``), through the
-        server's feedback: the same condition as the local one, checked here on the record."""
-        last = record.attempts[-1] if record.attempts else None
-        if not (record.resolved and record.final_code and last and last.verdict and last.verdict.judge == "expected"):
+        """Bank a run whose ``expected`` check or tests passed (``batch --bank-verified``), through
+        the server's feedback: the same condition as the local one, checked here on the record."""
+        if not record.verified:
             return None
         result = self.feedback(record.run_id, good=True)
         return (result.solution_id, result.created) if result.solution_id else None

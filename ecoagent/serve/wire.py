@@ -94,7 +94,9 @@ class ChatRequest(BaseModel):
     session: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     expected: str | None = None
     expected_regex: str | None = None
-    judge: Literal["auto", "expected", "llm"] | None = None
+    tests: str | None = Field(None, max_length=MAX_CONTEXT_CHARS)
+    entry_point: str | None = Field(None, max_length=200)
+    judge: Literal["auto", "expected", "tests", "llm"] | None = None
     context: str | None = Field(None, max_length=MAX_CONTEXT_CHARS)
     no_cache: bool = False
 
@@ -220,8 +222,8 @@ def to_query(request: ChatRequest, turns: Turns, *, start_rung: int, history: st
         f"Instructions from the application:\n{turns.instructions}" if turns.instructions else None, request.context,
     ) if x) or None  # fmt: skip
     try:
-        return Query(turns.question, expected=request.expected, expected_regex=request.expected_regex, judge=request.judge,
-                     start_rung=start_rung, history=history, context=context, session=request.session_id,
+        return Query(turns.question, expected=request.expected, expected_regex=request.expected_regex, tests=request.tests,
+                     entry_point=request.entry_point, judge=request.judge, start_rung=start_rung, history=history, context=context, session=request.session_id,
                      cache=not request.no_cache, key_name=key_name)  # fmt: skip
     except EcoagentError as exc:
         raise APIError(400, exc.message + (f" ({exc.hint})" if exc.hint else ""), code="invalid_value") from None

@@ -8,6 +8,8 @@
 * ``llm`` — a judge model answers Yes/No on query + transcript, as EcoAssistant's
   GPT-4 judge did (it is only asked when code did run successfully: a failed run
   needs no paid opinion);
+* ``tests`` — the attempt's final code passes the query's tests in a fresh sandbox
+  (:mod:`.tests`);
 * ``human`` — a person says so (chat).
 
 Every judge first applies the hard failures that no opinion can overrule: a model
@@ -24,10 +26,10 @@ from dataclasses import dataclass
 
 from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
 
-from .config import Rung
-from .prompts import load_prompt
-from .query import Query
-from .records import RungAttempt, Verdict
+from ..config import Rung
+from ..prompts import load_prompt
+from ..query import Query
+from ..records import RungAttempt, Verdict
 
 __all__ = [
     "AutoJudge",
