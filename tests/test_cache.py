@@ -177,6 +177,18 @@ def test_an_exact_repeat_is_served_without_a_model_and_a_thumbs_down_evicts_it(t
     eco.close()
 
 
+def test_an_exact_hit_is_checked_against_the_querys_expected_answer(tmp_path: Path) -> None:
+    eco, client = make(tmp_path, SOLVE * 2, replay=False)
+    eco.run_sync("What is 17 * 23?")  # accepted by the auto judge and cached
+    wrong = eco.run_sync("What is 17 * 23?", expected="392")  # the cached 391 does not pass: not served
+    assert wrong.first_turn is not None and wrong.first_turn.kind == "exact" and not wrong.first_turn.served
+    assert wrong.first_turn.reason.startswith("cached answer not accepted: expected '392' not found")
+    assert wrong.attempts and client.remaining == 0  # the ladder ran instead
+    right = eco.run_sync("What is 17 * 23?", expected="391")
+    assert right.served_from_cache and right.tokens == 0
+    eco.close()
+
+
 def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
     eco, client = make(tmp_path, SOLVE * 2, enabled=False, replay=False)
     eco.run_sync("What is 17 * 23?")

@@ -5,7 +5,7 @@ what came before, so nothing keyed on its text alone can answer it):
 
 1. **exact cache**: the same normalized query, on the same ladder, was answered
    and accepted within ``cache.ttl_s``: the stored answer is served (no model, no
-   sandbox);
+   sandbox), after a check against the query's expected answer when it has one;
 2. **verified replay** (a query without context material: banked code never read
    it): the bank holds a confirmed solution of a similar query
    that the similarity guard lets through (same numbers, names, negations and
@@ -87,13 +87,26 @@ class FirstTurnStage:
         """What the stage can do for ``query``: a served answer, a refusal, or None (nothing similar)."""
         if not eligible(query):
             return None
+        rejected = None
         if self.settings.enabled:
             step = await asyncio.to_thread(self._exact, query)
-            if step is not None:
+            if step is not None and isinstance(judge, ExpectedJudge):
+                step = await self._recheck(query, step, judge)  # accepted then by another judge, perhaps
+            if step is not None and step.served:
                 return step
+            rejected = step
         if self.settings.replay and query.context is None:  # banked code never read this material
-            return await self._replay(query, _free(judge), token)
-        return None
+            return await self._replay(query, _free(judge), token) or rejected
+        return rejected
+
+    async def _recheck(self, query: Query, step: FirstTurn, judge: Judge) -> FirstTurn:
+        """An exact hit checked against the query's expected answer (free: no model, no sandbox)."""
+        execution = step.execution or Execution(code="", exit_code=0, output="")
+        attempt = RungAttempt(rung="exact", executions=[execution], converged=True, declared_done=True)
+        verdict = await judge(JudgeInput(query, attempt, execution.output))
+        if verdict.ok:
+            return step
+        return step.model_copy(update={"served": False, "verdict": verdict, "reason": f"cached answer not accepted: {verdict.reason}"})
 
     def _exact(self, query: Query) -> FirstTurn | None:
         t0 = time.monotonic()

@@ -4,7 +4,8 @@ It reads requests from stdin and writes replies to the original stdout, as
 length-prefixed pickles (see :mod:`ecoagent.models.llama`), and runs AutoGen's own
 ``LlamaCppChatCompletionClient``. Anything llama.cpp prints goes to stderr, so it can
 never corrupt a reply. The parent owns this process: when the parent goes away its
-pipe closes and this process exits; when a call must stop (timeout, Ctrl-C) the
+pipe closes and this process exits (at once, even mid-generation: the kernel kills it
+when its parent dies); when a call must stop (timeout, Ctrl-C) the
 parent kills it, so no generation ever outlives the call that asked for it.
 """
 
@@ -47,7 +48,22 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(read_exactly(stream, size))  # noqa: S301 - our own process on the other end
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a parent killed by SIGTERM or
+    SIGKILL never gets to kill it, and the closed pipe is only read between generations)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: the closed pipe still ends it
+        return
+    if os.getppid() == 1:  # the parent was already gone before the request took effect
+        os._exit(0)
+
+
 def main() -> int:
+    _die_with_parent()
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # llama.cpp's own prints go to stderr, never into a reply
     requests = sys.stdin.buffer
