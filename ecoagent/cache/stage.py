@@ -101,7 +101,7 @@ class FirstTurnStage:
 
     async def _recheck(self, query: Query, step: FirstTurn, judge: Judge) -> FirstTurn:
         """An exact hit checked against the query's expected answer (free: no model, no sandbox)."""
-        execution = step.execution or Execution(code="", exit_code=0, output="")
+        execution = step.execution or Execution(code="", language="python", exit_code=0, output="")
         attempt = RungAttempt(rung="exact", executions=[execution], converged=True, declared_done=True)
         verdict = await judge(JudgeInput(query, attempt, execution.output))
         if verdict.ok:
