@@ -44,7 +44,7 @@ def test_ask_context_errors_say_what_to_do(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["--config", cfg, "ask", "What is it?", "--context", str(tmp_path / "nope.txt")])
     assert missing.exit_code == 2 and "nope.txt: no such file" in missing.stderr
     both = runner.invoke(app, ["--config", cfg, "ask", "-", "--context", "-"], input="x")
-    assert both.exit_code == 2 and "cannot both come from stdin" in both.stderr
+    assert both.exit_code == 2 and "only one of the query, the context and the tests can come from stdin" in both.stderr
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n", encoding="utf-8")
     blank = runner.invoke(app, ["--config", cfg, "ask", "What is it?", "--context", str(empty)])
