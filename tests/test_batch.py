@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ecoagent.batch.rows import BadRow, BatchRow, read_batch, read_done_ids
 from ecoagent.cli import app
+from ecoagent.sandbox.engine import LABEL
 from ecoagent.testing import write_scripted_config
 
 runner = CliRunner()
@@ -121,7 +122,7 @@ def test_resume_skips_finished_rows(tmp_path: Path, sandbox_image: str) -> None:
 
 
 @pytest.mark.docker
-def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path, sandbox_image: str) -> None:
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path, sandbox_image: str, docker_client) -> None:  # type: ignore[no-untyped-def]
     slow = ["```python\nimport time\ntime.sleep(60)\n```", "TERMINATE"]
     cfg = scripted_config(tmp_path, GOOD + slow + GOOD * 2)
     queries = tmp_path / "q.txt"
@@ -133,7 +134,8 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path, sandbox_image:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 1):
         time.sleep(0.2)
-    time.sleep(1.5)  # the slow row is now running in its sandbox
+    while time.monotonic() < deadline and not docker_client.containers.list(filters={"label": LABEL}):
+        time.sleep(0.05)  # until the slow row is in its sandbox
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

@@ -77,8 +77,7 @@ def test_chat_in_a_real_terminal(tmux: Tmux) -> None:
     mark = len(screen)
 
     tmux.keys("Write a very long story about a dragon who learns to code, with many chapters.", "Enter")
-    tmux.wait_for("▸ smollm2", timeout=30, after=mark - 50)
-    time.sleep(1.0)  # the model is generating
+    tmux.wait_for("▸ smollm2", timeout=30, after=mark - 50)  # the rung has started: the query is running
     tmux.keys("C-c")
     screen = tmux.wait_for("cancelled", timeout=60, after=mark - 50)
     tmux.wait_for("› ", timeout=10, after=screen.index("cancelled"))  # back at the prompt

@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from autogen_core.models import UserMessage
@@ -37,6 +38,19 @@ def wait_for_generation(client, started: float) -> int:  # type: ignore[no-untyp
     raise AssertionError("the worker never became ready")
 
 
+def wait_until_computing(pid: int) -> None:
+    """Until the worker has spent a tenth of a second of CPU since now: it is generating."""
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    start, deadline = ticks(), time.monotonic() + 30
+    while ticks() - start < max(1, os.sysconf("SC_CLK_TCK") // 10):
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker never started computing")
+        time.sleep(0.01)
+
+
 def test_a_crash_fails_one_call_and_the_next_call_gets_a_fresh_model() -> None:
     client = llama_client(rung(max_tokens=400))
     baseline = asyncio.run(client.create(PROMPT)).content
@@ -44,7 +58,7 @@ def test_a_crash_fails_one_call_and_the_next_call_gets_a_fresh_model() -> None:
     async def crash_during_a_call() -> BaseException:
         task = asyncio.create_task(client.create(LONG))
         pid = await asyncio.to_thread(wait_for_generation, client, time.monotonic())
-        await asyncio.sleep(0.3)  # mid-generation
+        await asyncio.to_thread(wait_until_computing, pid)  # mid-generation
         os.kill(pid, signal.SIGSEGV)
         try:
             await task
@@ -79,7 +93,7 @@ def test_a_cancelled_call_stops_its_generation() -> None:
     async def cancel_midway() -> int:
         task = asyncio.create_task(client.create(LONG))
         pid = await asyncio.to_thread(wait_for_generation, client, time.monotonic())
-        await asyncio.sleep(0.3)
+        await asyncio.to_thread(wait_until_computing, pid)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

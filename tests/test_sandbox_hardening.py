@@ -270,7 +270,8 @@ def test_cancellation_stops_the_container(sandbox_settings: SandboxSettings, doc
         cid = ex.container_id
         token = CancellationToken()
         task = asyncio.ensure_future(ex.run("import time\ntime.sleep(30)", token=token))
-        await asyncio.sleep(1.0)
+        while not any("timeout" in " ".join(p) for p in ex._container.top()["Processes"]):  # until the block runs
+            await asyncio.sleep(0.05)
         token.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -41,8 +41,10 @@ class SlowClient(ScriptedChatCompletionClient):
     def __init__(self, script: Sequence[str], delay_s: float) -> None:
         super().__init__(script)
         self.delay_s = delay_s
+        self.started = 0  # calls begun (a test waits for one instead of sleeping)
 
     async def create(self, messages: Sequence[Any], **kwargs: Any) -> CreateResult:
+        self.started += 1
         wait = asyncio.ensure_future(asyncio.sleep(self.delay_s))
         token = kwargs.get("cancellation_token")
         if token is not None:
@@ -424,13 +426,15 @@ def test_the_summary_a_session_writes_is_charged_to_its_key_and_counted_in_the_n
 
 
 def test_a_client_that_hangs_up_while_queued_for_a_model_is_logged_cancelled_at_once(tmp_path: Path) -> None:
-    eco = assistant(tmp_path, cheap=SlowClient([CODE] * 10, delay_s=2), concurrency=1)
+    slow = SlowClient([CODE] * 10, delay_s=2)
+    eco = assistant(tmp_path, cheap=slow, concurrency=1)
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
 
         async def scenario() -> tuple[str, float]:
             async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:
                 busy = asyncio.create_task(http.post("/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 3 * 3?")}))
-                await asyncio.sleep(0.5)  # it holds the one model slot now
+                while slow.started == 0:  # until it holds the one model slot
+                    await asyncio.sleep(0.01)
                 async with http.stream("POST", "/v1/chat/completions",
                                        json={"model": "ecoagent", "messages": ask("What is 4 * 4?"), "stream": True}) as r:  # fmt: skip
                     run_id = r.headers["x-ecoagent-run-id"]
