@@ -76,6 +76,10 @@ if [ "$(cat "$VENV/.ecoagent-llama-ok" 2>/dev/null)" != "$llama_version" ]; then
     echo "$llama_version" >"$VENV/.ecoagent-llama-ok"
 fi
 
+# What any first use pays once (the compressor's dequantized weights, the embedding model's
+# ONNX export) is paid here, into the rebuildable cache; instant when both are there.
+"$VENV/bin/python" -m ecoagent._warm || say "warning: could not prepare the model caches now; the first use will"
+
 # ---- 2. Docker engine -----------------------------------------------------------
 # llama.cpp's LoRA converter (for `ecoagent finetune train`) comes from the installed
 # llama-cpp-python's source release, fetched once per version (~2 MB kept, a few seconds).

@@ -2,7 +2,8 @@
 
 * Every test gets its own ECOAGENT_HOME (config, bank, run log, history) in a tmp dir,
   so nothing reads or writes the user's real data. The rebuildable cache (the ONNX
-  export of the embedding model) is one tmp dir per session, so it is exported once.
+  export of the embedding model, the compressor's weights) is one tmp dir per session,
+  seeded with a copy of what setup built, so it is built at most once.
 * Tests that need the sandbox use the ``sandbox_settings`` fixture; when the engine or
   the image is missing it *fails* with the command that fixes it (a skipped sandbox
   test would prove nothing). scripts/setup.sh provides both.
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 
 from ecoagent.config import SandboxSettings
 from ecoagent.errors import EcoagentError
+from ecoagent.paths import cache_dir
 from ecoagent.sandbox.engine import connect
 from ecoagent.sandbox.image import image_status
 
@@ -28,7 +31,16 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ecoagent-cache")
+    """One rebuildable cache for the session, seeded with a copy of what setup already built
+    (the compressor's dequantized weights, the ONNX export: named by content, so any copy of
+    them is right), so no test pays a first use that setup paid. A copy, not a link: nothing a
+    test does can touch the user's own cache."""
+    root = tmp_path_factory.mktemp("ecoagent-cache")
+    real = cache_dir()  # before any test's environment points it elsewhere
+    for part in ("compressor", "onnx"):
+        if (real / part).is_dir() and real.resolve() != root.resolve():
+            shutil.copytree(real / part, root / part)
+    return root
 
 
 @pytest.fixture(autouse=True)

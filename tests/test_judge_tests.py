@@ -11,6 +11,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import openai
 import pytest
 from autogen_ext.code_executors.local import LocalCommandLineCodeExecutor
 
@@ -25,7 +26,8 @@ from ecoagent.ladder import Ladder
 from ecoagent.prompts import first_message
 from ecoagent.query import Query
 from ecoagent.records import Execution, RungAttempt, RunRecord
-from ecoagent.testing import ScriptedChatCompletionClient, write_scripted_config
+from ecoagent.serve import KeyRing, create_app
+from ecoagent.testing import LiveServer, ScriptedChatCompletionClient, write_scripted_config
 
 # AutoGen warns that its local executor runs code on this machine: here that is the point (the harness's own logic).
 pytestmark = pytest.mark.filterwarnings("ignore:Using LocalCommandLineCodeExecutor")
@@ -207,3 +209,21 @@ def test_bench_counts_a_tests_task_for_the_rung_whose_code_passed(tmp_path: Path
     header, row = markdown_table([report]).splitlines()[0], markdown_table([report]).splitlines()[2]
     assert "| pass@1 |" in header and "| 100.0% (1/1) |" in row
 
+
+
+def test_the_server_takes_tests_in_extra_body_and_refuses_bad_ones(tmp_path: Path, local) -> None:  # type: ignore[no-untyped-def]
+    cfg = write_scripted_config(tmp_path, {"cheap": WRONG_ADD * 2, "top": RIGHT_ADD * 2})
+    settings = load_settings(cfg)
+    settings.cache.enabled = settings.cache.replay = False
+    eco = EcoAssistant(settings, executor_factory=local)
+    with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
+        client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0)
+        reply = client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "Write add(a, b)."}],
+                                               extra_body={"tests": ADD_TESTS})  # fmt: skip
+        report = reply.model_extra["ecoagent"]  # type: ignore[index]
+        assert report["answered_by"] == "top" and report["verdict"]["judge"] == "tests" and report["verdict"]["ok"]
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "Write add."}],
+                                           extra_body={"tests": "assert ("})  # fmt: skip
+        assert "the tests do not compile" in str(refused.value)
+    eco.close()

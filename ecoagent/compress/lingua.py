@@ -43,7 +43,7 @@ from ..bundled import SMOLLM2_FILE, smollm2_path
 from ..errors import EcoagentError
 from ..paths import cache_dir
 
-__all__ = ["OfflinePromptCompressor", "ensure_tiktoken_files", "fast_bfloat16", "load_compressor_model"]
+__all__ = ["OfflinePromptCompressor", "compressor_cache", "ensure_tiktoken_files", "fast_bfloat16", "load_compressor_model"]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,12 @@ def fast_bfloat16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def compressor_cache(gguf: Path | None = None) -> Path:
+    """Where the compressor's dequantized weights for ``gguf`` (default: bundled SmolLM2) are cached."""
+    gguf = gguf or smollm2_path()
+    return cache_dir() / "compressor" / f"{gguf.stem}-{_gguf_digest(gguf)}"
+
+
 def load_compressor_model(gguf: Path | None = None, dtype: str = "auto") -> tuple[Any, Any]:
     """The compressor's causal LM and tokenizer, from a GGUF file (default: bundled SmolLM2).
 
@@ -131,7 +137,7 @@ def load_compressor_model(gguf: Path | None = None, dtype: str = "auto") -> tupl
     gguf = gguf or smollm2_path()
     if not gguf.is_file():
         raise EcoagentError(f"compressor model {gguf} not found", "set compress.model to a GGUF file that exists")
-    folder = cache_dir() / "compressor" / f"{gguf.stem}-{_gguf_digest(gguf)}"
+    folder = compressor_cache(gguf)
     with _load_lock:
         if (folder / "config.json").is_file():
             try:
