@@ -18,7 +18,15 @@
 Everything lives under ``--out`` (its own ECOAGENT_HOME); each step is skipped when its
 result is there, so an interrupted run continues where it stopped.
 
+``--holdout-families`` measures what matters for users: tasks *unlike* the training data.
+The teacher set is the broad one (``benchmarks/tasks/teacher.jsonl``, written by
+``make_teacher.py``); the teacher answers only the tasks of the training families, and
+the bench's split protocol measures the tasks of families training never saw (up to
+``--per-family`` each), with the training families' reference solutions banked as the
+seed, so ``+demos`` strategies read the nearest *trained* solution.
+
 Usage: .venv/bin/python benchmarks/bench_finetune.py [--out DIR] [--limit N] [--epochs 3] [--steps N]
+       .venv/bin/python benchmarks/bench_finetune.py --holdout-families [--per-family 4] [--out DIR]
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import time
 from pathlib import Path
 
 TASKS = Path(__file__).resolve().parent / "tasks" / "compute.jsonl"
+BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
 STRATEGIES = ("bottom-only", "bottom+finetuned", "bottom+demos", "bottom+demos+finetuned")
 
 
@@ -65,6 +74,32 @@ async def teacher_runs(tasks: list, folder: Path) -> tuple[int, int]:  # type: i
     return confirmed, len(seed)
 
 
+def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:  # type: ignore[type-arg]
+    """(the training families' tasks, for the teacher; a bench file: those as the seed half,
+    up to ``per_family`` tasks of each held-out family as the measured half)."""
+    import dataclasses
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_teacher", BROAD.parent / "make_teacher.py")
+    assert spec is not None and spec.loader is not None
+    make = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = make
+    spec.loader.exec_module(make)
+    train, held = make.holdout_split(sorted({t.family for t in tasks if t.family}))
+    seed = [t for t in tasks if t.family in train]
+    measured: list = []  # type: ignore[type-arg]
+    for family in sorted(held):
+        measured += [t for t in tasks if t.family == family][:per_family]
+    path = out / "holdout-tasks.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [{**{k: v for k, v in dataclasses.asdict(t).items() if v not in (None, (), "")}, "half": half}
+            for half, group in (("seed", seed), ("test", measured)) for t in group]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    print(f"held-out families: {len(held)} ({', '.join(sorted(held))}); training families: {len(train)}; "
+          f"teacher tasks {len(seed)}, measured tasks {len(measured)}")  # fmt: skip
+    return seed, path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-finetune"))
@@ -72,6 +107,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables).")
+    parser.add_argument("--holdout-families", action="store_true",
+                        help="Train on the broad teacher set's training families; test on the families it never saw.")
+    parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
     args = parser.parse_args()
     out = args.out.resolve()
     os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
@@ -89,7 +127,11 @@ def main() -> int:
     from ecoagent.prompts import load_prompt
     from ecoagent.runlog import RunLog
 
-    tasks = load_tasks(TASKS)
+    tasks = load_tasks(BROAD if args.holdout_families else TASKS)
+    bench_tasks, bench_protocol = TASKS, ["-p", "split", "--limit", str(args.limit)]
+    if args.holdout_families:
+        tasks, bench_tasks = holdout_tasks(tasks, out, args.per_family)
+        bench_protocol = ["-p", "split"]
     teacher = out / "teacher"
     if not (teacher / "done").exists():
         confirmed, total = asyncio.run(teacher_runs(tasks, teacher))
@@ -114,7 +156,7 @@ def main() -> int:
     manifest = json.loads((out / "home" / "data" / "adapters" / "smollm2-ft" / "manifest.json").read_text())
     print(f"adapter: {manifest['steps']} steps on {manifest['train_examples']} examples, {manifest['train_seconds'] / 60:.1f} min "
           f"training on this machine; held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}")  # fmt: skip
-    cmd = [sys.executable, "-m", "ecoagent", "bench", str(TASKS), "-p", "split", "--limit", str(args.limit),
+    cmd = [sys.executable, "-m", "ecoagent", "bench", str(bench_tasks), *bench_protocol,
            "--out", str(out / "bench"), "--resume", "--markdown"]  # fmt: skip
     for strategy in STRATEGIES:
         cmd += ["-s", strategy]

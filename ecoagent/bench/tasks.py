@@ -10,7 +10,9 @@ A task file is JSONL, one task a line::
 ``entry_point`` for HumanEval's ``check(candidate)`` shape) make the task judged by
 the ``tests`` judge, in the sandbox. ``half`` (``seed`` or ``test``) cuts a set without
 paraphrases in two for the split protocol: the seed half's reference code is banked
-and the test half's queries are measured (:mod:`.humaneval` sets it). ``paraphrase`` (same answer, other words)
+and the test half's queries are measured (:mod:`.humaneval` sets it). ``family`` and
+``category`` name the kind of task (the broad teacher set has them; a held-out-family
+measurement splits on ``family``). ``paraphrase`` (same answer, other words)
 and ``variant`` (the query's words, other numbers, another answer) are the forms the
 split protocol measures; ``code`` is a reference solution it banks for the seed.
 ``benchmarks/tasks/compute.jsonl`` ships 100+ of them.
@@ -62,6 +64,7 @@ class BenchTask:
     tests: str | None = None
     entry_point: str | None = None
     half: Literal["seed", "test"] | None = None
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def _task(data: object, where: str) -> BenchTask:
     if (data.get("variant") is None) != (data.get("variant_expected") is None):
         raise EcoagentError(f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2)
     known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups", "context",
-             "variant_context", "tests", "entry_point", "half"}  # fmt: skip
+             "variant_context", "tests", "entry_point", "half", "family", "category"}  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
         raise EcoagentError(f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2)
@@ -107,7 +110,7 @@ def _task(data: object, where: str) -> BenchTask:
                      paraphrase=opt("paraphrase"), variant=opt("variant"), variant_expected=opt("variant_expected"),
                      code=opt("code"), followups=_followups(data.get("followups"), where), context=opt("context"),
                      variant_context=opt("variant_context"), tests=opt("tests"), entry_point=opt("entry_point"),
-                     half=data.get("half"))  # fmt: skip
+                     half=data.get("half"), family=opt("family"))  # fmt: skip
 
 
 def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
