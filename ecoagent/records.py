@@ -263,6 +263,15 @@ class RunRecord(BaseModel):
         return self.first_turn is not None and self.first_turn.served
 
     @property
+    def judged_by(self) -> str | None:
+        """The judge of record: the one that accepted a served cache hit or replay (then), else
+        the judge of the last rung attempt's verdict (None when nothing was judged)."""
+        if self.served_from_cache and self.first_turn is not None and self.first_turn.verdict is not None:
+            return self.first_turn.verdict.judge
+        last = self.attempts[-1].verdict if self.attempts else None
+        return last.judge if last else None
+
+    @property
     def verified(self) -> bool:
         """Whether a judge that checks the answer itself (:data:`VERIFYING_JUDGES`) accepted
         the run's final attempt, and there is code to bank."""

@@ -46,14 +46,8 @@ class BatchResult:
 
     @property
     def judge(self) -> str | None:
-        """The judge of the row's last verdict (a served cache hit's: the one that accepted it then)."""
-        record = self.record
-        if record is None:
-            return None
-        if record.served_from_cache and record.first_turn and record.first_turn.verdict:
-            return record.first_turn.verdict.judge
-        last = record.attempts[-1].verdict if record.attempts else None
-        return last.judge if last else None
+        """The row's judge of record (:attr:`RunRecord.judged_by`)."""
+        return self.record.judged_by if self.record is not None else None
 
     @property
     def checked(self) -> bool:
