@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from autogen_core.models import SystemMessage, UserMessage
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from ecoagent.cli import app
 from ecoagent.config import Rung
 from ecoagent.errors import EcoagentError
 from ecoagent.finetune import TrainConfig, list_adapters, train_adapter
+from ecoagent.finetune.convert import adapter_state_from_gguf
 from ecoagent.models.llama import llama_client
 from ecoagent.prompts import load_prompt
 from ecoagent.records import Execution, Message, RungAttempt, RunRecord, Verdict
@@ -72,6 +76,24 @@ def test_export_train_convert_load_changes_the_output(tmp_path: Path) -> None:
     plain_reply, tuned_reply = asyncio.run(_reply(base, question)), asyncio.run(_reply(tuned, question))
     assert "ZEBRA" not in plain_reply
     assert tuned_reply.startswith("ZEBRA") and tuned_reply != plain_reply
+
+    # the GGUF read back is the PEFT adapter exactly (what lets training start from a shipped, GGUF-only adapter)
+    config = json.loads((adapter.gguf.parent / "base" / "config.json").read_text())
+    state, rank, alpha = adapter_state_from_gguf(adapter.gguf, config["num_attention_heads"], config["num_key_value_heads"])
+    peft = load_file(str(adapter.gguf.parent / "peft" / "adapter_model.safetensors"))
+    assert (rank, alpha) == (8, 16.0) and state.keys() == peft.keys()
+    assert all(torch.equal(peft[k], state[k]) for k in peft)  # type: ignore[arg-type]
+    # and a training that starts from it starts where it ended: its held-out loss before is the adapter's after
+    shutil.rmtree(adapter.gguf.parent / "peft")  # read from the GGUF, as for a shipped adapter
+    again = runner.invoke(app, ["finetune", "train", str(data), "--name", "tiny-ft2", "--steps", "1", "--batch-size", "2",
+                                "--rank", "8", "--max-tokens", "384", "--from-adapter", str(adapter.gguf)])  # fmt: skip
+    assert again.exit_code == 0, again.output
+    second = next(a for a in list_adapters() if a.name == "tiny-ft2").manifest
+    assert second["heldout_loss_before"] == pytest.approx(manifest["heldout_loss_after"], rel=1e-4)
+    assert second["config"]["start_from"] == str(adapter.gguf)
+    wrong = runner.invoke(app, ["finetune", "train", str(data), "--name", "tiny-ft3", "--steps", "1", "--rank", "4",
+                                "--from-adapter", "tiny-ft2"])  # fmt: skip
+    assert wrong.exit_code == 2 and "has rank 8, not 4" in wrong.output and "--rank 8" in wrong.output
 
 
 def test_an_interrupted_training_resumes_where_it_stopped(tmp_path: Path) -> None:

@@ -95,6 +95,21 @@ def _models() -> list[_Row]:
 
     tool = converter_dir() / "convert_lora_to_gguf.py"
     rows.append(_Row("LoRA converter (fine-tuning)", tool.is_file(), str(tool.parent) if tool.is_file() else f"{tool} is missing", _SETUP))
+    return rows + _shipped_adapters()
+
+
+def _shipped_adapters() -> list[_Row]:
+    """Each shipped adapter against its manifest (its file's and its base model's SHA-256)."""
+    from ..finetune import shipped_adapters, verify_adapter
+
+    rows = []
+    for adapter in shipped_adapters():
+        try:
+            problems = verify_adapter(adapter, bundled.smollm2_path())
+        except FileNotFoundError as exc:
+            problems = [str(exc)]
+        detail = problems[0] if problems else f"{adapter.gguf.stat().st_size / 2**20:.1f} MiB, matches its manifest"
+        rows.append(_Row(f"adapter {adapter.name}", not problems, detail, "pip install --force-reinstall ecoagent (or git checkout agents/adapters)"))
     return rows
 
 

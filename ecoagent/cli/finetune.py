@@ -86,6 +86,8 @@ def train(
     rank: Annotated[int, typer.Option("--rank", min=1, max=256, help="LoRA rank (alpha is twice it).")] = 16,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=64, max=8192, help="Longer conversations are cut here.")] = 1024,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    from_adapter: Annotated[str | None, typer.Option("--from-adapter", help="Continue from an adapter (e.g. bundled:smollm2-eco) instead of the plain base.")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="bf16 (autocast), fp32, or auto: bf16 where the CPU has it.")] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted training from its checkpoint.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing adapter of this name.")] = False,
 ) -> None:
@@ -106,12 +108,16 @@ def train(
     if not data.is_file():
         raise EcoagentError(f"cannot read {data}: no such file", "write it with: ecoagent finetune export --out FILE", exit_code=2)
     _, problems, _ = load_examples(data)  # bad lines are named before any time is spent
+    if from_adapter:
+        from ..finetune import resolve_adapter
+
+        resolve_adapter(from_adapter)  # a missing adapter fails before the model loads
     for problem in problems[:10]:
         err.print(f"skipped {problem}", style="yellow")
     if len(problems) > 10:
         err.print(f"… and {len(problems) - 10} more bad line(s)", style="yellow")
     config = TrainConfig(epochs=epochs, max_steps=steps, batch_size=batch_size, learning_rate=lr, rank=rank,
-                         alpha=2 * rank, max_tokens=max_tokens, seed=seed)  # fmt: skip
+                         alpha=2 * rank, max_tokens=max_tokens, seed=seed, precision=precision, start_from=from_adapter)  # fmt: skip
     err.print(f"loading {base} for training (first time: dequantized from GGUF, ~45 s; then cached)…")
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err)  # fmt: skip
@@ -144,19 +150,20 @@ def train(
 @finetune_app.command("list")
 @handle_errors
 def list_() -> None:
-    """Registered adapters: base model, examples (train+test), steps, training minutes, held-out loss."""
+    """Adapters: shipped ones (bundled:NAME) and your own; base model, examples (train+test),
+    steps, training minutes, held-out loss."""
     from rich.table import Table
 
-    from ..finetune import list_adapters
+    from ..finetune import list_adapters, shipped_adapters
 
-    adapters = list_adapters()
+    adapters = shipped_adapters() + list_adapters()
     if not adapters:
         err.print("no adapters yet: ecoagent finetune train DATA.jsonl --name NAME")
         return
     table = Table("name", "base", "examples", "steps", "min", "held-out loss")
     for a in adapters:
-        m = a.manifest
+        m = {**a.manifest, **a.manifest.get("training", {})}  # a shipped manifest keeps training figures apart
         before, after = m.get("heldout_loss_before"), m.get("heldout_loss_after")
         table.add_row(a.name, a.base, f"{m.get('train_examples', '?')}+{m.get('test_examples', '?')}", str(m.get("steps", "?")),
-                      f"{m.get('train_seconds', 0) / 60:.1f}", f"{before:.3f} → {after:.3f}" if before and after else "-")  # fmt: skip
+                      f"{(m.get('train_seconds') or 0) / 60:.1f}", f"{before:.3f} → {after:.3f}" if before and after else "-")  # fmt: skip
     out.print(table)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import EcoagentError
 
-__all__ = ["converter_dir", "convert_adapter", "install_converter", "write_base_config"]
+__all__ = ["adapter_state_from_gguf", "converter_dir", "convert_adapter", "install_converter", "write_base_config"]
 
 _KEEP = ("convert_lora_to_gguf.py", "convert_hf_to_gguf.py", "conversion/", "gguf-py/", "LICENSE")
 
@@ -123,6 +123,53 @@ def convert_adapter(peft_dir: Path, base_dir: Path, out_file: Path) -> Path:
         raise EcoagentError(f"converting the adapter to GGUF failed:\n{tail}", f"the PEFT adapter is kept in {peft_dir}")
     tmp.replace(out_file)
     return out_file
+
+
+_GGUF_MODULES = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+                 "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+                 "ffn_down": "mlp.down_proj"}  # fmt: skip
+
+
+def adapter_state_from_gguf(gguf_file: Path, n_head: int, n_kv_head: int) -> tuple[dict[str, object], int, float]:
+    """A llama.cpp LoRA adapter read back as a PEFT state dict: (tensors, rank, alpha).
+
+    What lets a user's training start from a shipped adapter, which ships as GGUF only.
+    The converter stores PEFT's ``lora_A``/``lora_B`` as they are, except that llama.cpp
+    orders the rows of the query and key projections for its RoPE, so ``lora_B`` of
+    those two is permuted; this undoes it (the inverse of llama.cpp's ``permute``).
+
+    Raises:
+        EcoagentError: The file is not a LoRA adapter for a llama-architecture model.
+    """
+    import numpy as np
+    import torch
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(str(gguf_file))
+    except (OSError, ValueError) as exc:
+        raise EcoagentError(f"cannot read the adapter {gguf_file}: {exc}", "point --from-adapter at an adapter GGUF file") from exc
+    alpha_field = reader.fields.get("adapter.lora.alpha")
+    if alpha_field is None:
+        raise EcoagentError(f"{gguf_file} is not a LoRA adapter (no adapter.lora.alpha)", "point --from-adapter at an adapter GGUF file")
+    alpha = float(alpha_field.parts[alpha_field.data[0]][0])
+    state: dict[str, object] = {}
+    rank = 0
+    for tensor in reader.tensors:
+        parts = tensor.name.split(".")  # blk.<i>.<module>.weight.lora_(a|b)
+        if len(parts) != 5 or parts[0] != "blk" or parts[2] not in _GGUF_MODULES:
+            raise EcoagentError(f"{gguf_file}: unexpected tensor {tensor.name}", "only llama-architecture LoRA adapters can be read back")
+        value = torch.from_numpy(np.array(tensor.data, dtype=np.float32).reshape([int(d) for d in reversed(tensor.shape)]))
+        side = parts[4][-1].upper()
+        if side == "B" and parts[2] in ("attn_q", "attn_k"):
+            heads = n_head if parts[2] == "attn_q" else n_kv_head
+            rows = value.shape[0]
+            value = value.reshape(heads, rows // heads // 2, 2, *value.shape[1:]).swapaxes(1, 2).reshape(value.shape)
+        if side == "A":
+            rank = int(value.shape[0])
+        key = f"base_model.model.model.layers.{parts[1]}.{_GGUF_MODULES[parts[2]]}.lora_{side}.weight"
+        state[key] = value.contiguous()
+    return state, rank, alpha
 
 
 if __name__ == "__main__":  # scripts/setup.sh: python -m ecoagent.finetune.convert

@@ -32,7 +32,7 @@ from .convert import convert_adapter, write_base_config
 from .data import Tokenized, load_examples, tokenize
 from .registry import Adapter, adapter_dir, resolve_adapter
 
-__all__ = ["TARGET_MODULES", "TrainConfig", "TrainResult", "train_adapter"]
+__all__ = ["TARGET_MODULES", "TrainConfig", "TrainResult", "cpu_has_bf16", "train_adapter"]
 
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -50,6 +50,18 @@ class TrainConfig:
     max_tokens: int = 1024
     seed: int = 0
     checkpoint_every: int = 10
+    precision: str = "auto"
+    """``bf16`` (autocast; the weights and the LoRA stay fp32), ``fp32``, or ``auto``:
+    bf16 where the CPU has bf16 instructions (measured here: see docs/finetuning.md)."""
+    group_by_length: bool = True
+    """Batch examples of similar length, so a step computes little padding."""
+    start_from: str | None = None
+    """An adapter to continue from (``bundled:smollm2-eco``, a registered name or a
+    GGUF path) instead of a zero LoRA; its rank must be ``rank``."""
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise EcoagentError(f"unknown precision {self.precision!r}", "use bf16, fp32 or auto", exit_code=2)
 
 
 @dataclass
@@ -86,8 +98,14 @@ def train_adapter(
     force: bool = False,
     on_start: OnStart | None = None,
     on_step: OnStep | None = None,
+    snapshots: bool = False,
 ) -> TrainResult:
     """Train, convert and register the adapter ``name`` on ``data`` (a chat JSONL).
+
+    ``snapshots``: also register the adapter as it is after each full epoch but the
+    last, as ``<name>-e<k>`` (on the whole run's learning-rate schedule, so not what a
+    ``k``-epoch training would make; what measures how the epochs help, for the cost of
+    one training).
 
     Raises:
         EcoagentError: Bad data, an existing adapter (without ``force``), a checkpoint
@@ -122,14 +140,17 @@ def train_adapter(
         raise EcoagentError(f"{data} has no training example (split 'train')", "export with a smaller --test-fraction", exit_code=2)
     per_epoch = math.ceil(len(train_set) / config.batch_size)
     total = config.max_steps or max(1, math.ceil(config.epochs * per_epoch))
+    precision = _precision(config.precision)
 
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
 
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
     peft_model = get_peft_model(model, lora)
+    if config.start_from and not resume:
+        _load_start(peft_model, config, base_path, model.config)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
-    step, losses, elapsed, heldout_before = 0, [], 0.0, None
+    step, losses, elapsed, heldout_before, timings = 0, [], 0.0, None, []
     if resume:
         state = torch.load(ckpt / "state.pt", weights_only=False)
         if state["digest"] != digest or state["config"] != asdict(config):
@@ -140,11 +161,12 @@ def train_adapter(
         set_peft_model_state_dict(peft_model, load_file(str(ckpt / "adapter.safetensors")))
         optimizer.load_state_dict(state["optimizer"])
         step, losses, elapsed, heldout_before = state["step"], state["losses"], state["elapsed"], state["heldout_before"]
+        timings = state.get("timings", [])
     else:
         # an adapter being replaced (--force) stays usable until the new one is converted
         shutil.rmtree(ckpt, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-        heldout_before = _heldout_loss(peft_model, tokens["test"])  # LoRA starts at zero: this is the base model
+        heldout_before = _heldout_loss(peft_model, tokens["test"])  # the base model (or the adapter started from)
     schedule = _Schedule(config.learning_rate, total)
 
     def save_checkpoint() -> None:
@@ -154,17 +176,42 @@ def train_adapter(
         ckpt.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(peft_model).items()}, str(ckpt / "adapter.safetensors"))
         torch.save({"step": step, "optimizer": optimizer.state_dict(), "losses": losses, "elapsed": elapsed, "digest": digest,
-                    "config": asdict(config), "heldout_before": heldout_before}, ckpt / "state.pt.part")  # fmt: skip
+                    "config": asdict(config), "heldout_before": heldout_before, "timings": timings}, ckpt / "state.pt.part")  # fmt: skip
         (ckpt / "state.pt.part").replace(ckpt / "state.pt")
+
+    trained_tokens = sum(t.trained_tokens for t in train_set)
+
+    def write_adapter(target: Path, label: str, note: str = "") -> float | None:
+        """Held-out loss, then the adapter converted and registered as ``label`` in ``target``."""
+        heldout = _heldout_loss(peft_model, tokens["test"])
+        peft_model.save_pretrained(str(target / "peft"))
+        write_base_config(model.config.to_dict(), target / "base")
+        convert_adapter(target / "peft", target / "base", target / "adapter.gguf.tmp")
+        manifest = {
+            "name": label, "base": base, "base_file": {"name": base_path.name, "size": base_path.stat().st_size},
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "data": str(data.resolve()), "data_digest": digest,
+            "config": asdict(config), "precision": precision, "threads": torch.get_num_threads(),
+            "steps": step, "train_seconds": round(elapsed, 1), "step_seconds": timings,
+            "train_examples": len(train_set), "test_examples": len(tokens["test"]),
+            "trained_tokens_per_epoch": trained_tokens,
+            "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
+            "heldout_loss_before": heldout_before, "heldout_loss_after": heldout,
+        }  # fmt: skip
+        if note:
+            manifest["note"] = note
+        (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        (target / "adapter.gguf.tmp").replace(target / "adapter.gguf")
+        return heldout
 
     started = step
     try:
         while step < total:
             t0 = time.monotonic()
-            batch = _batch(train_set, step, config.batch_size, config.seed)
+            batch = _batch(train_set, step, config.batch_size, config.seed, config.group_by_length)
             for group in optimizer.param_groups:
                 group["lr"] = schedule(step)
-            loss = peft_model(**_tensors(batch)).loss
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss = peft_model(**_tensors(batch)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -173,32 +220,23 @@ def train_adapter(
             losses.append(round(loss.detach().item(), 5))
             took = time.monotonic() - t0
             elapsed += took
+            timings.append(round(took, 3))
             if step == started + 1 and on_start is not None:
                 on_start(total, started, took * (total - step))  # the first step, timed: the estimate
             if on_step is not None:
                 on_step(step, losses[-1])
             if step % config.checkpoint_every == 0 and step < total:
                 save_checkpoint()
+            if snapshots and step % per_epoch == 0 and step < total:
+                epoch = step // per_epoch
+                label = f"{name}-e{epoch}"
+                (snap := adapter_dir(label)).mkdir(parents=True, exist_ok=True)
+                write_adapter(snap, label, f"snapshot of {name} after epoch {epoch} of {total / per_epoch:g} (its schedule)")
     except KeyboardInterrupt:
         save_checkpoint()
         raise EcoagentError(f"training of {name!r} interrupted at step {step}/{total}; checkpoint saved",
                             f"continue it: ecoagent finetune train {data} --name {name} --resume") from None  # fmt: skip
-    heldout_after = _heldout_loss(peft_model, tokens["test"])
-    trained_tokens = sum(t.trained_tokens for t in train_set)
-    peft_model.save_pretrained(str(folder / "peft"))
-    write_base_config(model.config.to_dict(), folder / "base")
-    convert_adapter(folder / "peft", folder / "base", folder / "adapter.gguf.tmp")
-    manifest = {
-        "name": name, "base": base, "base_file": {"name": base_path.name, "size": base_path.stat().st_size},
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "data": str(data.resolve()), "data_digest": digest,
-        "config": asdict(config), "steps": step, "train_seconds": round(elapsed, 1),
-        "train_examples": len(train_set), "test_examples": len(tokens["test"]),
-        "trained_tokens_per_epoch": trained_tokens,
-        "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
-        "heldout_loss_before": heldout_before, "heldout_loss_after": heldout_after,
-    }  # fmt: skip
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    (folder / "adapter.gguf.tmp").replace(folder / "adapter.gguf")
+    heldout_after = write_adapter(folder, name)
     shutil.rmtree(ckpt, ignore_errors=True)
     return TrainResult(
         adapter=resolve_adapter(name), steps=step, seconds=elapsed, train_examples=len(train_set),
@@ -206,6 +244,34 @@ def train_adapter(
         truncated=sum(t.truncated for t in train_set), losses=losses, heldout_before=heldout_before,
         heldout_after=heldout_after, problems=problems,
     )  # fmt: skip
+
+
+def _load_start(peft_model: Any, config: TrainConfig, base_path: Path, model_config: Any) -> None:
+    """Put the weights of ``config.start_from`` into the fresh LoRA.
+
+    Raises:
+        EcoagentError: No such adapter, another base model, or another rank.
+    """
+    from peft import set_peft_model_state_dict
+
+    from .convert import adapter_state_from_gguf
+
+    start = resolve_adapter(str(config.start_from))
+    start.check_base(base_path)
+    peft_file = start.gguf.parent / "peft" / "adapter_model.safetensors"
+    if peft_file.is_file() and not start.shipped:
+        from safetensors.torch import load_file
+
+        state: dict[str, Any] = dict(load_file(str(peft_file)))
+        rank = int(next(v for k, v in state.items() if k.endswith("lora_A.weight")).shape[0])
+    else:  # shipped adapters are GGUF only
+        state, rank, _ = adapter_state_from_gguf(start.gguf, model_config.num_attention_heads, model_config.num_key_value_heads)
+    if rank != config.rank:
+        raise EcoagentError(f"{start.name} has rank {rank}, not {config.rank}", f"train with --rank {rank} to start from it", exit_code=2)
+    unexpected = list(getattr(set_peft_model_state_dict(peft_model, state), "unexpected_keys", None) or [])
+    if unexpected:
+        raise EcoagentError(f"{start.name} does not fit this model ({len(unexpected)} unknown tensors, e.g. {unexpected[0]})",
+                            "start from an adapter trained on this base model")  # fmt: skip
 
 
 class _Schedule:
@@ -221,14 +287,47 @@ class _Schedule:
         return self.peak * (0.1 + 0.9 * max(0.0, left))
 
 
-def _batch(data: Sequence[Tokenized], step: int, size: int, seed: int) -> list[Tokenized]:
+def _batch(data: Sequence[Tokenized], step: int, size: int, seed: int, by_length: bool = False) -> list[Tokenized]:
     """The examples of global step ``step``: epoch by epoch, each in its own seeded order,
-    so a resumed run sees exactly what an uninterrupted one would have."""
+    so a resumed run sees exactly what an uninterrupted one would have.
+
+    ``by_length``: each window of ``_WINDOW`` batches in that order is sorted by length
+    before it is cut into batches, and the batches are shuffled again, so a step pads
+    to a neighbour's length instead of the longest example's while the order stays
+    random at the scale of the epoch.
+    """
     per_epoch = math.ceil(len(data) / size)
     epoch, index = divmod(step, per_epoch)
+    rng = random.Random(seed * 1_000_003 + epoch)
     order = list(range(len(data)))
-    random.Random(seed * 1_000_003 + epoch).shuffle(order)
+    rng.shuffle(order)
+    if by_length:
+        window = size * _WINDOW
+        batches: list[list[int]] = []
+        for start in range(0, len(order), window):
+            chunk = sorted(order[start : start + window], key=lambda i: len(data[i].input_ids))
+            batches += [chunk[k : k + size] for k in range(0, len(chunk), size)]
+        rng.shuffle(batches)
+        return [data[i] for i in batches[index]]
     return [data[i] for i in order[index * size : (index + 1) * size]]
+
+
+_WINDOW = 16
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU has bf16 instructions (AVX512-BF16 or AMX), where autocast pays."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def _precision(setting: str) -> str:
+    if setting == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return setting
 
 
 def _tensors(batch: Sequence[Tokenized]) -> dict[str, Any]:
