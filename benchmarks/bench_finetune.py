@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -100,42 +101,25 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
     return seed, path
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-finetune"))
-    parser.add_argument("--limit", type=int, default=25, help="Test on the paraphrases and variants of the first N tasks.")
-    parser.add_argument("--epochs", type=float, default=3.0)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables).")
-    parser.add_argument("--holdout-families", action="store_true",
-                        help="Train on the broad teacher set's training families; test on the families it never saw.")
-    parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
-    args = parser.parse_args()
-    out = args.out.resolve()
-    os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
-
+def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25) -> tuple[Path, list[str]]:
+    """Teacher runs and their export under ``out`` (each skipped when done): (the training
+    JSONL, the bench's task file and protocol arguments)."""
     from ecoagent.bench import load_tasks
     from ecoagent.embed import Embedder
-    from ecoagent.finetune import (
-        ExportFilter,
-        TrainConfig,
-        export_examples,
-        list_adapters,
-        train_adapter,
-        write_examples,
-    )
+    from ecoagent.finetune import ExportFilter, export_examples, write_examples
     from ecoagent.prompts import load_prompt
     from ecoagent.runlog import RunLog
 
-    tasks = load_tasks(BROAD if args.holdout_families else TASKS)
-    bench_tasks, bench_protocol = TASKS, ["-p", "split", "--limit", str(args.limit)]
-    if args.holdout_families:
-        tasks, bench_tasks = holdout_tasks(tasks, out, args.per_family)
-        bench_protocol = ["-p", "split"]
+    tasks = load_tasks(BROAD if holdout_families else TASKS)
+    bench = [str(TASKS), "-p", "split", "--limit", str(limit)]
+    if holdout_families:
+        tasks, bench_tasks = holdout_tasks(tasks, out, per_family)
+        bench = [str(bench_tasks), "-p", "split"]
     teacher = out / "teacher"
     if not (teacher / "done").exists():
+        t0 = time.monotonic()
         confirmed, total = asyncio.run(teacher_runs(tasks, teacher))
-        print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge")
+        print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge ({(time.monotonic() - t0) / 60:.1f} min)")
         (teacher / "done").touch()
     data = out / "train.jsonl"
     if not data.exists():
@@ -144,23 +128,75 @@ def main() -> int:
         log.close()
         write_examples(report, data)
         print(f"export: {report.splits['train']} train, {report.splits['test']} held out, {report.duplicates} near-duplicates left out")
-    if not any(a.name == "smollm2-ft" for a in list_adapters()):
+    return data, bench
+
+
+def train(out: Path, data: Path, name: str, config: object, snapshots: bool = False) -> dict:  # type: ignore[type-arg]
+    """Train ``name`` on ``data`` into ``out``'s home unless it exists (resuming a
+    checkpoint); its manifest."""
+    from ecoagent.finetune import TrainConfig, list_adapters, train_adapter
+
+    assert isinstance(config, TrainConfig)
+    folder = out / "home" / "data" / "adapters" / name
+    if not any(a.name == name for a in list_adapters()):
         t0 = time.monotonic()
-        result = train_adapter(data, "smollm2-ft", TrainConfig(epochs=args.epochs, max_steps=args.steps), resume=(
-            out / "home" / "data" / "adapters" / "smollm2-ft" / "checkpoint" / "state.pt").exists(),
-            on_start=lambda total, done, est: print(f"train: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
+        result = train_adapter(data, name, config, resume=(folder / "checkpoint" / "state.pt").exists(), snapshots=snapshots,
+            on_start=lambda total, done, est: print(f"train {name}: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
             on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None)  # fmt: skip
-        print(f"train: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
+        print(f"train {name}: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
               f"({(time.monotonic() - t0) / 60:.1f} min with loading and conversion); loss {result.losses[0]:.3f} → "
               f"{result.losses[-1]:.3f}; held-out loss {result.heldout_before} → {result.heldout_after}")  # fmt: skip
-    manifest = json.loads((out / "home" / "data" / "adapters" / "smollm2-ft" / "manifest.json").read_text())
-    print(f"adapter: {manifest['steps']} steps on {manifest['train_examples']} examples, {manifest['train_seconds'] / 60:.1f} min "
-          f"training on this machine; held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}")  # fmt: skip
-    cmd = [sys.executable, "-m", "ecoagent", "bench", str(bench_tasks), *bench_protocol,
-           "--out", str(out / "bench"), "--resume", "--markdown"]  # fmt: skip
-    for strategy in STRATEGIES:
+    manifest: dict = json.loads((folder / "manifest.json").read_text())  # type: ignore[type-arg]
+    print(f"adapter {name}: {manifest['steps']} steps on {manifest['train_examples']} examples, "
+          f"{manifest['train_seconds'] / 60:.1f} min training ({manifest.get('precision', 'fp32')}) on this machine; "
+          f"held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}")  # fmt: skip
+    return manifest
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-finetune"))
+    parser.add_argument("--limit", type=int, default=25, help="Test on the paraphrases and variants of the first N tasks.")
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    parser.add_argument("--no-group-by-length", dest="group_by_length", action="store_false")
+    parser.add_argument("--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables).")
+    parser.add_argument("--holdout-families", action="store_true",
+                        help="Train on the broad teacher set's training families; test on the families it never saw.")
+    parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
+    parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
+    parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
+    parser.add_argument("--compare-adapter", type=Path, default=None,
+                        help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
+    args = parser.parse_args()
+    out = args.out.resolve()
+    os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
+
+    from ecoagent.finetune import TrainConfig
+
+    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit)
+    config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
+                         precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
+    train(out, data, "smollm2-ft", config, args.snapshots)
+    if not args.bench:
+        return 0
+    strategies = list(STRATEGIES)
+    if args.snapshots and (out / "home" / "data" / "adapters" / "smollm2-ft-e1" / "adapter.gguf").is_file():
+        strategies.append("bottom+finetuned-e1")
+    if args.compare_adapter:
+        dest = out / "home" / "data" / "adapters" / "compute-ref"
+        if not dest.exists():
+            shutil.copytree(args.compare_adapter, dest, ignore=shutil.ignore_patterns("checkpoint"))
+        strategies.append("bottom+finetuned-compute")
+    cmd = [sys.executable, "-m", "ecoagent", "bench", *bench, "--out", str(out / "bench"), "--resume", "--markdown",
+           "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
+    for strategy in strategies:
         cmd += ["-s", strategy]
-    env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns)}
+    # the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
+    env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": "offline-plain"}
     return subprocess.run(cmd, env=env).returncode
 
 

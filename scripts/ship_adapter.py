@@ -1,0 +1,91 @@
+"""Ship an adapter trained by ``benchmarks/bench_finetune.py`` as ``bundled:<name>``.
+
+Copies ``OUT/home/data/adapters/<adapter>/adapter.gguf`` to ``agents/adapters/<name>/``
+and writes its manifest: the SHA-256 of the adapter and of the base model (``ecoagent
+doctor`` checks both), the teacher set's digest and split, the command that rebuilds
+it, the training figures, and the held-out-family results the same run measured
+(``OUT/bench/<strategy>/results.jsonl``), so the figures travel with the file.
+
+Usage: .venv/bin/python scripts/ship_adapter.py OUT [--adapter smollm2-ft] [--name smollm2-eco]
+           [--command "the bench_finetune.py command line that made OUT"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHER = ROOT / "benchmarks" / "tasks" / "teacher.jsonl"
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def summarize(results: Path) -> dict[str, object]:
+    """One strategy's figures from its results.jsonl: solved, tokens per attempt, p50 latency."""
+    rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
+    solved = sum(r["resolved"] for r in rows)
+    attempts = sum(max(1, len(r["rungs_tried"])) for r in rows)
+    tokens = sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows)
+    return {"solved": solved, "tasks": len(rows), "rate": round(solved / len(rows), 4) if rows else None,
+            "tokens_per_attempt": round(tokens / attempts) if attempts else None,
+            "p50_s": round(statistics.median(r["duration_s"] for r in rows), 2) if rows else None}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="bench_finetune.py's --out folder")
+    parser.add_argument("--adapter", default="smollm2-ft")
+    parser.add_argument("--name", default="smollm2-eco")
+    parser.add_argument("--command", default="", help="The command line that made OUT (recorded as the rebuild recipe).")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from ecoagent.bundled import smollm2_path
+    from ecoagent.finetune.registry import file_sha256, valid_name
+
+    source = args.out / "home" / "data" / "adapters" / args.adapter
+    trained = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    gguf = source / "adapter.gguf"
+    if gguf.stat().st_size > MAX_BYTES:
+        print(f"error: {gguf} is {gguf.stat().st_size / 2**20:.1f} MiB, over the 20 MiB a shipped adapter may be "
+              "(train a smaller --rank)", file=sys.stderr)  # fmt: skip
+        return 1
+    base = smollm2_path()
+    split_file = args.out / "holdout-tasks.jsonl"
+    families: dict[str, set[str]] = {"seed": set(), "test": set()}
+    if split_file.is_file():
+        for line in split_file.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            families[row["half"]].add(row.get("family", ""))
+    bench = args.out / "bench"
+    results = {p.parent.name: summarize(p) for p in sorted(bench.glob("*/results.jsonl"))}
+    manifest = {
+        "name": valid_name(args.name),
+        "base": trained["base"],
+        "base_file": {**trained["base_file"], "sha256": file_sha256(base)},
+        "adapter_sha256": file_sha256(gguf),
+        "adapter_size": gguf.stat().st_size,
+        "teacher_set": {"file": str(TEACHER.relative_to(ROOT)), "sha256": file_sha256(TEACHER),
+                        "training_families": sorted(families["seed"]), "held_out_families": sorted(families["test"])},  # fmt: skip
+        "training_data_digest": trained["data_digest"],
+        "rebuild": args.command or "see docs/finetuning.md",
+        "training": {k: trained.get(k) for k in ("config", "precision", "threads", "steps", "train_seconds", "train_examples",
+                                                  "test_examples", "loss_first", "loss_last", "heldout_loss_before",
+                                                  "heldout_loss_after", "created_at")},  # fmt: skip
+        "results": {"protocol": "held-out families: bench -p split on families training never saw", "strategies": results},
+    }
+    dest = ROOT / "agents" / "adapters" / args.name
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(gguf, dest / "adapter.gguf")
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    print(f"shipped {dest}/adapter.gguf ({manifest['adapter_size'] / 2**20:.1f} MiB) as bundled:{args.name}")
+    for name, figures in results.items():
+        print(f"  {name}: {figures}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
