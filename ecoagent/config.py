@@ -130,7 +130,7 @@ class Rung(_Section):
     )
     adapter: str | None = Field(
         None, description="llama-cpp only: a LoRA adapter applied to the model, by the name `ecoagent finetune train` "
-        "registered it under (e.g. smollm2-ft) or as a path to an adapter GGUF file."
+        "registered it under (e.g. smollm2-ft), a shipped one (bundled:smollm2-eco), or a path to an adapter GGUF file."
     )
     model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
     temperature: float = Field(0.0, ge=0, le=2)
