@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -46,8 +47,35 @@ BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
 STRATEGIES = ("bottom-only", "bottom+finetuned", "bottom+demos", "bottom+demos+finetuned")
 
 
-async def teacher_runs(tasks: list, folder: Path) -> tuple[int, int]:  # type: ignore[type-arg]
-    """Each seed task answered by its reference code through the real pipeline; (confirmed, total)."""
+def broken_version(code: str) -> str | None:
+    """A first attempt at ``code`` with a mistake small models make, that really fails when
+    run: the imports left out (a NameError), else the last line's closing parenthesis
+    dropped (a SyntaxError); None when neither applies or the result still runs."""
+    lines = code.strip().splitlines()
+    kept = [line for line in lines if not line.startswith(("import ", "from "))]
+    if kept and len(kept) < len(lines):
+        broken = "\n".join(kept)
+    elif lines and lines[-1].rstrip().endswith(")"):
+        broken = "\n".join([*lines[:-1], lines[-1].rstrip()[:-1]])
+    else:
+        return None
+    done = subprocess.run([sys.executable, "-c", broken], capture_output=True, timeout=30)  # our own reference code
+    return broken if done.returncode != 0 else None
+
+
+def fails_first(task_id: str, fraction: float) -> bool:
+    """Whether the teacher's run of ``task_id`` starts with a failed attempt (a stable hash,
+    so the same tasks are chosen on every machine and rerun)."""
+    return int(hashlib.sha256(task_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+
+
+async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Each seed task answered by its reference code through the real pipeline; (confirmed, total).
+
+    With ``fail_fraction``, that share of the tasks first gets a broken attempt, so the
+    conversation holds the executor's error and the fix after it: the executor loop a
+    model needs when its first code crashes (export weights the crashed turn 0, so the
+    model learns the fix, not the crash)."""
     from ecoagent import EcoAssistant
     from ecoagent.config import LadderSettings, Rung, load_settings
     from ecoagent.query import Query
@@ -55,8 +83,13 @@ async def teacher_runs(tasks: list, folder: Path) -> tuple[int, int]:  # type: i
 
     seed = [t for t in tasks if t.code]
     script: list[str] = []
+    lengths: dict[str, int] = {}
     for task in seed:
+        broken = broken_version(task.code) if fail_fraction and fails_first(task.id, fail_fraction) else None
+        if broken is not None:
+            script.append(f"```python\n{broken}\n```")
         script += [f"```python\n{task.code.strip()}\n```", f"The answer is {task.expected}. TERMINATE"]
+        lengths[task.id] = 6 if broken is not None else 4
     settings = load_settings(None)
     settings.ladder = LadderSettings(rungs=[Rung(name="reference", provider="scripted", model="-")])
     settings.runlog_path = folder / "runs.sqlite3"
@@ -68,8 +101,8 @@ async def teacher_runs(tasks: list, folder: Path) -> tuple[int, int]:  # type: i
         for task in seed:
             record = await eco.run(Query(task.query, expected=task.expected, judge="expected", id=task.id))
             confirmed += record.resolved
-            if len(record.attempts[0].messages) != 4:  # query, code, output, answer: the script would drift
-                raise SystemExit(f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not 4")
+            if len(record.attempts[0].messages) != lengths[task.id]:  # query, [broken, error,] code, output, answer
+                raise SystemExit(f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not {lengths[task.id]}")
     finally:
         eco.close()
     return confirmed, len(seed)
@@ -101,7 +134,8 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
     return seed, path
 
 
-def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25) -> tuple[Path, list[str]]:
+def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
+            fail_fraction: float = 0.0) -> tuple[Path, list[str]]:  # fmt: skip
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments)."""
     from ecoagent.bench import load_tasks
@@ -118,7 +152,7 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     teacher = out / "teacher"
     if not (teacher / "done").exists():
         t0 = time.monotonic()
-        confirmed, total = asyncio.run(teacher_runs(tasks, teacher))
+        confirmed, total = asyncio.run(teacher_runs(tasks, teacher, fail_fraction))
         print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge ({(time.monotonic() - t0) / 60:.1f} min)")
         (teacher / "done").touch()
     data = out / "train.jsonl"
@@ -167,17 +201,21 @@ def main() -> int:
     parser.add_argument("--holdout-families", action="store_true",
                         help="Train on the broad teacher set's training families; test on the families it never saw.")
     parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
+    parser.add_argument("--fail-and-fix", type=float, default=0.0, metavar="FRACTION",
+                        help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
     parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
     parser.add_argument("--compare-adapter", type=Path, default=None,
                         help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
     args = parser.parse_args()
+    if not 0.0 <= args.fail_and_fix <= 1.0:
+        parser.error(f"--fail-and-fix {args.fail_and_fix}: a share of the runs, from 0 to 1 (e.g. 0.5)")
     out = args.out.resolve()
     os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
 
     from ecoagent.finetune import TrainConfig
 
-    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit)
+    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix)
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
     train(out, data, "smollm2-ft", config, args.snapshots)

@@ -56,3 +56,47 @@ def test_a_sample_of_answers_is_what_the_code_prints_in_the_sandbox(sandbox_sett
         return wrong
 
     assert asyncio.run(go()) == []
+
+
+def _bench_finetune():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_finetune", TASKS.parent / "bench_finetune.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_fail_and_fix_teacher_run_starts_with_code_that_really_fails() -> None:
+    bench = _bench_finetune()
+    assert bench.broken_version("import math\nprint(math.comb(5, 2))") == "print(math.comb(5, 2))"
+    assert bench.broken_version("xs = [3, 1]\nprint(sorted(xs))") == "xs = [3, 1]\nprint(sorted(xs)"
+    assert bench.broken_version("x = 3") is None  # no import, no closing parenthesis: nothing plausible to break
+    assert bench.broken_version("import math\nprint(2)") is None  # without the import it still runs: not a failure
+    chosen = [bench.fails_first(f"t-{i}", 0.5) for i in range(400)]
+    assert chosen == [bench.fails_first(f"t-{i}", 0.5) for i in range(400)] and 150 < sum(chosen) < 250
+    assert not any(bench.fails_first(f"t-{i}", 0.0) for i in range(100))
+    assert all(bench.fails_first(f"t-{i}", 1.0) for i in range(100))
+
+
+def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+    from ecoagent.bench import load_tasks
+    from ecoagent.embed import Embedder
+    from ecoagent.finetune import ExportFilter, export_examples
+    from ecoagent.prompts import load_prompt
+    from ecoagent.runlog import RunLog
+
+    rows = [{"id": "comb", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
+            {"id": "sum", "query": "What is the sum of 3, 4 and 5?", "expected": "12", "code": "print(sum([3, 4, 5]))"}]  # fmt: skip
+    (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    bench = _bench_finetune()
+    assert asyncio.run(bench.teacher_runs(load_tasks(tasks), tmp_path / "teacher", fail_fraction=1.0)) == (2, 2)
+    log = RunLog(tmp_path / "teacher" / "runs.sqlite3")
+    report = export_examples(log.all(), load_prompt("assistant"), Embedder().vectors, ExportFilter(test_fraction=0.0))
+    log.close()
+    assert len(report.examples) == 2
+    for example in report.examples:
+        turns = [m for m in example["messages"] if m["role"] != "system"]
+        assert [m["role"] for m in turns] == ["user", "assistant", "user", "assistant", "user", "assistant"]
+        broken, error, fixed = turns[1], turns[2], turns[3]
+        assert broken["weight"] == 0 and fixed["weight"] == 1 and turns[5]["weight"] == 1
+        assert "Error" in error["content"] and "exit code: 1" in error["content"]
