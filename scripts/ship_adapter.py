@@ -7,7 +7,7 @@ it, the training figures, and the held-out-family results the same run measured
 (``OUT/bench/<strategy>/results.jsonl``), so the figures travel with the file.
 
 Usage: .venv/bin/python scripts/ship_adapter.py OUT [--adapter smollm2-ft] [--name smollm2-eco]
-           [--command "the bench_finetune.py command line that made OUT"]
+           [--command "the bench_finetune.py command line that made OUT"] [--note TEXT]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def main() -> int:
     parser.add_argument("--adapter", default="smollm2-ft")
     parser.add_argument("--name", default="smollm2-eco")
     parser.add_argument("--command", default="", help="The command line that made OUT (recorded as the rebuild recipe).")
+    parser.add_argument("--note", default="", help="What a reader of the figures must know (recorded as the manifest's note).")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from ecoagent.bundled import smollm2_path
@@ -61,7 +62,10 @@ def main() -> int:
             row = json.loads(line)
             families[row["half"]].add(row.get("family", ""))
     bench = args.out / "bench"
-    results = {p.parent.name: summarize(p) for p in sorted(bench.glob("*/results.jsonl"))}
+    results = {p.parent.name: summarize(p) for p in sorted(bench.glob("split/*/results.jsonl"))}  # bench -p split's layout
+    if not results:
+        print(f"error: no bench results under {bench}/split: run bench_finetune.py without --no-bench first", file=sys.stderr)
+        return 1
     manifest = {
         "name": valid_name(args.name),
         "base": trained["base"],
@@ -76,6 +80,7 @@ def main() -> int:
                                                   "test_examples", "loss_first", "loss_last", "heldout_loss_before",
                                                   "heldout_loss_after", "created_at")},  # fmt: skip
         "results": {"protocol": "held-out families: bench -p split on families training never saw", "strategies": results},
+        **({"note": args.note} if args.note else {}),
     }
     dest = ROOT / "agents" / "adapters" / args.name
     dest.mkdir(parents=True, exist_ok=True)
