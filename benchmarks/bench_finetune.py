@@ -63,19 +63,24 @@ def broken_version(code: str) -> str | None:
     return broken if done.returncode != 0 else None
 
 
-def fails_first(task_id: str, fraction: float) -> bool:
-    """Whether the teacher's run of ``task_id`` starts with a failed attempt (a stable hash,
-    so the same tasks are chosen on every machine and rerun)."""
-    return int(hashlib.sha256(task_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+def picked(key: str, fraction: float) -> bool:
+    """Whether ``key`` (a task id, for the fail-and-fix share; ``demos:`` + the id for the
+    demonstrations share) is in ``fraction`` of them: a stable hash, so the same tasks are
+    chosen on every machine and rerun, and the two shares are independent."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
 
 
-async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0) -> tuple[int, int]:  # type: ignore[type-arg]
+async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  # type: ignore[type-arg]
+                       demos_fraction: float = 0.0) -> tuple[int, int]:  # fmt: skip
     """Each seed task answered by its reference code through the real pipeline; (confirmed, total).
 
     With ``fail_fraction``, that share of the tasks first gets a broken attempt, so the
     conversation holds the executor's error and the fix after it: the executor loop a
     model needs when its first code crashes (export weights the crashed turn 0, so the
-    model learns the fix, not the crash)."""
+    model learns the fix, not the crash). With ``demos_fraction``, every confirmed run is
+    banked as it comes and that share of the tasks reads the bank's nearest solution in
+    its first message, as a query does once users have confirmed solutions, so the model
+    learns to use a demonstration instead of only ever seeing none."""
     from ecoagent import EcoAssistant
     from ecoagent.config import LadderSettings, Rung, load_settings
     from ecoagent.query import Query
@@ -85,7 +90,7 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0) ->
     script: list[str] = []
     lengths: dict[str, int] = {}
     for task in seed:
-        broken = broken_version(task.code) if fail_fraction and fails_first(task.id, fail_fraction) else None
+        broken = broken_version(task.code) if picked(task.id, fail_fraction) else None
         if broken is not None:
             script.append(f"```python\n{broken}\n```")
         script += [f"```python\n{task.code.strip()}\n```", f"The answer is {task.expected}. TERMINATE"]
@@ -95,12 +100,16 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0) ->
     settings.runlog_path = folder / "runs.sqlite3"
     settings.bank.path = folder / "bank"
     settings.cache.enabled = False
+    settings.cache.replay = False  # the script answers every task: no banked code may answer instead
     eco = EcoAssistant(settings, clients={"reference": ScriptedChatCompletionClient(script)})
     confirmed = 0
     try:
         for task in seed:
+            settings.bank.top_k = 1 if picked(f"demos:{task.id}", demos_fraction) else 0
             record = await eco.run(Query(task.query, expected=task.expected, judge="expected", id=task.id))
             confirmed += record.resolved
+            if demos_fraction and record.resolved:
+                eco.bank_verified(record)
             if len(record.attempts[0].messages) != lengths[task.id]:  # query, [broken, error,] code, output, answer
                 raise SystemExit(f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not {lengths[task.id]}")
     finally:
@@ -135,7 +144,7 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
 
 
 def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
-            fail_fraction: float = 0.0) -> tuple[Path, list[str]]:  # fmt: skip
+            fail_fraction: float = 0.0, demos_fraction: float = 0.0) -> tuple[Path, list[str]]:  # fmt: skip
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments)."""
     from ecoagent.bench import load_tasks
@@ -152,7 +161,7 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     teacher = out / "teacher"
     if not (teacher / "done").exists():
         t0 = time.monotonic()
-        confirmed, total = asyncio.run(teacher_runs(tasks, teacher, fail_fraction))
+        confirmed, total = asyncio.run(teacher_runs(tasks, teacher, fail_fraction, demos_fraction))
         print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge ({(time.monotonic() - t0) / 60:.1f} min)")
         (teacher / "done").touch()
     data = out / "train.jsonl"
@@ -203,19 +212,22 @@ def main() -> int:
     parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
     parser.add_argument("--fail-and-fix", type=float, default=0.0, metavar="FRACTION",
                         help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).")
+    parser.add_argument("--with-demos", type=float, default=0.0, metavar="FRACTION",
+                        help="That share of the teacher's runs reads the bank's nearest solution first (0-1).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
     parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
     parser.add_argument("--compare-adapter", type=Path, default=None,
                         help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
     args = parser.parse_args()
-    if not 0.0 <= args.fail_and_fix <= 1.0:
-        parser.error(f"--fail-and-fix {args.fail_and_fix}: a share of the runs, from 0 to 1 (e.g. 0.5)")
+    for flag, share in (("--fail-and-fix", args.fail_and_fix), ("--with-demos", args.with_demos)):
+        if not 0.0 <= share <= 1.0:
+            parser.error(f"{flag} {share}: a share of the runs, from 0 to 1 (e.g. 0.5)")
     out = args.out.resolve()
     os.environ["ECOAGENT_HOME"] = str(out / "home")  # the user's own data is never touched
 
     from ecoagent.finetune import TrainConfig
 
-    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix)
+    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos)
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
     train(out, data, "smollm2-ft", config, args.snapshots)

@@ -72,10 +72,11 @@ def test_a_fail_and_fix_teacher_run_starts_with_code_that_really_fails() -> None
     assert bench.broken_version("xs = [3, 1]\nprint(sorted(xs))") == "xs = [3, 1]\nprint(sorted(xs)"
     assert bench.broken_version("x = 3") is None  # no import, no closing parenthesis: nothing plausible to break
     assert bench.broken_version("import math\nprint(2)") is None  # without the import it still runs: not a failure
-    chosen = [bench.fails_first(f"t-{i}", 0.5) for i in range(400)]
-    assert chosen == [bench.fails_first(f"t-{i}", 0.5) for i in range(400)] and 150 < sum(chosen) < 250
-    assert not any(bench.fails_first(f"t-{i}", 0.0) for i in range(100))
-    assert all(bench.fails_first(f"t-{i}", 1.0) for i in range(100))
+    chosen = [bench.picked(f"t-{i}", 0.5) for i in range(400)]
+    assert chosen == [bench.picked(f"t-{i}", 0.5) for i in range(400)] and 150 < sum(chosen) < 250
+    assert chosen != [bench.picked(f"demos:t-{i}", 0.5) for i in range(400)]  # the two shares are independent
+    assert not any(bench.picked(f"t-{i}", 0.0) for i in range(100))
+    assert all(bench.picked(f"t-{i}", 1.0) for i in range(100))
 
 
 def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
@@ -100,3 +101,20 @@ def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(sandbox
         broken, error, fixed = turns[1], turns[2], turns[3]
         assert broken["weight"] == 0 and fixed["weight"] == 1 and turns[5]["weight"] == 1
         assert "Error" in error["content"] and "exit code: 1" in error["content"]
+
+
+def test_a_teacher_run_with_demos_reads_the_solution_banked_before_it(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+    import sqlite3
+
+    from ecoagent.bench import load_tasks
+
+    rows = [{"id": "c1", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
+            {"id": "c2", "query": "What is 7 choose 3?", "expected": "35", "code": "import math\nprint(math.comb(7, 3))"}]  # fmt: skip
+    (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert asyncio.run(_bench_finetune().teacher_runs(load_tasks(tasks), tmp_path / "teacher", demos_fraction=1.0)) == (2, 2)
+    db = sqlite3.connect(tmp_path / "teacher" / "runs.sqlite3")
+    firsts = {query: json.loads(record)["attempts"][0]["messages"][0]["content"] for query, record in db.execute("select query, record from runs")}
+    db.close()
+    assert firsts["What is 5 choose 2?"] == "What is 5 choose 2?"  # nothing banked yet: the query alone
+    second = firsts["What is 7 choose 3?"]
+    assert second.startswith("Here are similar queries") and "math.comb(5, 2)" in second and second.endswith("What is 7 choose 3?")
