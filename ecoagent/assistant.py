@@ -182,6 +182,20 @@ class EcoAssistant:
                 client = self._clients[rung.name] = build_client(rung, retries=run.retries, backoff_s=run.retry_backoff_s)
             return client
 
+    def summarizer(self) -> tuple[str, ChatCompletionClient]:
+        """The model that writes conversation memory's summaries, and its name: the cheapest
+        rung without its fine-tuned adapter, if it has one. An adapter trained for the
+        code-executing protocol answers a request for a summary with "The answer is …
+        TERMINATE"; the base model it sits on is the one that can summarize.
+
+        Raises:
+            EcoagentError: The client cannot be built (missing key or model file).
+        """
+        bottom = self.rungs[0]
+        if bottom.adapter and not self._given_clients:
+            bottom = bottom.model_copy(update={"name": f"{bottom.name}:base", "adapter": None})
+        return bottom.name, self.client_for(bottom)
+
     def check_ladder(self) -> None:
         """Fail fast, before any query runs, on what would fail a rung later: a
         missing API key or model file. Builds nothing and calls no model.

@@ -137,7 +137,7 @@ def test_bench_on_the_bundled_model(tmp_path: Path, sandbox_image: str) -> None:
     cfg.write_text("[run]\nmax_turns = 4\n")  # the offline default ladder: the real bundled SmolLM2
     tasks = Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "compute.jsonl"
     result = runner.invoke(app, ["--config", str(cfg), "bench", str(tasks), "--limit", "1", "-s", "bottom-only", "-s", "bottom+demos",
-                                 "-p", "split", "--out", str(tmp_path / "out"), "--price", "smollm2=0.1,0.4"])  # fmt: skip
+                                 "-p", "split", "--out", str(tmp_path / "out"), "--price", "smollm2-eco=0.1,0.4"])  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report-split.json").read_text())
     plain, demos = report["strategies"]

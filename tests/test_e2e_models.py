@@ -44,7 +44,7 @@ def test_bundled_smollm2_in_process(sandbox_image: str) -> None:
     eco = EcoAssistant(Settings(run=RunSettings(max_turns=4)))
     assert [r.provider for r in eco.rungs] == ["llama-cpp"]
     record = eco.run_sync(QUERY)
-    check_flow(eco, record, "smollm2")
+    check_flow(eco, record, "smollm2-eco")  # the default: the bundled model with the shipped adapter
     assert "391" in record.attempts[0].executions[0].output
     eco.close()
 

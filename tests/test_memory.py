@@ -18,7 +18,6 @@ from ecoagent.cli import app
 from ecoagent.config import BankSettings, Settings, load_settings
 from ecoagent.conversation import Conversation
 from ecoagent.memory import SummaryBufferContext, TurnMemory, split_turns
-from ecoagent.models import build_client
 from ecoagent.records import Execution, RungAttempt, RunRecord
 from ecoagent.testing import GENERIC_MODEL_INFO, ScriptedChatCompletionClient, write_scripted_config
 
@@ -109,8 +108,12 @@ def test_an_autogen_assistant_agent_runs_with_it_as_model_context() -> None:
 
 # ---- the bundled model writes the summary ---------------------------------------------------
 def test_the_bundled_model_summarizes_a_long_chat() -> None:
-    rung = load_settings(None).ladder.resolved()[0]
-    client = build_client(rung)
+    from ecoagent import EcoAssistant
+
+    eco = EcoAssistant(load_settings(None))
+    name, client = eco.summarizer()
+    # the default rung carries the shipped adapter, trained for code: the base model summarizes
+    assert eco.rungs[0].adapter and name == f"{eco.rungs[0].name}:base"
     ctx = SummaryBufferContext(client, keep_turns=3, summary_words=60)
 
     async def go() -> list:  # type: ignore[type-arg]
@@ -126,6 +129,7 @@ def test_the_bundled_model_summarizes_a_long_chat() -> None:
     assert len(split_turns(messages)) == 3 and ctx.usage.completion_tokens > 0
     raw = sum(len(str(m.content)) for t in [turn(i) for i in range(1, 9)] for m in t)
     assert sum(len(str(m.content)) for m in messages) < raw  # the model reads less than the whole chat
+    eco.close()
 
 
 # ---- recall across sessions (real Qdrant, real embeddings) ----------------------------------

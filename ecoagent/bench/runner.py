@@ -234,8 +234,8 @@ class _Conversations:
             if self.strategy.memory:
                 from ..memory import SummaryBufferContext, TurnMemory
 
-                m, bottom = self.settings.memory, self.eco.rungs[0]
-                memory = SummaryBufferContext(self.eco.client_for(bottom), keep_turns=m.keep_turns, summary_words=m.summary_words)
+                m = self.settings.memory
+                memory = SummaryBufferContext(self.eco.summarizer()[1], keep_turns=m.keep_turns, summary_words=m.summary_words)
                 recall = TurnMemory(self.eco.bank, "bench", threshold=m.recall_threshold, k=m.recall_k) if m.recall else None
                 self.chats[task_id] = Conversation(memory=memory, recall=recall, session=task_id)
             else:

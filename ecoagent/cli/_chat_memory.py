@@ -63,12 +63,11 @@ class ChatMemory:
             conversation.session = resume
 
     def attach(self, eco: EcoAssistant) -> None:
-        """Give the conversation its memory (once; the cheapest rung summarizes)."""
+        """Give the conversation its memory (once; the cheapest rung's model summarizes)."""
         if self.conversation.memory is not None:
             return
-        bottom = eco.rungs[0]
-        self.summarizer = bottom.name
-        self.conversation.give_memory(eco.client_for(bottom), eco.bank, self.settings)
+        self.summarizer, client = eco.summarizer()
+        self.conversation.give_memory(client, eco.bank, self.settings)
         if self._resume is not None:
             asyncio.run(self.conversation.resume(self._resume, eco.runlog))
             self._resume = None

@@ -89,7 +89,7 @@ class Sessions:
         eco = self.eco
         conversation = Conversation(session=sid)
         user = (key_name or eco.settings.memory.user).replace(".", "_")[:64]  # a key's turns are recalled for it alone
-        conversation.give_memory(eco.client_for(eco.rungs[0]), eco.bank, eco.settings.memory, user=user)
+        conversation.give_memory(eco.summarizer()[1], eco.bank, eco.settings.memory, user=user)
         path = session_file(sid)
         if path.is_file():
             try:
