@@ -4,7 +4,7 @@ Copies ``OUT/home/data/adapters/<adapter>/adapter.gguf`` to ``agents/adapters/<n
 and writes its manifest: the SHA-256 of the adapter and of the base model (``ecoagent
 doctor`` checks both), the teacher set's digest and split, the command that rebuilds
 it, the training figures, and the held-out-family results the same run measured
-(``OUT/bench/<strategy>/results.jsonl``), so the figures travel with the file.
+(the bench's ``OUT/bench/report-split.json``), so the figures travel with the file.
 
 Usage: .venv/bin/python scripts/ship_adapter.py OUT [--adapter smollm2-ft] [--name smollm2-eco]
            [--command "the bench_finetune.py command line that made OUT"] [--note TEXT]
@@ -15,24 +15,23 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = ROOT / "benchmarks" / "tasks" / "teacher.jsonl"
 MAX_BYTES = 20 * 1024 * 1024
 
 
-def summarize(results: Path) -> dict[str, object]:
-    """One strategy's figures from its results.jsonl: solved, tokens per attempt, p50 latency."""
-    rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
-    solved = sum(r["resolved"] for r in rows)
-    attempts = sum(max(1, len(r["rungs_tried"])) for r in rows)
-    tokens = sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows)
-    return {"solved": solved, "tasks": len(rows), "rate": round(solved / len(rows), 4) if rows else None,
-            "tokens_per_attempt": round(tokens / attempts) if attempts else None,
-            "p50_s": round(statistics.median(r["duration_s"] for r in rows), 2) if rows else None}  # fmt: skip
+def summarize(strategy: dict[str, Any]) -> dict[str, object]:
+    """One strategy's figures, as the bench's own report gives them: solved, tokens per
+    attempt and per solved task, p50 latency."""
+    attempts = strategy["items"] + strategy["escalations"]
+    return {"solved": strategy["solved"], "tasks": strategy["items"], "rate": round(strategy["success_rate"], 4),
+            "tokens_per_attempt": round(strategy["tokens"] / attempts) if attempts else None,
+            "tokens_per_solved": round(strategy["tokens_per_solved"]) if strategy["tokens_per_solved"] is not None else None,
+            "p50_s": round(strategy["latency_p50_s"], 2) if strategy["latency_p50_s"] is not None else None}  # fmt: skip
 
 
 def main() -> int:
@@ -62,10 +61,11 @@ def main() -> int:
             row = json.loads(line)
             families[row["half"]].add(row.get("family", ""))
     bench = args.out / "bench"
-    results = {p.parent.name: summarize(p) for p in sorted(bench.glob("split/*/results.jsonl"))}  # bench -p split's layout
-    if not results:
-        print(f"error: no bench results under {bench}/split: run bench_finetune.py without --no-bench first", file=sys.stderr)
+    report = bench / "report-split.json"
+    if not report.is_file():
+        print(f"error: no bench report {report}: run bench_finetune.py without --no-bench first", file=sys.stderr)
         return 1
+    results = {s["strategy"]: summarize(s) for s in json.loads(report.read_text(encoding="utf-8"))["strategies"]}
     manifest = {
         "name": valid_name(args.name),
         "base": trained["base"],
