@@ -84,3 +84,19 @@ def test_a_shipped_adapter_is_checked_against_its_manifest(shipped: Path) -> Non
     assert "is not the one bundled:tiny was trained on" in verify_adapter(adapter, other)[0]
     adapter.gguf.write_bytes(b"GGUF adapter bytes, damaged")
     assert "does not match its manifest" in verify_adapter(adapter, base)[0]
+
+
+def test_doctor_checks_a_shipped_adapter_against_the_base_its_manifest_names(shipped: Path) -> None:
+    from ecoagent.cli.doctor import _shipped_adapters
+
+    manifest_path = shipped / "agents" / "adapters" / "tiny" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["base"] = str(shipped / "base.gguf")  # a GGUF path, not the bundled SmolLM2
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (row,) = _shipped_adapters()
+    assert row.ok and "matches its manifest" in row.detail, row.detail
+
+    manifest["base"] = str(shipped / "gone.gguf")
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (row,) = _shipped_adapters()
+    assert not row.ok and "gone.gguf does not exist" in row.detail, row.detail

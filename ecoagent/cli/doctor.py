@@ -101,12 +101,14 @@ def _models() -> list[_Row]:
 def _shipped_adapters() -> list[_Row]:
     """Each shipped adapter against its manifest (its file's and its base model's SHA-256)."""
     from ..finetune import shipped_adapters, verify_adapter
+    from ..models.llama import llama_model_path
 
     rows = []
     for adapter in shipped_adapters():
         try:
-            problems = verify_adapter(adapter, bundled.smollm2_path())
-        except FileNotFoundError as exc:
+            # The base the manifest names, resolved as a rung would (not assumed to be SmolLM2).
+            problems = verify_adapter(adapter, llama_model_path(adapter.base or "bundled:smollm2"))
+        except (FileNotFoundError, EcoagentError) as exc:
             problems = [str(exc)]
         detail = problems[0] if problems else f"{adapter.gguf.stat().st_size / 2**20:.1f} MiB, matches its manifest"
         rows.append(_Row(f"adapter {adapter.name}", not problems, detail, "pip install --force-reinstall ecoagent (or git checkout agents/adapters)"))
