@@ -125,7 +125,8 @@ def train_adapter(
         raise EcoagentError(f"nothing to resume for {name!r} (no checkpoint in {ckpt})", "start it without --resume", exit_code=2)
     examples, problems, digest = load_examples(data)
     base_path = llama_model_path(base)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    # the cores this process may run on (taskset, a container's cpuset), not the machine's count
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
     torch.manual_seed(config.seed)
     model, tokenizer = load_compressor_model(base_path, dtype="float32")
     model.train()
