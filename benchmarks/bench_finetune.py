@@ -215,6 +215,9 @@ def main() -> int:
     parser.add_argument("--with-demos", type=float, default=0.0, metavar="FRACTION",
                         help="That share of the teacher's runs reads the bank's nearest solution first (0-1).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
+    parser.add_argument("-s", "--strategy", dest="strategies", action="append", default=None, metavar="NAME",
+                        help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
+                             "bottom+finetuned-shipped). Default: the four built-ins, plus the snapshot and comparison ones.")
     parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
     parser.add_argument("--compare-adapter", type=Path, default=None,
                         help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
@@ -241,6 +244,7 @@ def main() -> int:
         if not dest.exists():
             shutil.copytree(args.compare_adapter, dest, ignore=shutil.ignore_patterns("checkpoint"))
         strategies.append("bottom+finetuned-compute")
+    strategies = args.strategies or strategies
     cmd = [sys.executable, "-m", "ecoagent", "bench", *bench, "--out", str(out / "bench"), "--resume", "--markdown",
            "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
     for strategy in strategies:
