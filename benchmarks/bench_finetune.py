@@ -23,7 +23,9 @@ The teacher set is the broad one (``benchmarks/tasks/teacher.jsonl``, written by
 ``make_teacher.py``); the teacher answers only the tasks of the training families, and
 the bench's split protocol measures the tasks of families training never saw (up to
 ``--per-family`` each), with the training families' reference solutions banked as the
-seed, so ``+demos`` strategies read the nearest *trained* solution.
+seed, so ``+demos`` strategies read the nearest *trained* solution. ``--functions`` adds
+``tasks/functions.jsonl`` (``make_functions.py``): function-writing tasks judged by tests,
+split by family like the rest, so their held-out families are measured too.
 
 Usage: .venv/bin/python benchmarks/bench_finetune.py [--out DIR] [--limit N] [--epochs 3] [--steps N]
        .venv/bin/python benchmarks/bench_finetune.py --holdout-families [--per-family 4] [--out DIR]
@@ -44,6 +46,7 @@ from pathlib import Path
 
 TASKS = Path(__file__).resolve().parent / "tasks" / "compute.jsonl"
 BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
+FUNCTIONS = Path(__file__).resolve().parent / "tasks" / "functions.jsonl"
 STRATEGIES = ("bottom-only", "bottom+finetuned", "bottom+demos", "bottom+demos+finetuned")
 
 
@@ -93,7 +96,8 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  #
         broken = broken_version(task.code) if picked(task.id, fail_fraction) else None
         if broken is not None:
             script.append(f"```python\n{broken}\n```")
-        script += [f"```python\n{task.code.strip()}\n```", f"The answer is {task.expected}. TERMINATE"]
+        done = f"The answer is {task.expected}." if task.tests is None else f"The function {task.entry_point} is defined above and runs."
+        script += [f"```python\n{task.code.strip()}\n```", f"{done} TERMINATE"]
         lengths[task.id] = 6 if broken is not None else 4
     settings = load_settings(None)
     settings.ladder = LadderSettings(rungs=[Rung(name="reference", provider="scripted", model="-")])
@@ -106,7 +110,9 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  #
     try:
         for task in seed:
             settings.bank.top_k = 1 if picked(f"demos:{task.id}", demos_fraction) else 0
-            record = await eco.run(Query(task.query, expected=task.expected, judge="expected", id=task.id))
+            judged = {"tests": task.tests, "entry_point": task.entry_point, "judge": "tests"} if task.tests else \
+                {"expected": task.expected, "judge": "expected"}  # fmt: skip
+            record = await eco.run(Query(task.query, id=task.id, **judged))
             confirmed += record.resolved
             if demos_fraction and record.resolved:
                 eco.bank_verified(record)
@@ -144,7 +150,7 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
 
 
 def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
-            fail_fraction: float = 0.0, demos_fraction: float = 0.0) -> tuple[Path, list[str]]:  # fmt: skip
+            fail_fraction: float = 0.0, demos_fraction: float = 0.0, functions: bool = False) -> tuple[Path, list[str]]:  # fmt: skip
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments)."""
     from ecoagent.bench import load_tasks
@@ -154,6 +160,8 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     from ecoagent.runlog import RunLog
 
     tasks = load_tasks(BROAD if holdout_families else TASKS)
+    if functions:  # function-writing tasks judged by tests, split by family like the rest
+        tasks += load_tasks(FUNCTIONS)
     bench = [str(TASKS), "-p", "split", "--limit", str(limit)]
     if holdout_families:
         tasks, bench_tasks = holdout_tasks(tasks, out, per_family)
@@ -162,7 +170,7 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     if not (teacher / "done").exists():
         t0 = time.monotonic()
         confirmed, total = asyncio.run(teacher_runs(tasks, teacher, fail_fraction, demos_fraction))
-        print(f"teacher: {confirmed}/{total} seed tasks confirmed by the expected judge ({(time.monotonic() - t0) / 60:.1f} min)")
+        print(f"teacher: {confirmed}/{total} seed tasks confirmed by their judge, expected answer or tests ({(time.monotonic() - t0) / 60:.1f} min)")
         (teacher / "done").touch()
     data = out / "train.jsonl"
     if not data.exists():
@@ -214,6 +222,8 @@ def main() -> int:
                         help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).")
     parser.add_argument("--with-demos", type=float, default=0.0, metavar="FRACTION",
                         help="That share of the teacher's runs reads the bank's nearest solution first (0-1).")
+    parser.add_argument("--functions", action="store_true",
+                        help="With --holdout-families: add tasks/functions.jsonl's function-writing tasks (judged by tests).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
     parser.add_argument("-s", "--strategy", dest="strategies", action="append", default=None, metavar="NAME",
                         help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
@@ -230,7 +240,10 @@ def main() -> int:
 
     from ecoagent.finetune import TrainConfig
 
-    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos)
+    if args.functions and not args.holdout_families:
+        parser.error("--functions adds families to the broad set: use it with --holdout-families")
+    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos,
+                          args.functions)  # fmt: skip
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
     train(out, data, "smollm2-ft", config, args.snapshots)
