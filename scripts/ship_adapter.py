@@ -34,6 +34,21 @@ def summarize(strategy: dict[str, Any]) -> dict[str, object]:
             "p50_s": round(strategy["latency_p50_s"], 2) if strategy["latency_p50_s"] is not None else None}  # fmt: skip
 
 
+def _trained_families(out: Path) -> set[str]:
+    """The families with at least one example in the training split of ``out/train.jsonl``
+    (export's output), found by each example's query in ``out/holdout-tasks.jsonl``."""
+    family_of = {}
+    for line in (out / "holdout-tasks.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        family_of[row["query"]] = row.get("family", "")
+    trained = set()
+    for line in (out / "train.jsonl").read_text(encoding="utf-8").splitlines():
+        example = json.loads(line)
+        if example.get("split") == "train":
+            trained.add(family_of.get(example.get("metadata", {}).get("query", ""), ""))
+    return trained - {""}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="bench_finetune.py's --out folder")
@@ -60,6 +75,7 @@ def main() -> int:
         for line in split_file.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             families[row["half"]].add(row.get("family", ""))
+    trained_families = _trained_families(args.out)
     bench = args.out / "bench"
     report = bench / "report-split.json"
     if not report.is_file():
@@ -73,7 +89,11 @@ def main() -> int:
         "adapter_sha256": file_sha256(gguf),
         "adapter_size": gguf.stat().st_size,
         "teacher_set": {"file": str(TEACHER.relative_to(ROOT)), "sha256": file_sha256(TEACHER),
-                        "training_families": sorted(families["seed"]), "held_out_families": sorted(families["test"])},  # fmt: skip
+                        "training_families": sorted(families["seed"]), "held_out_families": sorted(families["test"]),
+                        # what the adapter saw: export's held-out split and near-duplicate filter may leave a
+                        # teacher family out of training entirely
+                        "trained_families": sorted(trained_families),
+                        "teacher_families_not_trained": sorted(families["seed"] - trained_families)},  # fmt: skip
         "training_data_digest": trained["data_digest"],
         "rebuild": args.command or "see docs/finetuning.md",
         "training": {k: trained.get(k) for k in ("config", "precision", "threads", "steps", "train_seconds", "train_examples",

@@ -38,6 +38,8 @@ def test_the_shipped_adapter_matches_its_manifest_and_records_how_it_was_made() 
     assert "bench_finetune.py" in manifest["rebuild"] and teacher["sha256"]
     held_out, trained = set(teacher["held_out_families"]), set(teacher["training_families"])
     assert held_out and trained and not held_out & trained
+    saw = set(teacher["trained_families"])  # what reached training after export's split and near-duplicate filter
+    assert saw and saw <= trained and saw | set(teacher["teacher_families_not_trained"]) == trained
     assert "median" in held_out  # so QUESTION below is a family training never saw
     results = manifest["results"]["strategies"]
     assert {"bottom-only", "bottom+finetuned"} <= set(results)
