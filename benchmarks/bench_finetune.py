@@ -150,6 +150,28 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
     return seed, path
 
 
+def byform_tasks(out: Path, per_family: int) -> Path:
+    """A bench file for the figure *by form*, beside the held-out families': tasks of families
+    training did see whose own query it never saw (export's held-out runs and the
+    near-duplicates it dropped), up to ``per_family`` a family, measured; the trained tasks
+    are the seed. Families export left out of training entirely are not in it (they are
+    unseen families, not new forms)."""
+    rows = [json.loads(line) for line in (out / "holdout-tasks.jsonl").read_text(encoding="utf-8").splitlines()]
+    examples = [json.loads(line) for line in (out / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    trained = {e["metadata"]["query"] for e in examples if e.get("split") == "train"}
+    seed = [r for r in rows if r["half"] == "seed" and r["query"] in trained]
+    families = {r.get("family") for r in seed}
+    measured: list[dict] = []  # type: ignore[type-arg]
+    for family in sorted(f for f in families if f):
+        measured += [r for r in rows if r["half"] == "seed" and r.get("family") == family and r["query"] not in trained][:per_family]
+    path = out / "byform-tasks.jsonl"
+    path.write_text("".join(json.dumps({**r, "half": h}) + "\n" for h, group in (("seed", seed), ("test", measured)) for r in group),
+                    encoding="utf-8")  # fmt: skip
+    print(f"by form: {len(measured)} tasks of {len({r.get('family') for r in measured})} trained families whose queries "
+          f"training never saw; {len(seed)} trained tasks as the seed")  # fmt: skip
+    return path
+
+
 def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
             fail_fraction: float = 0.0, demos_fraction: float = 0.0, functions: bool = False,
             teacher_order: str = "shuffled") -> tuple[Path, list[str]]:  # fmt: skip
@@ -237,6 +259,8 @@ def main() -> int:
     parser.add_argument("--teacher-order", choices=("shuffled", "given"), default="shuffled",
                         help="With --holdout-families, the order of the teacher's runs: shuffled (seeded), so export's held-out split (the newest "
                              "runs) spans the families; given: the task file's, family by family (the shipped adapter's run).")
+    parser.add_argument("--no-by-form", dest="by_form", action="store_false",
+                        help="With --holdout-families: skip the second bench, by form (new tasks of the trained families).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
     parser.add_argument("-s", "--strategy", dest="strategies", action="append", default=None, metavar="NAME",
                         help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
@@ -271,13 +295,20 @@ def main() -> int:
             shutil.copytree(args.compare_adapter, dest, ignore=shutil.ignore_patterns("checkpoint"))
         strategies.append("bottom+finetuned-compute")
     strategies = args.strategies or strategies
-    cmd = [sys.executable, "-m", "ecoagent", "bench", *bench, "--out", str(out / "bench"), "--resume", "--markdown",
-           "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
-    for strategy in strategies:
-        cmd += ["-s", strategy]
+    runs = [(bench, out / "bench")]
+    if args.holdout_families and args.by_form:
+        runs.append(([str(byform_tasks(out, args.per_family)), "-p", "split"], out / "bench-byform"))
     # the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
     env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": "offline-plain"}
-    return subprocess.run(cmd, env=env).returncode
+    for task_args, folder in runs:
+        cmd = [sys.executable, "-m", "ecoagent", "bench", *task_args, "--out", str(folder), "--resume", "--markdown",
+               "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
+        for strategy in strategies:
+            cmd += ["-s", strategy]
+        print(f"bench: {folder.name} ({' '.join(task_args)})", flush=True)
+        if (code := subprocess.run(cmd, env=env).returncode) != 0:
+            return code
+    return 0
 
 
 if __name__ == "__main__":

@@ -118,3 +118,21 @@ def test_a_teacher_run_with_demos_reads_the_solution_banked_before_it(sandbox_se
     assert firsts["What is 5 choose 2?"] == "What is 5 choose 2?"  # nothing banked yet: the query alone
     second = firsts["What is 7 choose 3?"]
     assert second.startswith("Here are similar queries") and "math.comb(5, 2)" in second and second.endswith("What is 7 choose 3?")
+
+
+def test_the_by_form_set_is_new_tasks_of_families_training_saw(tmp_path: Path) -> None:
+    rows = [{"id": f"{f}-{i}", "family": f, "query": f"{f} {i}", "expected": "1", "half": "seed"}
+            for f in ("seen", "unseen") for i in range(4)]  # fmt: skip
+    rows.append({"id": "held-1", "family": "held", "query": "held 1", "expected": "1", "half": "test"})
+    (tmp_path / "holdout-tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    examples = [{"split": "train", "metadata": {"query": "seen 0"}}, {"split": "train", "metadata": {"query": "seen 1"}},
+                {"split": "test", "metadata": {"query": "seen 2"}}, {"split": "test", "metadata": {"query": "unseen 0"}}]  # fmt: skip
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(e) + "\n" for e in examples), encoding="utf-8")
+    path = _bench_finetune().byform_tasks(tmp_path, per_family=5)
+    halves: dict[str, list[str]] = {"seed": [], "test": []}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        halves[row["half"]].append(row["query"])
+    assert halves == {"seed": ["seen 0", "seen 1"], "test": ["seen 2", "seen 3"]}  # "unseen" reached no training: not a form
+    capped = [json.loads(line) for line in _bench_finetune().byform_tasks(tmp_path, per_family=1).read_text().splitlines()]
+    assert [r["query"] for r in capped if r["half"] == "test"] == ["seen 2"]  # at most per_family a family
