@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -272,7 +272,7 @@ class _Conversations:
 async def run_bench(
     base: Settings,
     strategies: Sequence[Strategy],
-    tasks: Sequence[BenchTask],
+    tasks: Sequence[BenchTask] | Mapping[str, Sequence[BenchTask]],
     *,
     protocol: Protocol,
     bench_dir: Path,
@@ -283,12 +283,18 @@ async def run_bench(
 ) -> list[StrategyReport]:
     """Every strategy over the same tasks, one after another; one report per strategy.
 
-    The first strategy is the baseline the table's ratios compare against.
+    The first strategy is the baseline the table's ratios compare against. ``tasks`` may
+    also be *parts*, a sub-folder name for each task list: each strategy runs every part in
+    ``bench_dir/<name>`` and its report pools them. That is how all of HumanEval is measured
+    under ``split``: each half measured with the other half's solutions as its seed.
     """
+    parts = dict(tasks) if isinstance(tasks, Mapping) else {"": tasks}
     reports = []
     for strategy in strategies:
         callback = (lambda result, s=strategy: on_item(s, result)) if on_item is not None else None
-        results = await run_strategy(base, strategy, tasks, protocol=protocol, bench_dir=bench_dir, resume=resume,
-                                     fresh=fresh, executor_factory=executor_factory, on_item=callback)  # fmt: skip
+        results: list[ItemResult] = []
+        for name, part in parts.items():
+            results += await run_strategy(base, strategy, part, protocol=protocol, bench_dir=bench_dir / name, resume=resume,
+                                          fresh=fresh, executor_factory=executor_factory, on_item=callback)  # fmt: skip
         reports.append(summarize(strategy.name, protocol, results))
     return reports

@@ -53,12 +53,12 @@ def bench(
     price: Annotated[list[str], typer.Option("--price", help="RUNG=IN,OUT: USD per million tokens for a rung (price your own GPU time).")] = [],  # noqa: B006
     strategies_file: Annotated[Path | None, typer.Option("--strategies", help="A TOML file with more strategies.")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="The fine-tuned adapter the +finetuned strategies put on the bottom rung (default: smollm2-ft).")] = None,
-    measured_half: Annotated[Literal["odd", "even"], typer.Option("--measured-half", help="HumanEval under split: measure the odd- or even-numbered problems (the other half's canonical solutions are banked).")] = "odd",
+    measured_half: Annotated[Literal["odd", "even", "both"], typer.Option("--measured-half", help="HumanEval under split: measure the odd- or even-numbered problems (the other half's canonical solutions are banked), or both: all 164, each half with the other as its seed, pooled in one report.")] = "odd",
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as Markdown (stdout).")] = False,
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write chart.png (success against cost).")] = True,
 ) -> None:
     """Measure strategies side by side on the same tasks: success, cost, tokens, latency."""
-    from ..bench import load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
+    from ..bench import BenchTask, load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
     from ..bench.humaneval import is_humaneval, load_humaneval
     from ..bench.runner import bench_items
     from ..models.build import check_rung
@@ -66,7 +66,14 @@ def bench(
     if resume and fresh:
         raise EcoagentError("--resume and --fresh contradict each other", "pick one", exit_code=2)
     humaneval = is_humaneval(tasks_file)
-    tasks = (load_humaneval(tasks_file, measured=measured_half) if humaneval else load_tasks(tasks_file))[:limit]
+    both = humaneval and protocol == "split" and measured_half == "both"
+    if measured_half == "both" and not (humaneval and protocol == "split"):
+        raise EcoagentError("--measured-half both cuts HumanEval in halves for the split protocol",
+                            "use it with: ecoagent bench humaneval -p split", exit_code=2)  # fmt: skip
+    halves: dict[str, list[BenchTask]] = (
+        {f"{h}-half": load_humaneval(tasks_file, measured=h)[:limit] for h in ("odd", "even")} if both else {})  # fmt: skip
+    half: Literal["odd", "even"] = "even" if measured_half == "even" else "odd"
+    tasks = halves["odd-half"] if both else (load_humaneval(tasks_file, measured=half) if humaneval else load_tasks(tasks_file))[:limit]
     chosen = select_strategies(strategy, strategies_file)
     if adapter is not None:
         chosen = [s.model_copy(update={"finetuned": adapter}) if s.finetuned else s for s in chosen]
@@ -78,10 +85,12 @@ def bench(
         climbed = s.ladder(rungs)  # fails now, not after an hour, if a strategy names a rung that is not there
         if s.finetuned:
             check_rung(climbed[0])  # ...or an adapter that was never trained
-    total = len(bench_items(tasks, protocol))
+    total = sum(len(bench_items(h, protocol)) for h in halves.values()) if both else len(bench_items(tasks, protocol))
     judged = "tests" if all(t.tests for t in tasks) else "expected, tests where given" if any(t.tests for t in tasks) else "expected"
     title = f"{tasks_file.name}: {len(tasks)} tasks, {total} items per strategy, {protocol} protocol, judge={judged}"
-    if humaneval and protocol == "split":
+    if both:
+        title += "; measured: every problem, each half with the other half's canonical solutions as its seed"
+    elif humaneval and protocol == "split":
         title += f"; measured: the {measured_half}-numbered problems, seed: the other half's canonical solutions"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
@@ -100,11 +109,11 @@ def bench(
 
     try:
         with progress:
-            reports = asyncio.run(run_bench(settings, chosen, tasks, protocol=protocol, bench_dir=out_dir,
+            reports = asyncio.run(run_bench(settings, chosen, halves or tasks, protocol=protocol, bench_dir=out_dir,
                                             resume=resume, fresh=fresh, on_item=finished))  # fmt: skip
     except KeyboardInterrupt:
         err.print(f"interrupted; continue with: ecoagent bench {tasks_file} {' '.join('-s ' + s.name for s in chosen)} "
-                  f"-p {protocol} --out {out_dir} --resume")  # fmt: skip
+                  f"-p {protocol}{f' --measured-half {measured_half}' if humaneval else ''} --out {out_dir} --resume")  # fmt: skip
         raise typer.Exit(130) from None
     # Piped to a file, rich would fold 14+ columns into 80: give the table the width it needs.
     out.print(rich_table(reports, title), width=None if out.is_terminal else 240)
