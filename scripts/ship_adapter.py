@@ -4,10 +4,13 @@ Copies ``OUT/home/data/adapters/<adapter>/adapter.gguf`` to ``agents/adapters/<n
 and writes its manifest: the SHA-256 of the adapter and of the base model (``ecoagent
 doctor`` checks both), the teacher set's digest and split, the command that rebuilds
 it, the training figures, and the held-out-family results the same run measured
-(the bench's ``OUT/bench/report-split.json``), so the figures travel with the file.
+(the bench's ``OUT/bench/report-split.json``, or ``--report``) with the by-form results
+beside them (``OUT/bench-byform/report-split.json``: new tasks of the trained families), so
+the figures travel with the file.
 
 Usage: .venv/bin/python scripts/ship_adapter.py OUT [--adapter smollm2-ft] [--name smollm2-eco]
            [--command "the bench_finetune.py command line that made OUT"] [--note TEXT]
+           [--report OUT/bench/report-split.json]
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def main() -> int:
     parser.add_argument("--name", default="smollm2-eco")
     parser.add_argument("--command", default="", help="The command line that made OUT (recorded as the rebuild recipe).")
     parser.add_argument("--note", default="", help="What a reader of the figures must know (recorded as the manifest's note).")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="The held-out-family bench report (default OUT/bench/report-split.json).")  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from ecoagent.bundled import smollm2_path
@@ -77,11 +82,14 @@ def main() -> int:
             families[row["half"]].add(row.get("family", ""))
     trained_families = _trained_families(args.out)
     bench = args.out / "bench"
-    report = bench / "report-split.json"
+    report = args.report or bench / "report-split.json"
     if not report.is_file():
         print(f"error: no bench report {report}: run bench_finetune.py without --no-bench first", file=sys.stderr)
         return 1
     results = {s["strategy"]: summarize(s) for s in json.loads(report.read_text(encoding="utf-8"))["strategies"]}
+    byform_report = args.out / "bench-byform" / "report-split.json"
+    by_form = ({s["strategy"]: summarize(s) for s in json.loads(byform_report.read_text(encoding="utf-8"))["strategies"]}
+               if byform_report.is_file() else None)  # fmt: skip
     manifest = {
         "name": valid_name(args.name),
         "base": trained["base"],
@@ -100,6 +108,8 @@ def main() -> int:
                                                   "test_examples", "loss_first", "loss_last", "heldout_loss_before",
                                                   "heldout_loss_after", "created_at")},  # fmt: skip
         "results": {"protocol": "held-out families: bench -p split on families training never saw", "strategies": results},
+        **({"results_by_form": {"protocol": "by form: bench -p split on new tasks (queries training never saw) of "
+                                            "the trained families", "strategies": by_form}} if by_form else {}),
         **({"note": args.note} if args.note else {}),
     }
     dest = ROOT / "agents" / "adapters" / args.name
@@ -108,7 +118,9 @@ def main() -> int:
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     print(f"shipped {dest}/adapter.gguf ({manifest['adapter_size'] / 2**20:.1f} MiB) as bundled:{args.name}")
     for name, figures in results.items():
-        print(f"  {name}: {figures}")
+        print(f"  held-out families, {name}: {figures}")
+    for name, figures in (by_form or {}).items():
+        print(f"  by form, {name}: {figures}")
     return 0
 
 

@@ -44,6 +44,9 @@ def test_the_shipped_adapter_matches_its_manifest_and_records_how_it_was_made() 
     results = manifest["results"]["strategies"]
     assert {"bottom-only", "bottom+finetuned"} <= set(results)
     assert all(r["tasks"] > 0 and 0 <= r["solved"] <= r["tasks"] for r in results.values())
+    by_form = manifest["results_by_form"]["strategies"]  # every figure comes with its by-form figure
+    assert {"bottom-only", "bottom+finetuned"} <= set(by_form)
+    assert all(r["tasks"] > 0 and 0 <= r["solved"] <= r["tasks"] for r in by_form.values())
 
 
 def test_the_offline_default_applies_it_and_the_plain_model_stays_available_by_name() -> None:
