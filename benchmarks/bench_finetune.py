@@ -172,16 +172,34 @@ def byform_tasks(out: Path, per_family: int) -> Path:
     return path
 
 
+def subset(tasks: list, families: int | None, per_family: int | None) -> list:  # type: ignore[type-arg]
+    """The teacher's tasks for a data-size or family-count run: ``families`` of the training
+    families (a seeded choice, the same on every machine) and the first ``per_family`` tasks
+    of each, so the same number of examples can come from few families or from many."""
+    names = sorted({t.family for t in tasks})
+    if families is not None:
+        random.Random(1).shuffle(names)
+        names = sorted(names[:families])
+    kept = [t for t in tasks if t.family in names]
+    if per_family is not None:
+        kept = [t for family in names for t in [t for t in kept if t.family == family][:per_family]]
+    if families is not None or per_family is not None:
+        print(f"teacher subset: {len(kept)} tasks from {len(names)} training families")
+    return kept
+
+
 def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
             fail_fraction: float = 0.0, demos_fraction: float = 0.0, functions: bool = False,
-            teacher_order: str = "shuffled") -> tuple[Path, list[str]]:  # fmt: skip
+            teacher_order: str = "shuffled", train_families: int | None = None,
+            train_per_family: int | None = None) -> tuple[Path, list[str]]:  # fmt: skip
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments).
 
     With ``holdout_families`` the teacher runs its tasks in a seeded shuffled order unless
     ``teacher_order`` is ``given``: export holds out the *newest* runs for the held-out loss, and in the task
     file's order (family by family) that held out whole families; the shipped adapter's run
-    lost 6 of its 63 training families that way."""
+    lost 6 of its 63 training families that way. ``train_families`` and ``train_per_family``
+    give the teacher a subset (see ``subset``); the measured tasks stay the same."""
     from ecoagent.bench import load_tasks
     from ecoagent.embed import Embedder
     from ecoagent.finetune import ExportFilter, export_examples, write_examples
@@ -195,6 +213,7 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     if holdout_families:
         tasks, bench_tasks = holdout_tasks(tasks, out, per_family)
         bench = [str(bench_tasks), "-p", "split"]
+        tasks = subset(tasks, train_families, train_per_family)
     if holdout_families and teacher_order == "shuffled":
         tasks = list(tasks)
         random.Random(0).shuffle(tasks)
@@ -259,6 +278,10 @@ def main() -> int:
     parser.add_argument("--teacher-order", choices=("shuffled", "given"), default="shuffled",
                         help="With --holdout-families, the order of the teacher's runs: shuffled (seeded), so export's held-out split (the newest "
                              "runs) spans the families; given: the task file's, family by family (the shipped adapter's run).")
+    parser.add_argument("--train-families", type=int, default=None, metavar="N",
+                        help="With --holdout-families: the teacher answers only N of the training families (a seeded choice).")
+    parser.add_argument("--train-per-family", type=int, default=None, metavar="K",
+                        help="With --holdout-families: and only the first K tasks of each (data size against family count).")
     parser.add_argument("--no-by-form", dest="by_form", action="store_false",
                         help="With --holdout-families: skip the second bench, by form (new tasks of the trained families).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
@@ -279,8 +302,11 @@ def main() -> int:
 
     if args.functions and not args.holdout_families:
         parser.error("--functions adds families to the broad set: use it with --holdout-families")
+    for flag, value in (("--train-families", args.train_families), ("--train-per-family", args.train_per_family)):
+        if value is not None and (value < 1 or not args.holdout_families):
+            parser.error(f"{flag} {value}: a positive count, with --holdout-families")
     data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos,
-                          args.functions, args.teacher_order)  # fmt: skip
+                          args.functions, args.teacher_order, args.train_families, args.train_per_family)  # fmt: skip
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
     train(out, data, "smollm2-ft", config, args.snapshots)

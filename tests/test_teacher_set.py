@@ -136,3 +136,18 @@ def test_the_by_form_set_is_new_tasks_of_families_training_saw(tmp_path: Path) -
     assert halves == {"seed": ["seen 0", "seen 1"], "test": ["seen 2", "seen 3"]}  # "unseen" reached no training: not a form
     capped = [json.loads(line) for line in _bench_finetune().byform_tasks(tmp_path, per_family=1).read_text().splitlines()]
     assert [r["query"] for r in capped if r["half"] == "test"] == ["seen 2"]  # at most per_family a family
+
+
+def test_a_teacher_subset_takes_whole_families_and_the_same_ones_every_time() -> None:
+    from ecoagent.bench import load_tasks
+
+    bench = _bench_finetune()
+    everything = load_tasks(bench.BROAD)
+    train, _ = _module().holdout_split(sorted({t.family for t in everything}))
+    tasks = [t for t in everything if t.family in train]
+    few = bench.subset(tasks, 21, 12)  # the same data size from a third of the families...
+    many = bench.subset(tasks, None, 4)  # ...or from all of them
+    assert len(few) == len(many) == 252
+    assert len({t.family for t in few}) == 21 and len({t.family for t in many}) == len({t.family for t in tasks})
+    assert [t.id for t in bench.subset(tasks, 21, 12)] == [t.id for t in few]  # a seeded choice
+    assert bench.subset(tasks, None, None) == tasks
