@@ -246,7 +246,8 @@ def train(out: Path, data: Path, name: str, config: object, snapshots: bool = Fa
             on_start=lambda total, done, est: print(f"train {name}: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
             on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None)  # fmt: skip
         print(f"train {name}: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
-              f"({(time.monotonic() - t0) / 60:.1f} min with loading and conversion); loss {result.losses[0]:.3f} → "
+              f"(all sessions, if resumed; this one took {(time.monotonic() - t0) / 60:.1f} min with loading and conversion); "
+              f"loss {result.losses[0]:.3f} → "
               f"{result.losses[-1]:.3f}; held-out loss {result.heldout_before} → {result.heldout_after}")  # fmt: skip
     manifest: dict = json.loads((folder / "manifest.json").read_text())  # type: ignore[type-arg]
     print(f"adapter {name}: {manifest['steps']} steps on {manifest['train_examples']} examples, "
