@@ -37,6 +37,11 @@ def summarize(strategy: dict[str, Any]) -> dict[str, object]:
             "p50_s": round(strategy["latency_p50_s"], 2) if strategy["latency_p50_s"] is not None else None}  # fmt: skip
 
 
+def report_figures(report: Path) -> dict[str, dict[str, object]]:
+    """Each strategy's figures (``summarize``) from a bench report JSON."""
+    return {s["strategy"]: summarize(s) for s in json.loads(report.read_text(encoding="utf-8"))["strategies"]}
+
+
 def _trained_families(out: Path) -> set[str]:
     """The families with at least one example in the training split of ``out/train.jsonl``
     (export's output), found by each example's query in ``out/holdout-tasks.jsonl``."""
@@ -86,10 +91,9 @@ def main() -> int:
     if not report.is_file():
         print(f"error: no bench report {report}: run bench_finetune.py without --no-bench first", file=sys.stderr)
         return 1
-    results = {s["strategy"]: summarize(s) for s in json.loads(report.read_text(encoding="utf-8"))["strategies"]}
+    results = report_figures(report)
     byform_report = args.out / "bench-byform" / "report-split.json"
-    by_form = ({s["strategy"]: summarize(s) for s in json.loads(byform_report.read_text(encoding="utf-8"))["strategies"]}
-               if byform_report.is_file() else None)  # fmt: skip
+    by_form = report_figures(byform_report) if byform_report.is_file() else None
     manifest = {
         "name": valid_name(args.name),
         "base": trained["base"],
