@@ -175,14 +175,16 @@ def byform_tasks(out: Path, per_family: int) -> Path:
 def subset(tasks: list, families: int | None, per_family: int | None) -> list:  # type: ignore[type-arg]
     """The teacher's tasks for a data-size or family-count run: ``families`` of the training
     families (a seeded choice, the same on every machine) and the first ``per_family`` tasks
-    of each, so the same number of examples can come from few families or from many."""
+    of each, so the same number of examples can come from few families or from many. The
+    order is the file's, or family by family with ``per_family`` (the teacher's seeded shuffle
+    starts from it, so it is part of what a rebuild reproduces)."""
     names = sorted({t.family for t in tasks})
     if families is not None:
         random.Random(1).shuffle(names)
         names = sorted(names[:families])
     kept = [t for t in tasks if t.family in names]
     if per_family is not None:
-        kept = [t for family in names for t in [t for t in kept if t.family == family][:per_family]]
+        kept = [task for family in names for task in [t for t in kept if t.family == family][:per_family]]
     if families is not None or per_family is not None:
         print(f"teacher subset: {len(kept)} tasks from {len(names)} training families")
     return kept
