@@ -285,6 +285,8 @@ def main() -> int:
                         help="With --holdout-families: the teacher answers only N of the training families (a seeded choice).")
     parser.add_argument("--train-per-family", type=int, default=None, metavar="K",
                         help="With --holdout-families: and only the first K tasks of each (data size against family count).")
+    parser.add_argument("--byform-per-family", type=int, default=None, metavar="K",
+                        help="With --holdout-families: new tasks measured per trained family in the by-form bench (default: --per-family).")
     parser.add_argument("--no-by-form", dest="by_form", action="store_false",
                         help="With --holdout-families: skip the second bench, by form (new tasks of the trained families).")
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
@@ -326,7 +328,7 @@ def main() -> int:
     strategies = args.strategies or strategies
     runs = [(bench, out / "bench")]
     if args.holdout_families and args.by_form:
-        runs.append(([str(byform_tasks(out, args.per_family)), "-p", "split"], out / "bench-byform"))
+        runs.append(([str(byform_tasks(out, args.byform_per_family or args.per_family)), "-p", "split"], out / "bench-byform"))
     # the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
     env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": "offline-plain"}
     for task_args, folder in runs:

@@ -32,6 +32,8 @@ def test_the_committed_set_is_what_the_generators_write_and_is_broad() -> None:
     families = {t["family"] for t in built}
     assert len(built) >= 1000 and len(families) >= 80 and len({t["category"] for t in built}) >= 12
     assert len({t["query"] for t in built}) == len(built) and all(t["expected"] for t in built)
+    names = [f.name for f in make._families()]  # teacher_more.py's families never reuse a name of the first set
+    assert len(names) == len(set(names)) >= 200
 
 
 def test_the_holdout_split_never_puts_a_family_on_both_sides() -> None:
@@ -145,9 +147,9 @@ def test_a_teacher_subset_takes_whole_families_and_the_same_ones_every_time() ->
     everything = load_tasks(bench.BROAD)
     train, _ = _module().holdout_split(sorted({t.family for t in everything}))
     tasks = [t for t in everything if t.family in train]
-    few = bench.subset(tasks, 21, 12)  # the same data size from a third of the families...
+    few = bench.subset(tasks, 47, 12)  # the same data size from a third of the 141 families...
     many = bench.subset(tasks, None, 4)  # ...or from all of them
-    assert len(few) == len(many) == 252
-    assert len({t.family for t in few}) == 21 and len({t.family for t in many}) == len({t.family for t in tasks})
-    assert [t.id for t in bench.subset(tasks, 21, 12)] == [t.id for t in few]  # a seeded choice
+    assert len(few) == len(many) == 564
+    assert len({t.family for t in few}) == 47 and len({t.family for t in many}) == len({t.family for t in tasks})
+    assert [t.id for t in bench.subset(tasks, 47, 12)] == [t.id for t in few]  # a seeded choice
     assert bench.subset(tasks, None, None) == tasks

@@ -320,7 +320,19 @@ def _families() -> list[Family]:
         F("arith-series", "sequences", lambda r: {"a": ri(r, -10, 20), "d": ri(r, 1, 9), "n": ri(r, 5, 100)},
           ("An arithmetic sequence starts at {a} with step {d}. What is the sum of its first {n} terms?",), "print(sum({a} + {d} * i for i in range({n})))"),
     ]
-    return fams
+    return fams + _more_families()
+
+
+def _more_families() -> list[Family]:
+    """The families of ``teacher_more.py`` (loaded by path: this file is run as a script and
+    loaded by path itself, never imported as a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("teacher_more", Path(__file__).resolve().parent / "teacher_more.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.families(Family))
 
 
 _STYLES = ("{q}", "Use Python: {q}", "Write code to answer this. {q}", "{q} Show your work in code.", "Please answer: {q}")
