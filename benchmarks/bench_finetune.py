@@ -124,18 +124,25 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  #
     return confirmed, len(seed)
 
 
+def make_teacher():  # type: ignore[no-untyped-def]
+    """``tasks/make_teacher.py`` as a module (it is a script beside this one, not a package)."""
+    import importlib.util
+
+    if "make_teacher" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_teacher", BROAD.parent / "make_teacher.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules["make_teacher"]
+
+
 def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:  # type: ignore[type-arg]
     """(the training families' tasks, for the teacher; a bench file: those as the seed half,
     up to ``per_family`` tasks of each held-out family as the measured half)."""
     import dataclasses
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_teacher", BROAD.parent / "make_teacher.py")
-    assert spec is not None and spec.loader is not None
-    make = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = make
-    spec.loader.exec_module(make)
-    train, held = make.holdout_split(sorted({t.family for t in tasks if t.family}))
+    train, held = make_teacher().holdout_split(sorted({t.family for t in tasks if t.family}))
     seed = [t for t in tasks if t.family in train]
     measured: list = []  # type: ignore[type-arg]
     for family in sorted(held):
@@ -170,6 +177,24 @@ def byform_tasks(out: Path, per_family: int) -> Path:
     print(f"by form: {len(measured)} tasks of {len({r.get('family') for r in measured})} trained families whose queries "
           f"training never saw; {len(seed)} trained tasks as the seed")  # fmt: skip
     return path
+
+
+def families_solved(tasks_file: Path, folder: Path) -> None:
+    """Print each strategy's solved tasks by group of families: the first set's
+    (``make_teacher.py``'s own, so a figure compares with runs made before
+    ``teacher_more.py`` existed) and the added ones, with the families it solved."""
+    added = {f.name for f in make_teacher()._more_families()}
+    rows = [json.loads(line) for line in tasks_file.read_text(encoding="utf-8").splitlines()]
+    family_of = {r["id"]: r.get("family", "") for r in rows if r["half"] == "test"}
+    print(f"by family group ({folder.name}; 'first set' = make_teacher.py's own families, 'added' = teacher_more.py's):")
+    for results in sorted((folder / "split").glob("*/results.jsonl")):
+        outcome = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+        parts = []
+        for group, keep in (("first set", lambda f: f not in added), ("added", lambda f: f in added)):
+            mine = [o for o in outcome if keep(family_of.get(o["task_id"], ""))]
+            parts.append(f"{group} {sum(o['resolved'] for o in mine)}/{len(mine)}")
+        solved = sorted({family_of.get(o["task_id"], "?") for o in outcome if o["resolved"]})
+        print(f"  {results.parent.name:28} {', '.join(parts)}; solved families: {', '.join(solved) or '-'}")
 
 
 def subset(tasks: list, families: int | None, per_family: int | None) -> list:  # type: ignore[type-arg]
@@ -339,6 +364,8 @@ def main() -> int:
         print(f"bench: {folder.name} ({' '.join(task_args)})", flush=True)
         if (code := subprocess.run(cmd, env=env).returncode) != 0:
             return code
+        if args.holdout_families:
+            families_solved(Path(task_args[0]), folder)
     return 0
 
 
