@@ -343,8 +343,9 @@ def main() -> int:
     if not args.bench:
         return 0
     strategies = list(STRATEGIES)
-    if args.snapshots and (out / "home" / "data" / "adapters" / "smollm2-ft-e1" / "adapter.gguf").is_file():
-        strategies.append("bottom+finetuned-e1")
+    if args.snapshots:  # the strategies file names the snapshots of epochs 1 and 2; the last epoch is smollm2-ft
+        strategies += [f"bottom+finetuned-e{k}" for k in (1, 2)
+                       if (out / "home" / "data" / "adapters" / f"smollm2-ft-e{k}" / "adapter.gguf").is_file()]  # fmt: skip
     if args.compare_adapter:
         dest = out / "home" / "data" / "adapters" / "compute-ref"
         if not dest.exists():
