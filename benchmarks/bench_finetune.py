@@ -218,7 +218,7 @@ def subset(tasks: list, families: int | None, per_family: int | None) -> list:  
 def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
             fail_fraction: float = 0.0, demos_fraction: float = 0.0, functions: bool = False,
             teacher_order: str = "shuffled", train_families: int | None = None,
-            train_per_family: int | None = None) -> tuple[Path, list[str]]:  # fmt: skip
+            train_per_family: int | None = None, two_solutions: bool = False) -> tuple[Path, list[str]]:  # fmt: skip
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments).
 
@@ -226,7 +226,8 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     ``teacher_order`` is ``given``: export holds out the *newest* runs for the held-out loss, and in the task
     file's order (family by family) that held out whole families; the shipped adapter's run
     lost 6 of its 63 training families that way. ``train_families`` and ``train_per_family``
-    give the teacher a subset (see ``subset``); the measured tasks stay the same."""
+    give the teacher a subset (see ``subset``); the measured tasks stay the same.
+    ``two_solutions`` adds a second solution of every training task (``add_second_solutions``)."""
     from ecoagent.bench import load_tasks
     from ecoagent.embed import Embedder
     from ecoagent.finetune import ExportFilter, export_examples, write_examples
@@ -257,7 +258,38 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
         log.close()
         write_examples(report, data)
         print(f"export: {report.splits['train']} train, {report.splits['test']} held out, {report.duplicates} near-duplicates left out")
+        if two_solutions:
+            add_second_solutions(tasks, out, data)
     return data, bench
+
+
+def add_second_solutions(tasks: list, out: Path, data: Path) -> None:  # type: ignore[type-arg]
+    """Give every training example a second, different solution of the same task
+    (``make_teacher.named_givens``: the query's data bound to names first), answered by the
+    teacher in its own run log and confirmed by the judge like the first, and append its
+    conversation to ``data`` for the queries that are in the training split (a held-out
+    query stays held out). Export keeps one run per query, so each log is exported apart."""
+    import dataclasses
+
+    from ecoagent.finetune import ExportFilter, export_examples
+    from ecoagent.prompts import load_prompt
+    from ecoagent.runlog import RunLog
+
+    examples = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    trained = {e["metadata"]["query"] for e in examples if e.get("split") == "train"}
+    second = [dataclasses.replace(t, code=code) for t in tasks if t.query in trained and t.tests is None
+              and (code := make_teacher().named_givens(t.query, t.code)) is not None]  # fmt: skip
+    folder = out / "teacher-second"
+    shutil.rmtree(folder, ignore_errors=True)  # an interrupted pass starts over: train.jsonl is written last
+    confirmed, total = asyncio.run(teacher_runs(second, folder))
+    log = RunLog(folder / "runs.sqlite3")
+    report = export_examples(log.all(), load_prompt("assistant"), None, ExportFilter(test_fraction=0.0))
+    log.close()
+    added = [{**e, "split": "train"} for e in report.examples if e["metadata"]["query"] in trained]
+    with data.open("a", encoding="utf-8") as f:
+        f.writelines(json.dumps(e) + "\n" for e in added)
+    print(f"second solutions: {confirmed}/{total} confirmed by the judge; {len(added)} added to the "
+          f"{len(trained)} training examples ({len(trained) - len(added)} tasks have one solution)")
 
 
 def train(out: Path, data: Path, name: str, config: object, snapshots: bool = False) -> dict:  # type: ignore[type-arg]
@@ -301,6 +333,8 @@ def main() -> int:
                         help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).")
     parser.add_argument("--with-demos", type=float, default=0.0, metavar="FRACTION",
                         help="That share of the teacher's runs reads the bank's nearest solution first (0-1).")
+    parser.add_argument("--two-solutions", action="store_true",
+                        help="Two solutions per training task: the reference and it with the query's data bound to names first.")
     parser.add_argument("--functions", action="store_true",
                         help="With --holdout-families: add tasks/functions.jsonl's function-writing tasks (judged by tests).")
     parser.add_argument("--teacher-order", choices=("shuffled", "given"), default="shuffled",
@@ -336,7 +370,8 @@ def main() -> int:
         if value is not None and (value < 1 or not args.holdout_families):
             parser.error(f"{flag} {value}: a positive count, with --holdout-families")
     data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos,
-                          args.functions, args.teacher_order, args.train_families, args.train_per_family)  # fmt: skip
+                          args.functions, args.teacher_order, args.train_families, args.train_per_family,
+                          args.two_solutions)  # fmt: skip
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
     train(out, data, "smollm2-ft", config, args.snapshots)

@@ -153,3 +153,43 @@ def test_a_teacher_subset_takes_whole_families_and_the_same_ones_every_time() ->
     assert len({t.family for t in few}) == 47 and len({t.family for t in many}) == len({t.family for t in tasks})
     assert [t.id for t in bench.subset(tasks, 47, 12)] == [t.id for t in few]  # a seeded choice
     assert bench.subset(tasks, None, None) == tasks
+
+
+def test_a_second_solution_binds_the_query_data_to_names_and_prints_the_same_answer() -> None:
+    make = _module()
+    second = make.named_givens("What is 12 times 34?", "print(12 * 34)")
+    assert second == "a = 12\nb = 34\nprint(a * b)"
+    code = "import json\nnames = [p['name'] for p in json.loads('[{\"name\": \"Ivo\", \"age\": 48}]') if p['age'] > 36]\nprint(names)"
+    query = 'From [{"name": "Ivo", "age": 48}], list the names of people older than 36.'
+    assert make.named_givens(query, code).splitlines()[:3] == ["import json", "s = '[{\"name\": \"Ivo\", \"age\": 48}]'", "a = 36"]
+    assert "p['name']" in make.named_givens(query, code)  # a key is the code's own word, not data from the query
+    assert make.named_givens("What is 2 plus 2?", "print(2 + 2)") is None  # nothing worth a name
+    assert make.named_givens("Reverse 'abc'.", "print('cba')") is None  # 'cba' is not in the query
+
+
+def test_every_second_solution_of_the_teacher_set_prints_its_expected_answer() -> None:
+    make = _module()
+    tasks = [json.loads(line) for line in (TASKS / "teacher.jsonl").read_text(encoding="utf-8").splitlines()]
+    seconds = {t["id"]: make.named_givens(t["query"], t["code"]) for t in tasks}
+    assert sum(s is not None for s in seconds.values()) >= 0.9 * len(tasks)  # nearly every task gets one
+    for task in tasks:
+        if (second := seconds[task["id"]]) is not None:
+            assert second != task["code"] and make.run(second) == task["expected"], task["id"]
+
+
+def test_second_solutions_are_confirmed_runs_added_only_for_training_queries(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+    from ecoagent.bench import load_tasks
+
+    rows = [{"id": "p1", "query": "What is 12 times 34?", "expected": "408", "code": "print(12 * 34)"},
+            {"id": "p2", "query": "What is 56 times 78?", "expected": "4368", "code": "print(56 * 78)"}]  # fmt: skip
+    (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    first = [{"split": "train", "messages": [], "metadata": {"query": "What is 12 times 34?"}},
+             {"split": "test", "messages": [], "metadata": {"query": "What is 56 times 78?"}}]  # fmt: skip
+    (data := tmp_path / "train.jsonl").write_text("".join(json.dumps(e) + "\n" for e in first), encoding="utf-8")
+    _bench_finetune().add_second_solutions(load_tasks(tasks), tmp_path, data)
+    examples = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    assert examples[:2] == first and len(examples) == 3  # the held-out query gets no second solution
+    added = examples[2]
+    assert added["split"] == "train" and added["metadata"]["query"] == "What is 12 times 34?"
+    code, output, answer = [m["content"] for m in added["messages"] if m["role"] != "system"][1:]  # after the query
+    assert code == "```python\na = 12\nb = 34\nprint(a * b)\n```" and output.strip() == "408" and "408" in answer

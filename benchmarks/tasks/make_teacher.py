@@ -16,11 +16,13 @@ typed by hand. Held-out-family measurements split by ``family`` (see
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import hashlib
 import io
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,6 +354,93 @@ def run(code: str) -> str:
     with contextlib.redirect_stdout(out):
         exec(compile(code, "<reference>", "exec"), {})  # noqa: S102 - our own reference solutions
     return out.getvalue().strip()
+
+
+_NAMES_BY_KIND = {"number": ["a", "b", "c", "x", "y", "z", "p", "q", "m", "k"], "text": ["s", "text", "word", "t", "u"],
+                  "sequence": ["xs", "ys", "values", "items", "data"]}  # fmt: skip
+
+
+def _given(node: ast.expr, query: str) -> str | None:
+    """The kind of a literal the code copied from the query ("number", "text",
+    "sequence"), or None: a number of 3 or more written in the query, a string found in
+    it, a list, tuple or set of literals whose every element is in it."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        written = re.search(rf"(?<![\w.]){re.escape(repr(node.value))}(?![\w]|\.\d)", query)
+        return "number" if abs(node.value) >= 3 and written else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return "text" if len(node.value) >= 2 and node.value in query else None
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= 2:
+        parts = [_given(e, query) or ("small" if isinstance(e, ast.Constant) else None) for e in node.elts]
+        return "sequence" if all(parts) and any(p != "small" for p in parts) else None
+    return None
+
+
+def named_givens(query: str, code: str) -> str | None:
+    """A second solution to a task: its reference code with the data copied from the query
+    (numbers, strings, lists) first bound to names, then the computation on those names,
+    so a model sees "take the givens, then compute" beside the one-line form. None when
+    the code copies nothing from the query or the rewrite prints something else.
+
+    Written mechanically (``ast`` finds the literals, the source is edited in place so its
+    formatting stays) so every task of every family can get one, and checked by running
+    it: the rewrite must print exactly what the reference prints. Strings used as keys,
+    compared against or given as a fallback (``p['age']``, ``== 'push'``) are the code's
+    own words, not data, and stay."""
+    tree = ast.parse(code)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    found: list[tuple[ast.expr, str]] = []
+
+    def words(node: ast.AST) -> set[int]:  # the ids of string literals that are the code's own words
+        own: list[ast.AST] = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Subscript):
+                own.append(n.slice)
+            elif isinstance(n, ast.Compare):
+                own += n.comparators
+            elif isinstance(n, ast.IfExp):
+                own += [n.body, n.orelse]
+        return {id(n) for n in own if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+    skip = words(tree)
+
+    def walk(node: ast.AST) -> None:
+        if isinstance(node, ast.JoinedStr):  # a literal inside an f-string stays where it is
+            return
+        if isinstance(node, ast.expr) and id(node) not in skip and (kind := _given(node, query)) is not None:
+            found.append((node, kind))
+            return
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(tree)
+    lines = [line.encode() for line in code.splitlines()]
+    names: dict[str, str] = {}  # the literal's source -> its name
+    bindings: list[str] = []
+    edits: list[tuple[int, int, int, str]] = []
+    for node, kind in found:
+        source = ast.get_source_segment(code, node)
+        if source is None or node.end_lineno != node.lineno or node.end_col_offset is None:
+            continue
+        if source not in names:
+            free = [n for n in _NAMES_BY_KIND[kind] if n not in used]
+            if not free:
+                continue
+            names[source] = free[0]
+            used.add(free[0])
+            bindings.append(f"{free[0]} = {source}")
+        edits.append((node.lineno - 1, node.col_offset, node.end_col_offset, names[source]))
+    if not bindings:
+        return None
+    for row, start, end, name in sorted(edits, reverse=True):
+        lines[row] = lines[row][:start] + name.encode() + lines[row][end:]
+    body = [line.decode() for line in lines]
+    imports = [line for line in body if line.startswith(("import ", "from "))]
+    rest = [line for line in body if not line.startswith(("import ", "from "))]
+    second = "\n".join([*imports, *bindings, *rest])
+    try:
+        return second if second != code and run(second) == run(code) else None
+    except Exception:  # noqa: BLE001 - a rewrite that does not run is no solution
+        return None
 
 
 def build(per_family: int = 13, seed: int = 0) -> list[dict[str, str]]:
