@@ -292,16 +292,17 @@ def add_second_solutions(tasks: list, out: Path, data: Path) -> None:  # type: i
           f"{len(trained)} training examples ({len(trained) - len(added)} tasks have one solution)")
 
 
-def train(out: Path, data: Path, name: str, config: object, snapshots: bool = False) -> dict:  # type: ignore[type-arg]
-    """Train ``name`` on ``data`` into ``out``'s home unless it exists (resuming a
-    checkpoint); its manifest."""
+def train(out: Path, data: Path, name: str, config: object, snapshots: bool = False,
+          base: str = "bundled:smollm2") -> dict:  # type: ignore[type-arg]  # fmt: skip
+    """Train ``name`` on ``base`` with ``data`` into ``out``'s home unless it exists
+    (resuming a checkpoint); its manifest."""
     from ecoagent.finetune import TrainConfig, list_adapters, train_adapter
 
     assert isinstance(config, TrainConfig)
     folder = out / "home" / "data" / "adapters" / name
     if not any(a.name == name for a in list_adapters()):
         t0 = time.monotonic()
-        result = train_adapter(data, name, config, resume=(folder / "checkpoint" / "state.pt").exists(), snapshots=snapshots,
+        result = train_adapter(data, name, config, base=base, resume=(folder / "checkpoint" / "state.pt").exists(), snapshots=snapshots,
             on_start=lambda total, done, est: print(f"train {name}: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
             on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None)  # fmt: skip
         print(f"train {name}: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
@@ -352,6 +353,9 @@ def main() -> int:
     parser.add_argument("-s", "--strategy", dest="strategies", action="append", default=None, metavar="NAME",
                         help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
                              "bottom+finetuned-shipped). Default: the four built-ins, plus the snapshot and comparison ones.")
+    parser.add_argument("--base", default="bundled:smollm2",
+                        help="The model to adapt: bundled:smollm2, or a GGUF file whose metadata carries a chat template.")
+    parser.add_argument("--name", default="smollm2-ft", help="The adapter's name; +finetuned strategies use it.")
     parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
     parser.add_argument("--compare-adapter", type=Path, default=None,
                         help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
@@ -374,7 +378,7 @@ def main() -> int:
                           args.two_solutions)  # fmt: skip
     config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                          precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
-    train(out, data, "smollm2-ft", config, args.snapshots)
+    train(out, data, args.name, config, args.snapshots, args.base)
     if not args.bench:
         return 0
     strategies = list(STRATEGIES)
@@ -393,7 +397,7 @@ def main() -> int:
     # the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
     env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": "offline-plain"}
     for task_args, folder in runs:
-        cmd = [sys.executable, "-m", "ecoagent", "bench", *task_args, "--out", str(folder), "--resume", "--markdown",
+        cmd = [sys.executable, "-m", "ecoagent", "bench", *task_args, "--out", str(folder), "--resume", "--markdown", "--adapter", args.name,
                "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
         for strategy in strategies:
             cmd += ["-s", strategy]

@@ -30,7 +30,8 @@ from ecoagent.finetune import (
     tokenize,
     write_examples,
 )
-from ecoagent.finetune.registry import Adapter
+from ecoagent.finetune.convert import write_base_config
+from ecoagent.finetune.registry import Adapter, adapters_root
 from ecoagent.records import Execution, Message, RungAttempt, RunRecord, Verdict
 from ecoagent.runlog import RunLog
 
@@ -190,6 +191,28 @@ def test_a_strategy_puts_the_adapter_on_the_bottom_rung() -> None:
     assert [(r.name, r.adapter) for r in rungs] == [("smollm2-ft", "smollm2-ft"), ("gpt", None)]
     with pytest.raises(EcoagentError, match="not a llama-cpp model"):
         Strategy(name="s", rungs="top", finetuned="smollm2-ft").ladder([local, paid])
+
+
+def test_a_strategy_puts_the_adapter_on_the_model_it_was_trained_on(tmp_path: Path) -> None:
+    # an adapter trained on another base (e.g. a Gemma GGUF) moves the bottom rung to that model
+    folder = adapters_root() / "gemma-ft"
+    folder.mkdir(parents=True)
+    (folder / "adapter.gguf").write_bytes(b"GGUF")
+    (folder / "manifest.json").write_text(json.dumps({"base": str(tmp_path / "gemma.gguf")}), encoding="utf-8")
+    local = Rung(name="smollm2", provider="llama-cpp", model="bundled:smollm2")
+    (rung,) = Strategy(name="s", rungs="bottom", finetuned="gemma-ft").ladder([local])
+    assert (rung.name, rung.model, rung.adapter) == ("gemma-ft", str(tmp_path / "gemma.gguf"), "gemma-ft")
+    # one not registered keeps the rung's model; building the rung then says it is missing
+    (rung,) = Strategy(name="s", rungs="bottom", finetuned="nope").ladder([local])
+    assert rung.model == "bundled:smollm2"
+
+
+def test_the_converter_is_told_the_base_models_architecture(tmp_path: Path) -> None:
+    # llama.cpp's converter picks its model class by `architectures`, which a model loaded from GGUF lacks
+    for model_type, arch in (("llama", "LlamaForCausalLM"), ("gemma3_text", "Gemma3ForCausalLM")):
+        folder = write_base_config({"model_type": model_type, "quantization_config": {"quant_method": "gguf"}}, tmp_path / model_type)
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        assert config["architectures"] == [arch] and "quantization_config" not in config
 
 
 def test_adapter_on_a_rung_is_checked(tmp_path: Path) -> None:

@@ -117,3 +117,20 @@ def test_an_interrupted_training_resumes_where_it_stopped(tmp_path: Path) -> Non
     assert resumed.losses == pytest.approx(whole.losses, rel=1e-3)  # same data, same order, same optimizer state
     with pytest.raises(EcoagentError, match="already exists"):
         train_adapter(data, "whole", config)
+
+
+def test_the_training_loss_is_the_models_own_on_the_learned_tokens(tmp_path: Path) -> None:
+    # training projects onto the vocabulary only where a learned token follows: the same loss, less work
+    from ecoagent.compress.lingua import load_compressor_model
+    from ecoagent.finetune import load_examples, tokenize
+    from ecoagent.finetune.train import _loss, _tensors
+
+    data = tmp_path / "train.jsonl"
+    rows = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"What is {a} plus {b}?"},
+                          {"role": "assistant", "content": f"ZEBRA {a + b}"}, {"role": "user", "content": "And doubled?"},
+                          {"role": "assistant", "content": f"ZEBRA {2 * (a + b)}"}]} for a, b in PAIRS[:3]]  # fmt: skip
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    model, tokenizer = load_compressor_model(dtype="float32")
+    tensors = _tensors([tokenize(e, tokenizer, 384) for e in load_examples(data)[0]])  # rows of different lengths, padded
+    with torch.no_grad():
+        assert _loss(model, tensors).item() == pytest.approx(model(**tensors).loss.item(), rel=1e-5)

@@ -55,8 +55,12 @@ class Strategy(BaseModel):
         if bottom.provider != "llama-cpp":
             raise EcoagentError(f"strategy {self.name}: the bottom rung {bottom.name} is not a llama-cpp model, so no adapter applies",
                                 "use a ladder whose cheapest rung is local (e.g. the offline preset)", exit_code=2)  # fmt: skip
-        # named after the adapter, so tables and run logs say which model answered
-        return [bottom.model_copy(update={"name": self.finetuned, "adapter": self.finetuned}), *chosen[1:]]
+        # named after the adapter, so tables and run logs say which model answered; on the
+        # model it was trained on (an adapter for another base cannot apply to this one)
+        update = {"name": self.finetuned, "adapter": self.finetuned}
+        if base := _adapter_base(self.finetuned):
+            update["model"] = base
+        return [bottom.model_copy(update=update), *chosen[1:]]
 
     def _chosen(self, rungs: list[Rung]) -> list[Rung]:
         if self.rungs == "all":
@@ -111,3 +115,14 @@ def select_strategies(names: list[str], path: Path | None = None) -> list[Strate
     if unknown:
         raise EcoagentError(f"unknown strategy {', '.join(unknown)}", f"known: {', '.join(known)}", exit_code=2)
     return [known[n] for n in names]
+
+
+def _adapter_base(ref: str) -> str:
+    """The base model ``ref``'s manifest names, or "" when it is not registered (building
+    the rung then says so, with what to do)."""
+    from ..finetune.registry import resolve_adapter
+
+    try:
+        return resolve_adapter(ref).base
+    except EcoagentError:
+        return ""

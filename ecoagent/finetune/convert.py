@@ -87,6 +87,12 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
+# transformers' model_type of a model loaded from GGUF → the class name llama.cpp's
+# converter looks its model up by (Llama-architecture models need no entry)
+_ARCHITECTURES = {"gemma3_text": "Gemma3ForCausalLM", "gemma3": "Gemma3ForCausalLM", "gemma2": "Gemma2ForCausalLM",
+                  "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}  # fmt: skip
+
+
 def write_base_config(model_config: dict[str, object], folder: Path) -> Path:
     """The base model folder the converter reads: only its ``config.json`` is needed.
 
@@ -96,9 +102,8 @@ def write_base_config(model_config: dict[str, object], folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     config = {k: v for k, v in model_config.items() if k != "quantization_config"}
-    config.setdefault("architectures", ["LlamaForCausalLM"])
     if not config.get("architectures"):
-        config["architectures"] = ["LlamaForCausalLM"]
+        config["architectures"] = [_ARCHITECTURES.get(str(config.get("model_type")), "LlamaForCausalLM")]
     (folder / "config.json").write_text(json.dumps(config, indent=1, default=str), encoding="utf-8")
     return folder
 

@@ -212,7 +212,7 @@ def train_adapter(
             for group in optimizer.param_groups:
                 group["lr"] = schedule(step)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss = peft_model(**_tensors(batch)).loss
+                loss = _loss(peft_model, _tensors(batch))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -346,6 +346,21 @@ def _tensors(batch: Sequence[Tokenized]) -> dict[str, Any]:
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
+def _loss(model: Any, tensors: dict[str, Any]) -> Any:
+    """Mean cross-entropy of the labelled tokens: the model's own loss, with the vocabulary
+    projection made only at the positions whose next token is learned.
+
+    A conversation's learned tokens (the assistant's turns) are a small part of it, and
+    the projection onto the vocabulary is the largest single cost of a step when the
+    vocabulary is large (Gemma 3's 262k entries outweigh its transformer layers)."""
+    import torch
+
+    targets = tensors["labels"][:, 1:]
+    keep = (targets != -100).any(dim=0).nonzero().squeeze(1)  # positions any row learns from
+    logits = model(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"], logits_to_keep=keep).logits
+    return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), targets[:, keep].flatten(), ignore_index=-100)
+
+
 def _heldout_loss(model: Any, data: Sequence[Tokenized]) -> float | None:
     """Mean loss per trained token on held-out examples (None without any)."""
     import torch
@@ -355,7 +370,7 @@ def _heldout_loss(model: Any, data: Sequence[Tokenized]) -> float | None:
         for t in data:
             if not t.trained_tokens:
                 continue
-            loss = model(**_tensors([t])).loss
+            loss = _loss(model, _tensors([t]))
             total += loss.item() * t.trained_tokens
             count += t.trained_tokens
     return round(total / count, 5) if count else None
