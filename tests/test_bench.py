@@ -129,6 +129,12 @@ def test_cli_bench_table_report_and_markdown(tmp_path: Path, sandbox_image: str)
     assert (tmp_path / "out" / "chart-sequential.png").read_bytes()[:4] == b"\x89PNG"
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "--resume" in again.stderr
+    # resuming one strategy keeps the other's figures in the folder's report, in their order
+    one = runner.invoke(app, [*args[:4], "-s", "top-only", "--out", str(tmp_path / "out"), "--resume"])
+    assert one.exit_code == 0, one.output
+    assert "with ladder, measured earlier on the same tasks" in one.stderr
+    merged = json.loads((tmp_path / "out" / "report-sequential.json").read_text())
+    assert [s["strategy"] for s in merged["strategies"]] == ["top-only", "ladder"] and merged["strategies"][1]["escalations"] == 5
 
 
 @pytest.mark.docker

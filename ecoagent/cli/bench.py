@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,6 +37,25 @@ def _prices(rungs: list[Rung], specs: list[str]) -> None:
             by_name[name].input_price_per_mtok, by_name[name].output_price_per_mtok = (float(p) for p in parts)
         except ValueError as exc:
             raise EcoagentError(f"--price {spec!r}: prices must be numbers", "e.g. --price smollm2=0.05,0.10", exit_code=2) from exc
+
+
+def _keep_earlier(report: dict[str, Any], path: Path) -> list[str]:
+    """Add to ``report`` the strategies an earlier run in the same folder measured on the
+    same tasks and this run did not name, so running one more strategy in a folder (or
+    resuming a few) extends its report instead of replacing it; the names kept."""
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        same = previous["tasks"] == report["tasks"] and previous["protocol"] == report["protocol"]
+        rows = previous["strategies"] if same else []
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or one this version cannot read: start anew
+        return []
+    new = {row["strategy"]: row for row in report["strategies"]}
+    earlier = [row for row in rows if isinstance(row, dict) and "strategy" in row]
+    kept = [str(row["strategy"]) for row in earlier if row["strategy"] not in new]
+    # the earlier order, each re-measured strategy in its place, then the new ones
+    merged = [new.pop(row["strategy"], row) for row in earlier]
+    report["strategies"] = merged + list(new.values())
+    return kept
 
 
 @handle_errors
@@ -118,10 +137,12 @@ def bench(
     # Piped to a file, rich would fold 14+ columns into 80: give the table the width it needs.
     out.print(rich_table(reports, title), width=None if out.is_terminal else 240)
     report_path = out_dir / f"report-{protocol}.json"
-    report_path.write_text(json.dumps({"title": title, "tasks": str(tasks_file), "protocol": protocol,
-                                       "rungs": [r.model_dump(include={"name", "input_price_per_mtok", "output_price_per_mtok"}) for r in rungs],
-                                       "strategies": [r.to_json() for r in reports]}, indent=2) + "\n", encoding="utf-8")  # fmt: skip
-    err.print(f"report: {report_path}")
+    report = {"title": title, "tasks": str(tasks_file), "protocol": protocol,
+              "rungs": [r.model_dump(include={"name", "input_price_per_mtok", "output_price_per_mtok"}) for r in rungs],
+              "strategies": [r.to_json() for r in reports]}  # fmt: skip
+    kept = _keep_earlier(report, report_path)
+    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    err.print(f"report: {report_path}" + (f" (with {', '.join(kept)}, measured earlier on the same tasks)" if kept else ""))
     if chart:
         err.print(f"chart: {write_chart(reports, out_dir / f'chart-{protocol}.png', title)}")
     if markdown:
