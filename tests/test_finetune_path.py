@@ -134,3 +134,23 @@ def test_the_training_loss_is_the_models_own_on_the_learned_tokens(tmp_path: Pat
     tensors = _tensors([tokenize(e, tokenizer, 384) for e in load_examples(data)[0]])  # rows of different lengths, padded
     with torch.no_grad():
         assert _loss(model, tensors).item() == pytest.approx(model(**tensors).loss.item(), rel=1e-5)
+
+
+def test_a_base_without_a_chat_template_is_refused_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a base GGUF (Gemma 3 270M's, say) carries no template: training and llama.cpp would write conversations differently
+    import ecoagent.compress.lingua as lingua
+
+    real = lingua.load_compressor_model
+
+    def without_template(path: Path, dtype: str = "auto") -> tuple[object, object]:
+        model, tokenizer = real(path, dtype=dtype)
+        tokenizer.chat_template = None
+        return model, tokenizer
+
+    monkeypatch.setattr(lingua, "load_compressor_model", without_template)
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}) + "\n")
+    with pytest.raises(EcoagentError, match="no chat template") as info:
+        train_adapter(data, "no-template", TrainConfig(max_steps=1))
+    assert info.value.exit_code == 2 and "gguf-new-metadata --chat-template" in (info.value.hint or "")
+    assert list_adapters() == []

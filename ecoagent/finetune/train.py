@@ -129,6 +129,11 @@ def train_adapter(
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
     torch.manual_seed(config.seed)
     model, tokenizer = load_compressor_model(base_path, dtype="float32")
+    if not getattr(tokenizer, "chat_template", None):  # llama.cpp would fall back to another format than training's
+        raise EcoagentError(f"{base_path} has no chat template in its metadata, so training and llama.cpp cannot agree on "
+                            "how a conversation is written",
+                            "use an instruction-tuned GGUF, or add a template: gguf-new-metadata --chat-template "
+                            "\"$(cat template.jinja)\" IN.gguf OUT.gguf", exit_code=2)  # fmt: skip
     model.train()
     tokens: dict[str, list[Tokenized]] = {"train": [], "test": []}
     for example in examples:
