@@ -33,20 +33,21 @@ def main() -> int:
     from peft import LoraConfig, get_peft_model
 
     from ecoagent.compress.lingua import load_compressor_model
-    from ecoagent.finetune import load_examples, tokenize
+    from ecoagent.finetune import TrainConfig, load_examples, tokenize
     from ecoagent.finetune.train import TARGET_MODULES, _loss, _tensors, cpu_has_bf16
     from ecoagent.models.llama import llama_model_path
 
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    config = TrainConfig()  # training's own LoRA settings and truncation, so the steps are the ones it takes
     examples = [e for e in load_examples(args.data)[0] if e.split == "train"]
     print(f"{args.data}: {len(examples)} training examples; {args.steps} batches of {args.batch_size}; "
           f"bf16 autocast: {'yes' if cpu_has_bf16() else 'no'}; {len(os.sched_getaffinity(0))} CPU(s)")
     print(f"{'base':<34} {'vocab':>7} {'learned':>8} {'full s/step':>11} {'kept s/step':>11} {'ratio':>6} {'max |Δloss|':>11}")
     for base in args.base or ["bundled:smollm2"]:
         model, tokenizer = load_compressor_model(llama_model_path(base), dtype="float32")
-        lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
+        lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
         peft_model = get_peft_model(model, lora)
-        tokens = [tokenize(e, tokenizer, 2048) for e in examples]
+        tokens = [tokenize(e, tokenizer, config.max_tokens) for e in examples]
         batches = [_tensors(tokens[i : i + args.batch_size]) for i in range(0, args.batch_size * args.steps, args.batch_size)]
         _loss(peft_model, batches[0]).backward()  # warm-up, untimed: the first step pays for allocations
         peft_model.zero_grad(set_to_none=True)
