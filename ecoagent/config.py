@@ -134,6 +134,10 @@ class Rung(_Section):
     )
     model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
     temperature: float = Field(0.0, ge=0, le=2)
+    seed: int | None = Field(
+        None, ge=0, description="Sampling seed for each call (with temperature > 0: a rung that samples the same way "
+        "every run, e.g. a retry rung that draws other code than the greedy one below it)."
+    )
     max_tokens: int = Field(1024, ge=1, le=200_000, description="Completion tokens per model call.")
     context_tokens: int = Field(4096, ge=256, description="Context window (llama-cpp n_ctx).")
     input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")

@@ -205,3 +205,30 @@ def test_a_router_strategy_skips_the_rung_that_keeps_failing(tmp_path: Path) -> 
     assert routed.escalations < ladder.escalations == 5 and routed.cost < ladder.cost  # ...without the failed cheap attempts
     results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder+router" / "results.jsonl").read_text().splitlines()]
     assert results[0]["rungs_tried"] == ["cheap", "top"] and ["top"] in [r["rungs_tried"] for r in results]
+
+
+def test_a_strategy_judged_without_the_answer_key_is_scored_by_it(tmp_path: Path) -> None:
+    """judge = "auto": the ladder climbs only on failures a user would see (a crash), and
+    the answer it stood behind is scored by the expected answer; wrong ones it accepted
+    are counted, not solved."""
+    crash = ["```python\nprint(seventeen * 23)\n```", "The answer is 391. TERMINATE"]
+    cfg = write_scripted_config(tmp_path, {"cheap": WRONG * 2 + crash * 20, "top": RIGHT * 20})
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
+    extra = tmp_path / "strategies.toml"
+    extra.write_text('[[strategies]]\nname = "ladder-auto"\nrungs = "all"\njudge = "auto"\n')
+    [auto] = asyncio.run(run_bench(load_settings(cfg), select_strategies(["ladder-auto"], extra), load_tasks(tasks),
+                                   protocol="sequential", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    # t1 and t2's queries: the cheap rung's 374 ran fine and it said TERMINATE, so the
+    # pipeline served it (wrong: 391 expected); the cheap rung crashed on the other three,
+    # so they climbed, and the top rung's 391 is right for both paraphrases and served,
+    # wrong, for the variant (414 expected)
+    assert (auto.items, auto.solved, auto.escalations, auto.accepted_wrong) == (5, 2, 3, 3)
+    assert auto.solved_by_rung == {"top": 2}
+    results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder-auto" / "results.jsonl").read_text().splitlines()]
+    assert [(r["accepted"], r["resolved"], r["judge"]) for r in results[:2]] == [(True, False, "expected")] * 2
+    table = markdown_table([auto])
+    assert "accepted wrong" in table.splitlines()[0] and table.splitlines()[2].endswith("| 3 |")
+    with pytest.raises(EcoagentError, match="judge cannot be combined with cache"):
+        extra.write_text('[[strategies]]\nname = "x"\njudge = "auto"\ncache = true\n')
+        select_strategies(["x"], extra)

@@ -25,7 +25,7 @@ LONG = [UserMessage(content="Write a very long story about a dragon who learns t
 
 
 def rung(**kw: object) -> Rung:
-    return Rung(name="smollm2", provider="llama-cpp", model="bundled:smollm2", **{"max_tokens": 48, **kw})  # type: ignore[arg-type]
+    return Rung(provider="llama-cpp", model="bundled:smollm2", **{"name": "smollm2", "max_tokens": 48, **kw})  # type: ignore[arg-type]
 
 
 def wait_for_generation(client, started: float) -> int:  # type: ignore[no-untyped-def]
@@ -110,3 +110,13 @@ def test_a_cancelled_call_stops_its_generation() -> None:
     else:
         raise AssertionError("the cancelled generation kept running")
     assert asyncio.run(client.create(PROMPT)).content == baseline
+
+
+def test_a_sampling_rung_with_a_seed_draws_the_same_reply_every_time() -> None:
+    """A retry rung samples (temperature > 0) to draw other code than the greedy rung, and
+    its seed makes each run reproducible: same seed, same reply; another seed, another."""
+    first, again, other = (llama_client(rung(name=f"s{seed}-{i}", temperature=1.0, seed=seed)) for i, seed in enumerate((1, 1, 2)))
+    replies = [asyncio.run(c.create(PROMPT)).content for c in (first, again, other)]
+    assert replies[0] == replies[1] and replies[0] != replies[2]
+    with pytest.raises(ValueError, match="seed"):
+        rung(seed=-1)

@@ -51,6 +51,8 @@ class StrategyReport:
     compress_s: float = 0.0
     tested: int = 0
     tests_passed: int = 0
+    scored: bool = False
+    accepted_wrong: int = 0
 
     @property
     def pass_at_1(self) -> float | None:
@@ -110,6 +112,7 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         compressed_before=sum(r.compressed_before for r in results), compressed_after=sum(r.compressed_after for r in results),
         compress_s=sum(r.compress_s for r in results), tested=sum(r.judge == "tests" for r in results),
         tests_passed=sum(r.judge == "tests" and r.resolved for r in results),
+        scored=any(r.accepted is not None for r in results), accepted_wrong=sum(bool(r.accepted) and not r.resolved for r in results),
     )  # fmt: skip
 
 
@@ -141,6 +144,12 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         header += ["cache hits", "wrong hits", "guard refusals"]
         for row, r in zip(rows, reports, strict=True):
             row += [str(r.cache_hits), str(r.wrong_hits), str(r.guard_refusals)]
+    if any(r.scored for r in reports):
+        # A strategy whose pipeline judged without the answer key served these answers as
+        # solved; the key says they are wrong (what its user would have been told is right).
+        header.append("accepted wrong")
+        for row, r in zip(rows, reports, strict=True):
+            row.append(str(r.accepted_wrong) if r.scored else "-")
     if any(r.compressed_before for r in reports):
         # Compressed parts' cl100k tokens, before → after, and the compressor's own time.
         header += ["compressed tok", "ratio", "compress s"]

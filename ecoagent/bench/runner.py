@@ -68,6 +68,7 @@ class ItemResult:
     compressed_after: int = 0
     compress_s: float = 0.0
     judge: str | None = None
+    accepted: bool | None = None
 
     @classmethod
     def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
@@ -202,14 +203,18 @@ async def run_strategy(
             for item in bench_items(tasks, protocol):
                 if item.id in done:
                     continue
+                # The answer key decides, unless the strategy runs the pipeline as a user
+                # without one would; then the key only scores (:func:`_scored`).
                 query = Query(item.query, expected=item.expected, tests=item.tests, entry_point=item.entry_point, id=item.id,
-                              context=item.context)  # fmt: skip
+                              context=item.context, judge=strategy.judge)  # fmt: skip
                 if item.conversation:
                     query = await chats.query(item, query)
                 record = await eco.run(query)
                 if protocol == "sequential" and strategy.demonstrations and record.resolved:
                     eco.bank_verified(record)  # autonomous mode: what the judge accepted helps later tasks
                 result = ItemResult.of(item, record)
+                if strategy.judge:
+                    result = await _scored(eco, query, record, result)
                 if item.conversation:
                     await chats.add(item, record, result)
                 sink.write(json.dumps(asdict(result)) + "\n")
@@ -220,6 +225,23 @@ async def run_strategy(
     finally:
         eco.close()
     return results
+
+
+async def _scored(eco: EcoAssistant, query: Query, record: RunRecord, result: ItemResult) -> ItemResult:
+    """``result`` scored by the item's answer key, when the pipeline judged without it.
+
+    Solved means the answer the pipeline stood behind (its accepted attempt) is right by
+    the key; an answer it gave up on is not solved, as its user got none. ``accepted``
+    keeps the pipeline's own verdict, so accepted-but-wrong answers can be counted.
+    """
+    from ..judge import JudgeInput
+
+    key: Literal["tests", "expected"] = "tests" if query.tests else "expected"
+    attempt = next((a for a in reversed(record.attempts) if a.verdict is not None and a.verdict.ok), None)
+    correct = False
+    if record.resolved and attempt is not None:
+        correct = (await eco.make_judge(key)(JudgeInput(query, attempt, record.final_answer or ""))).ok
+    return ItemResult(**{**asdict(result), "resolved": correct, "judge": key, "accepted": record.resolved})
 
 
 class _Conversations:

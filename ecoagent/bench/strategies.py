@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config import Rung
 from ..errors import EcoagentError
@@ -41,6 +41,19 @@ class Strategy(BaseModel):
     finetuned: str | None = Field(
         None, description="The bottom rung runs with this fine-tuned adapter (a name `ecoagent finetune train` registered)."
     )
+    judge: Literal["auto", "llm"] | None = Field(
+        None, description="How the pipeline decides a rung succeeded, and so whether to climb. Unset: by the item's "
+        "answer key (expected answer or tests), a ladder with an oracle. auto or llm: as a user without an answer key "
+        "runs it. Either way the bench scores the answer the pipeline stood behind against the answer key."
+    )
+
+    @model_validator(mode="after")
+    def _judge_without_cache(self) -> Strategy:
+        # The first-turn stage serves a replay on its guard's word, with no attempt to score;
+        # under an answer key it is rejected and falls through. Scoring it is not built.
+        if self.judge and self.cache:
+            raise ValueError("judge cannot be combined with cache (the first-turn stage's replays are not scored)")
+        return self
 
     def ladder(self, rungs: list[Rung]) -> list[Rung]:
         """The rungs this strategy climbs, cheapest first.

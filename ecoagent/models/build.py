@@ -84,6 +84,8 @@ def build_client(
             "timeout": rung.timeout_s,
             "max_retries": 0,  # RetryingClient retries, with the ladder's settings
         }
+        if rung.seed is not None:
+            kwargs["seed"] = rung.seed
         if rung.base_url:
             kwargs["base_url"] = rung.base_url
         if rung.model_info or rung.base_url:

@@ -250,7 +250,9 @@ class LlamaWorkerClient(ChatCompletionClient):
 
     def __init__(self, worker: LlamaWorker, rung: Rung) -> None:
         self.worker = worker
-        self._defaults = {"temperature": rung.temperature, "max_tokens": rung.max_tokens}
+        self._defaults: dict[str, Any] = {"temperature": rung.temperature, "max_tokens": rung.max_tokens}
+        if rung.seed is not None:
+            self._defaults["seed"] = rung.seed
         self._timeout_s = rung.timeout_s
         self._info: ModelInfo = {**GENERIC_MODEL_INFO, **(rung.model_info or {})}  # type: ignore[typeddict-item]
         self._total = RequestUsage(prompt_tokens=0, completion_tokens=0)
