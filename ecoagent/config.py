@@ -123,7 +123,7 @@ class Rung(_Section):
         description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model; "
         "scripted: replies from a JSON file (model = its path), for tests and demos.",
     )
-    model: str = Field(..., min_length=1, description="Model id, or for llama-cpp a GGUF path / 'bundled:smollm2'.")
+    model: str = Field(..., min_length=1, description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2' or 'bundled:qwen2.5-coder-0.5b'.")
     base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")
     api_key_env: str | None = Field(
         None, description="Name of the environment variable holding the key; '' for servers that need none."

