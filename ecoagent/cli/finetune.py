@@ -78,7 +78,7 @@ def export(
 def train(
     data: Annotated[Path, typer.Argument(help="Chat JSONL from `ecoagent finetune export`.")],
     name: Annotated[str, typer.Option("--name", help="Adapter name; a ladder rung uses it as adapter = NAME.")] = "smollm2-ft",
-    base: Annotated[str, typer.Option("--base", help="The rung model to adapt: bundled:smollm2 or a GGUF path.")] = "bundled:smollm2",
+    base: Annotated[str, typer.Option("--base", help="The rung model to adapt: bundled:smollm2, bundled:qwen2.5-coder-0.5b or a GGUF path.")] = "bundled:smollm2",
     epochs: Annotated[float, typer.Option("--epochs", min=0.01, help="Passes over the training split.")] = 3.0,
     steps: Annotated[int | None, typer.Option("--steps", min=1, help="Stop after this many steps (overrides --epochs).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=64)] = 4,
