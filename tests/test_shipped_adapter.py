@@ -50,7 +50,7 @@ def test_the_shipped_adapter_matches_its_manifest_and_records_how_it_was_made() 
 
 
 def test_the_offline_default_applies_it_and_the_plain_model_stays_available_by_name() -> None:
-    (bottom,) = load_ladder_preset("offline")
+    bottom, _ = load_ladder_preset("offline")  # the adapter is the bottom rung; Qwen2.5-Coder is above it
     (plain,) = load_ladder_preset("offline-plain")
     assert bottom.adapter == NAME and bottom.model == plain.model == "bundled:smollm2"
     assert plain.adapter is None
@@ -63,7 +63,7 @@ async def _reply(rung: Rung) -> str:
 
 
 def test_llama_cpp_loads_it_and_it_changes_the_output_toward_one_code_block() -> None:
-    (tuned,) = load_ladder_preset("offline")
+    tuned = load_ladder_preset("offline")[0]
     (plain,) = load_ladder_preset("offline-plain")
     with_adapter, without = asyncio.run(_reply(tuned)), asyncio.run(_reply(plain))
     assert with_adapter != without
