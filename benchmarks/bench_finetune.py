@@ -356,6 +356,9 @@ def main() -> int:
     parser.add_argument("--base", default="bundled:smollm2",
                         help="The model to adapt: bundled:smollm2, or a GGUF file whose metadata carries a chat template.")
     parser.add_argument("--name", default="smollm2-ft", help="The adapter's name; +finetuned strategies use it.")
+    parser.add_argument("--preset", default="offline-plain",
+                        help="The ladder the bench runs on (its bottom rung is the plain baseline): offline-plain, or "
+                             "offline for the shipped default, to measure it whole with a rungs = \"all\" strategy.")
     parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
     parser.add_argument("--compare-adapter", type=Path, default=None,
                         help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
@@ -394,8 +397,8 @@ def main() -> int:
     runs = [(bench, out / "bench")]
     if args.holdout_families and args.by_form:
         runs.append(([str(byform_tasks(out, args.byform_per_family or args.per_family)), "-p", "split"], out / "bench-byform"))
-    # the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
-    env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": "offline-plain"}
+    # by default the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
+    env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": args.preset}
     for task_args, folder in runs:
         cmd = [sys.executable, "-m", "ecoagent", "bench", *task_args, "--out", str(folder), "--resume", "--markdown", "--adapter", args.name,
                "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip

@@ -68,8 +68,8 @@ def main() -> int:
                         help="The held-out-family bench report (default OUT/bench/report-split.json).")  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from ecoagent.bundled import smollm2_path
     from ecoagent.finetune.registry import file_sha256, valid_name
+    from ecoagent.models.llama import llama_model_path
 
     source = args.out / "home" / "data" / "adapters" / args.adapter
     trained = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
@@ -78,7 +78,7 @@ def main() -> int:
         print(f"error: {gguf} is {gguf.stat().st_size / 2**20:.1f} MiB, over the 20 MiB a shipped adapter may be "
               "(train a smaller --rank)", file=sys.stderr)  # fmt: skip
         return 1
-    base = smollm2_path()
+    base = llama_model_path(trained["base"])  # the model it was trained on (bundled:smollm2, bundled:qwen2.5-coder-0.5b)
     split_file = args.out / "holdout-tasks.jsonl"
     families: dict[str, set[str]] = {"seed": set(), "test": set()}
     if split_file.is_file():

@@ -100,3 +100,24 @@ def test_doctor_checks_a_shipped_adapter_against_the_base_its_manifest_names(shi
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     (row,) = _shipped_adapters()
     assert not row.ok and "gone.gguf does not exist" in row.detail, row.detail
+
+
+def test_continuing_from_a_shipped_adapter_trains_the_base_its_manifest_names(shipped: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ecoagent.cli import app
+
+    manifest_path = shipped / "agents" / "adapters" / "tiny" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["base"] = "bundled:qwen2.5-coder-0.5b"  # as bundled:qwen-eco's does
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (mine := registry.adapter_dir("mine")).mkdir(parents=True)  # so training stops before any model loads
+    (mine / "adapter.gguf").write_bytes(b"mine")
+    data = shipped / "train.jsonl"
+    data.write_text(json.dumps({"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}) + "\n")
+    runner = CliRunner()
+    done = runner.invoke(app, ["finetune", "train", str(data), "--name", "mine", "--from-adapter", "bundled:tiny"])
+    assert done.exit_code == 2 and "loading bundled:qwen2.5-coder-0.5b for training" in done.output, done.output
+    assert "already exists" in done.output
+    plain = runner.invoke(app, ["finetune", "train", str(data), "--name", "mine"])  # without it, the plain SmolLM2
+    assert plain.exit_code == 2 and "loading bundled:smollm2 for training" in plain.output, plain.output

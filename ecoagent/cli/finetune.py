@@ -78,7 +78,7 @@ def export(
 def train(
     data: Annotated[Path, typer.Argument(help="Chat JSONL from `ecoagent finetune export`.")],
     name: Annotated[str, typer.Option("--name", help="Adapter name; a ladder rung uses it as adapter = NAME.")] = "smollm2-ft",
-    base: Annotated[str, typer.Option("--base", help="The rung model to adapt: bundled:smollm2, bundled:qwen2.5-coder-0.5b or a GGUF path.")] = "bundled:smollm2",
+    base: Annotated[str | None, typer.Option("--base", help="The rung model to adapt: bundled:smollm2 (the default), bundled:qwen2.5-coder-0.5b or a GGUF path; with --from-adapter, that adapter's base.")] = None,
     epochs: Annotated[float, typer.Option("--epochs", min=0.01, help="Passes over the training split.")] = 3.0,
     steps: Annotated[int | None, typer.Option("--steps", min=1, help="Stop after this many steps (overrides --epochs).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=64)] = 4,
@@ -111,7 +111,9 @@ def train(
     if from_adapter:
         from ..finetune import resolve_adapter
 
-        resolve_adapter(from_adapter)  # a missing adapter fails before the model loads
+        start = resolve_adapter(from_adapter)  # a missing adapter fails before the model loads
+        base = base or start.base  # continuing bundled:qwen-eco means training Qwen2.5-Coder
+    base = base or "bundled:smollm2"
     for problem in problems[:10]:
         err.print(f"skipped {problem}", style="yellow")
     if len(problems) > 10:
