@@ -73,7 +73,7 @@ def test_an_unknown_bundled_name_lists_the_known_ones() -> None:
 
 
 def test_the_offline_qwen_preset_names_the_bundled_model() -> None:
-    assert [r.model for r in load_ladder_preset("offline-qwen")] == ["bundled:qwen2.5-coder-0.5b"]
+    assert [(r.model, r.adapter) for r in load_ladder_preset("offline-qwen")] == [("bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco")]
 
 
 def test_the_real_qwen_coder_is_the_pinned_file_and_writes_code() -> None:

@@ -68,6 +68,7 @@ from ecoagent.models import build_client, resolve_api_key  # noqa: E402
 
 def test_shipped_presets_load() -> None:
     assert [(r.name, r.adapter) for r in load_ladder_preset("offline")] == [("smollm2-eco", "bundled:smollm2-eco"),
+                                                                           ("qwen-eco", "bundled:qwen-eco"),
                                                                            ("qwen2.5-coder-0.5b", None)]  # fmt: skip
     assert [(r.name, r.adapter) for r in load_ladder_preset("offline-plain")] == [("smollm2", None)]
     openai = load_ladder_preset("openai")
@@ -80,6 +81,7 @@ def test_default_ladder_is_the_offline_preset(tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     rungs = load_settings().ladder.resolved()
     assert [(r.name, r.provider, r.model, r.adapter) for r in rungs] == [("smollm2-eco", "llama-cpp", "bundled:smollm2", "bundled:smollm2-eco"),
+                                                                          ("qwen-eco", "llama-cpp", "bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco"),
                                                                           ("qwen2.5-coder-0.5b", "llama-cpp", "bundled:qwen2.5-coder-0.5b", None)]  # fmt: skip
 
 

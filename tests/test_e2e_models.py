@@ -42,7 +42,7 @@ def check_flow(eco: EcoAssistant, record: RunRecord, rung: str) -> None:
 
 def test_bundled_smollm2_in_process(sandbox_image: str) -> None:
     eco = EcoAssistant(Settings(run=RunSettings(max_turns=4)))
-    assert [r.provider for r in eco.rungs] == ["llama-cpp", "llama-cpp"]  # SmolLM2 with the adapter, then Qwen2.5-Coder
+    assert [r.provider for r in eco.rungs] == ["llama-cpp"] * 3  # SmolLM2 and Qwen2.5-Coder with their adapters, then Qwen as it comes
     record = eco.run_sync(QUERY)
     check_flow(eco, record, "smollm2-eco")  # the default: the bundled model with the shipped adapter
     assert "391" in record.attempts[0].executions[0].output
