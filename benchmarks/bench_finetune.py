@@ -40,6 +40,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -182,10 +183,12 @@ def byform_tasks(out: Path, per_family: int) -> Path:
 def families_solved(tasks_file: Path, folder: Path) -> None:
     """Print each strategy's solved tasks by group of families: the first set's
     (``make_teacher.py``'s own, so a figure compares with runs made before
-    ``teacher_more.py`` existed) and the added ones, with the families it solved."""
+    ``teacher_more.py`` existed) and the added ones; the tasks judged by expected answers and
+    those judged by tests, each with tokens an attempt and p50 latency; and the families it solved."""
     added = {f.name for f in make_teacher()._more_families()}
     rows = [json.loads(line) for line in tasks_file.read_text(encoding="utf-8").splitlines()]
     family_of = {r["id"]: r.get("family", "") for r in rows if r["half"] == "test"}
+    judged_by_tests = {r["id"] for r in rows if r["half"] == "test" and r.get("tests")}
     print(f"by family group ({folder.name}; 'first set' = make_teacher.py's own families, 'added' = teacher_more.py's):")
     for results in sorted((folder / "split").glob("*/results.jsonl")):
         outcome = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
@@ -193,6 +196,15 @@ def families_solved(tasks_file: Path, folder: Path) -> None:
         for group, keep in (("first set", lambda f: f not in added), ("added", lambda f: f in added)):
             mine = [o for o in outcome if keep(family_of.get(o["task_id"], ""))]
             parts.append(f"{group} {sum(o['resolved'] for o in mine)}/{len(mine)}")
+        # answered by expected answers or judged by tests (functions.jsonl's families): the
+        # README's held-out figures are the first, as they were before function tasks existed
+        for judged, by_tests in (("expected answers", False), ("tests", True)):
+            mine = [o for o in outcome if (o["task_id"] in judged_by_tests) == by_tests]
+            if mine:
+                attempts = sum(len(o["rungs_tried"]) for o in mine)
+                tokens = sum(o["prompt_tokens"] + o["completion_tokens"] for o in mine)
+                parts.append(f"by {judged} {sum(o['resolved'] for o in mine)}/{len(mine)} ({tokens / max(1, attempts):.0f} tokens an "
+                             f"attempt, p50 {statistics.median(o['duration_s'] for o in mine):.1f} s)")  # fmt: skip
         solved = sorted({family_of.get(o["task_id"], "?") for o in outcome if o["resolved"]})
         print(f"  {results.parent.name:28} {', '.join(parts)}; solved families: {', '.join(solved) or '-'}")
 
