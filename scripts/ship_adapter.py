@@ -6,11 +6,13 @@ doctor`` checks both), the teacher set's digest and split, the command that rebu
 it, the training figures, and the held-out-family results the same run measured
 (the bench's ``OUT/bench/report-split.json``, or ``--report``) with the by-form results
 beside them (``OUT/bench-byform/report-split.json``: new tasks of the trained families), so
-the figures travel with the file.
+the figures travel with the file. ``--add-by-form LABEL=REPORT`` adds the one strategy of
+another by-form report under LABEL: a baseline measured in its own folder on the same tasks
+(e.g. the plain base model on ``benchmarks/ladders/qwen-plain.toml``).
 
 Usage: .venv/bin/python scripts/ship_adapter.py OUT [--adapter smollm2-ft] [--name smollm2-eco]
            [--command "the bench_finetune.py command line that made OUT"] [--note TEXT]
-           [--report OUT/bench/report-split.json]
+           [--report OUT/bench/report-split.json] [--add-by-form LABEL=REPORT ...]
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def main() -> int:
     parser.add_argument("--note", default="", help="What a reader of the figures must know (recorded as the manifest's note).")
     parser.add_argument("--report", type=Path, default=None,
                         help="The held-out-family bench report (default OUT/bench/report-split.json).")  # fmt: skip
+    parser.add_argument("--add-by-form", action="append", default=[], metavar="LABEL=REPORT",
+                        help="A by-form report of one strategy, measured in its own folder on the same tasks, recorded as LABEL.")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from ecoagent.finetune.registry import file_sha256, valid_name
@@ -94,6 +98,14 @@ def main() -> int:
     results = report_figures(report)
     byform_report = args.out / "bench-byform" / "report-split.json"
     by_form = report_figures(byform_report) if byform_report.is_file() else None
+    for extra in args.add_by_form:
+        label, _, path = extra.partition("=")
+        figures = report_figures(Path(path)) if label and Path(path).is_file() else {}
+        if len(figures) != 1 or by_form is None:
+            print(f"error: --add-by-form {extra}: give LABEL=REPORT, a report of one strategy, beside "
+                  f"{byform_report} (which must exist)", file=sys.stderr)  # fmt: skip
+            return 2
+        by_form[label] = next(iter(figures.values()))
     manifest = {
         "name": valid_name(args.name),
         "base": trained["base"],
