@@ -38,7 +38,8 @@ class Shipped(NamedTuple):
 SHIPPED = [Shipped("bundled:smollm2-eco", "bundled:smollm2", 0, frozenset({"bottom-only", "bottom+finetuned"}),
                    frozenset({"bottom-only", "bottom+finetuned"})),
            Shipped("bundled:qwen-eco", "bundled:qwen2.5-coder-0.5b", 1,
-                   frozenset({"bottom+finetuned", "bottom+demos+finetuned", "ladder"}), frozenset({"bottom+finetuned"}))]  # fmt: skip
+                   frozenset({"bottom+finetuned", "bottom+demos+finetuned", "ladder"}),
+                   frozenset({"bottom-only", "bottom+finetuned"}))]  # fmt: skip
 by_name = pytest.mark.parametrize("shipped", SHIPPED, ids=[s.name.removeprefix("bundled:") for s in SHIPPED])
 
 
