@@ -34,7 +34,17 @@ from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
 from .events import CacheChecked, DemonstrationsFound, Event, Routed
-from .judge import AutoJudge, ExpectedJudge, HumanJudge, Judge, LLMJudge, TestsJudge
+from .judge import (
+    AutoJudge,
+    Calibration,
+    EvidenceJudge,
+    ExpectedJudge,
+    HumanJudge,
+    Judge,
+    LLMJudge,
+    TestsJudge,
+    load_calibration,
+)
 from .ladder import ExecutorFactory, Ladder
 from .models import build_client, check_rung
 from .query import Query
@@ -110,6 +120,7 @@ class EcoAssistant:
         self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes, client_for=self.client_for)
         self._routes: RouteIndex | None = None
         self._compressor: Compressor | None = None
+        self._calibration: Calibration | None = None
 
     # ---- parts made on first use ------------------------------------------------
     # Each part opens once per assistant, whichever thread asks first: the server and
@@ -147,6 +158,15 @@ class EcoAssistant:
             if self._compressor is None:
                 self._compressor = Compressor(self.settings.compress)
             return self._compressor
+
+    @property
+    def calibration(self) -> Calibration:
+        """How often answers backed by each kind of evidence were wrong: the shipped table for the
+        offline default's rungs plus the user's own (read on first use)."""
+        with self._parts_lock:
+            if self._calibration is None:
+                self._calibration = load_calibration(self.settings.judge)
+            return self._calibration
 
     @property
     def runlog(self) -> RunLog:
@@ -217,6 +237,10 @@ class EcoAssistant:
         """
         if isinstance(name, Judge):
             return name
+        if name == "evidence":
+            judge = self.settings.judge
+            return EvidenceJudge(self.rungs, self.calibration, max_error=judge.max_error, confidence=judge.confidence,
+                                 samples=judge.samples, sample_temperature=judge.sample_temperature, explore=judge.explore)  # fmt: skip
         if name == "auto":
             return AutoJudge()
         if name == "expected":
@@ -328,6 +352,7 @@ class EcoAssistant:
         used = [d.id for d in record.demonstrations]
         if record.served_from_cache and record.first_turn and record.first_turn.kind == "replay":
             used.append(record.first_turn.key)
+        self._refine_calibration(record, good)
         if good:
             self._bank_good(record, result)
             if used:
@@ -343,7 +368,29 @@ class EcoAssistant:
         self.runlog.add_feedback(run_id, good, result.solution_id)
         return result
 
+    def _refine_calibration(self, record: RunRecord, good: bool) -> None:
+        """A person's first verdict on an answer the evidence judge weighed counts in the user's
+        calibration: one more checked answer in that rung's bin (later changes of mind do not)."""
+        attempt = record.served_attempt
+        verdict = attempt.verdict if attempt else None
+        if record.feedback is not None or verdict is None or verdict.judge != "evidence":
+            return
+        kind = verdict.evidence
+        if kind is None or kind == "void" or verdict.identity is None:
+            return
+        path = self.settings.judge.calibration_file()
+        own = Calibration.load(path)
+        own.observe(verdict.identity, kind, wrong=not good)
+        own.save(path)
+        with self._parts_lock:
+            self._calibration = None  # read again, with this answer counted
+
     def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
+        if record.unverified and record.final_code:  # nothing backed it but the person: their word banks it
+            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
+            result.override = True
+            result.note = "banked on your word (no independent evidence backed this answer)"
+            return
         if record.resolved and record.final_code:
             if record.served_from_cache:
                 result.note += "; the cached answer will not be served again"

@@ -110,7 +110,7 @@ class SandboxSettings(_Section):
         return v
 
 
-JudgeName = Literal["auto", "expected", "tests", "llm", "human"]
+JudgeName = Literal["evidence", "auto", "expected", "tests", "llm", "human"]
 
 
 class Rung(_Section):
@@ -142,6 +142,10 @@ class Rung(_Section):
     context_tokens: int = Field(4096, ge=256, description="Context window (llama-cpp n_ctx).")
     input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     output_price_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    price_per_compute_hour: float = Field(
+        0.0, ge=0, description="USD per hour the model computes (a local or self-hosted rung: what its machine costs); "
+        "added to the token prices."
+    )
     timeout_s: float = Field(120.0, gt=0, description="Per model call.")
     compress: bool | None = Field(
         None, description="LLMLingua on what this rung reads beyond the query; default: on when input costs money."
@@ -161,9 +165,10 @@ class Rung(_Section):
         """Whether this rung reads compressed context: as set, else when its input tokens cost money."""
         return self.compress if self.compress is not None else self.input_price_per_mtok > 0
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """USD for this many tokens at this rung's prices."""
-        return (prompt_tokens * self.input_price_per_mtok + completion_tokens * self.output_price_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, compute_s: float = 0.0) -> float:
+        """USD for this many tokens and seconds of model compute at this rung's prices."""
+        tokens = (prompt_tokens * self.input_price_per_mtok + completion_tokens * self.output_price_per_mtok) / 1e6
+        return tokens + compute_s * self.price_per_compute_hour / 3600
 
 
 class LadderSettings(_Section):
@@ -187,8 +192,9 @@ class RunSettings(_Section):
     max_turns: int = Field(8, ge=2, le=100, description="Messages per rung (assistant + executor).")
     token_budget: int = Field(16_000, ge=100, description="Tokens per rung before it counts as failed.")
     judge: JudgeName = Field(
-        "auto", description="auto | expected | tests | llm | human (a query with tests uses tests, one with an "
-        "expected answer uses expected, unless told otherwise)"
+        "evidence", description="evidence | auto | expected | tests | llm | human (a query with tests uses tests, one "
+        "with an expected answer uses expected, unless told otherwise). evidence: an answer is accepted only when "
+        "independent evidence backs it under [judge] max_error; auto: any answer whose code ran"
     )
     stop_on_convergence: bool = Field(
         True, description="Stop a rung when its code reproduces its last successful output (counts as done)."
@@ -199,13 +205,36 @@ class RunSettings(_Section):
 
 
 class JudgeSettings(_Section):
-    """The ``tests`` judge: how long a test run may take, and whether the model sees the tests."""
+    """The judges' knobs: the evidence judge's error bound and sampling, the ``tests`` judge's limits."""
 
     timeout_s: float = Field(20.0, gt=0, le=3600, description="How long the solution and its tests may run together.")
     show_tests: bool = Field(
         False, description="Show a query's tests to the model in its first message (off: a benchmark must not "
         "leak its tests into the prompt)."
     )
+    max_error: float = Field(
+        0.10, ge=0, le=1, description="The evidence judge accepts an answer only where the upper confidence bound of "
+        "how often answers with the same evidence are wrong is at most this (0 accepts nothing: every answer is "
+        "returned unverified)."
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence of that upper bound.")
+    samples: int = Field(
+        2, ge=1, le=8, description="Attempts the evidence judge may draw on one rung (the first greedy, the others "
+        "sampled) before the next rung tries; a disagreement climbs at once."
+    )
+    sample_temperature: float = Field(0.7, gt=0, le=2, description="Temperature of the sampled attempts (seeded 1, 2, ...).")
+    explore: bool = Field(
+        False, description="Calibration runs only: the evidence judge accepts nothing and every rung draws all its "
+        "samples, so every kind of evidence is observed (score the run by its key, then `ecoagent calibrate`)."
+    )
+    calibration: Path | None = Field(
+        None, description="Where your own calibration lives (default: <data dir>/calibration.json); it adds to the "
+        "shipped one for the offline default's rungs."
+    )
+
+    def calibration_file(self) -> Path:
+        """The user's calibration file (``ecoagent calibrate`` and feedback write it)."""
+        return self.calibration if self.calibration is not None else data_dir() / "calibration.json"
 
 
 class BankSettings(_Section):

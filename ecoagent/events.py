@@ -56,10 +56,12 @@ class DemonstrationsFound:
 
 @dataclass(frozen=True)
 class RungStarted:
-    """A rung starts a fresh conversation on the query."""
+    """A rung starts a fresh conversation on the query (``sample`` > 0: another, sampled attempt
+    of the same rung, which the evidence judge compares with the first)."""
 
     rung: Rung
     index: int
+    sample: int = 0
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from autogen_core.models import ChatCompletionClient
 from .config import Rung, RunSettings, SandboxSettings
 from .errors import SandboxError
 from .events import CodeExecuted, Compressed, Escalated, Event, ModelMessage, RungJudged, RungStarted
-from .judge import Judge, JudgeInput
+from .judge import Judge, JudgeInput, Unbacked
+from .models.base import SamplingClient, TimedClient
 from .prompts import has_code_block, strip_done_word
 from .query import Query
 from .records import CompressionStep, Execution, Message, RungAttempt, RunRecord
@@ -124,43 +125,58 @@ class Ladder:
         record.top_rung = top.name
         for index in range(min(query.start_rung, len(self.rungs) - 1), len(self.rungs)):
             rung = self.rungs[index]
-            yield RungStarted(rung, index)
-            text, step = (task, None) if isinstance(task, str) else await task.for_rung(rung)
-            attempt = RungAttempt(rung=rung.name, compression=step)
-            if step is not None:
-                yield Compressed(rung, step)
-            try:
-                async for event in self._attempt(rung, text, attempt, cancellation_token):
-                    yield event
-            except (asyncio.CancelledError, GeneratorExit):
-                attempt.error = "cancelled"  # what it spent before the stop still counts
+            step: CompressionStep | None = None
+            for sample in range(max(1, judge.samples_per_rung)):
+                yield RungStarted(rung, index, sample)
+                if sample == 0:
+                    text, step = (task, None) if isinstance(task, str) else await task.for_rung(rung)
+                    if step is not None:
+                        yield Compressed(rung, step)
+                attempt = RungAttempt(rung=rung.name, sample=sample,
+                                      compression=step if sample == 0 or step is None else step.model_copy(update={"reused": True}))  # fmt: skip
+                try:
+                    async for event in self._attempt(rung, text, attempt, cancellation_token, judge):
+                        yield event
+                except (asyncio.CancelledError, GeneratorExit):
+                    attempt.error = "cancelled"  # what it spent before the stop still counts
+                    record.attempts.append(attempt)
+                    _totals(record, top)
+                    raise
+                if cancellation_token is not None and cancellation_token.is_cancelled():
+                    attempt.error = "cancelled"
+                    record.attempts.append(attempt)
+                    _totals(record, top)
+                    raise asyncio.CancelledError
+                attempt.answer = final_answer_of(attempt)
+                attempt.verdict = await judge(JudgeInput(query, attempt, attempt.answer, earlier=list(record.attempts)))
                 record.attempts.append(attempt)
-                _totals(record, top)
-                raise
-            if cancellation_token is not None and cancellation_token.is_cancelled():
-                attempt.error = "cancelled"
-                record.attempts.append(attempt)
-                _totals(record, top)
-                raise asyncio.CancelledError
-            answer = final_answer_of(attempt)
-            attempt.verdict = await judge(JudgeInput(query, attempt, answer))
-            record.attempts.append(attempt)
-            yield RungJudged(rung, attempt)
-            if attempt.verdict.ok:
-                record.resolved = True
-                record.final_rung = rung.name
-                record.final_answer = answer
-                record.final_code = attempt.final_code
+                yield RungJudged(rung, attempt)
+                if attempt.verdict.ok:
+                    record.resolved = True
+                    record.final_rung = rung.name
+                    record.final_answer = attempt.answer
+                    record.final_code = attempt.final_code
+                    record.risk = attempt.verdict.risk
+                    break
+                if not attempt.verdict.more:
+                    break
+            if record.resolved:
                 break
-            if index + 1 < len(self.rungs):
-                yield Escalated(rung, self.rungs[index + 1], attempt.verdict.reason)
+            last = record.attempts[-1].verdict
+            if index + 1 < len(self.rungs) and last is not None:
+                yield Escalated(rung, self.rungs[index + 1], last.reason)
+        if not record.resolved:
+            _unbacked(record, judge.unbacked(query.text, record.attempts))
         _totals(record, top)
 
     async def _attempt(
-        self, rung: Rung, task: str, attempt: RungAttempt, token: CancellationToken | None
+        self, rung: Rung, task: str, attempt: RungAttempt, token: CancellationToken | None, judge: Judge
     ) -> AsyncIterator[Event]:
         t0 = time.monotonic()
         client = self.client_for(rung)  # a rung that cannot be built is a setup error, not a failed attempt
+        if attempt.sample > 0:  # another independent attempt of the same rung: sampled, seeded by its number
+            client = SamplingClient(client, temperature=judge.sample_temperature, seed=attempt.sample)
+        timed = client = TimedClient(client)
         try:
             async with self.executor_factory(self.sandbox) as executor:
                 team = build_team(
@@ -200,8 +216,20 @@ class Ladder:
         finally:  # also when cancelled: the messages so far were paid for
             attempt.prompt_tokens = sum(m.prompt_tokens for m in attempt.messages)
             attempt.completion_tokens = sum(m.completion_tokens for m in attempt.messages)
-            attempt.cost = rung.cost(attempt.prompt_tokens, attempt.completion_tokens)
+            attempt.model_s = timed.seconds
+            attempt.cost = rung.cost(attempt.prompt_tokens, attempt.completion_tokens, attempt.model_s)
             attempt.duration_s = time.monotonic() - t0
+
+
+def _unbacked(record: RunRecord, found: Unbacked | None) -> None:
+    """Return the best answer nothing backed, as unverified with its risk (never as resolved)."""
+    if found is None:
+        return
+    record.unverified = True
+    record.final_rung = found.attempt.rung
+    record.final_answer = found.attempt.answer
+    record.final_code = found.attempt.final_code
+    record.risk = found.risk
 
 
 def _totals(record: RunRecord, top: Rung) -> None:
@@ -209,7 +237,7 @@ def _totals(record: RunRecord, top: Rung) -> None:
     # The judge's (and an LLM router's) calls cost the same whichever rung answered, so the estimate keeps them.
     record.total_cost = sum(a.cost for a in record.attempts) + record.overhead_cost
     record.top_rung_cost_estimate = (
-        sum(top.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts) + record.overhead_cost
+        sum(top.cost(a.prompt_tokens, a.completion_tokens, a.model_s) for a in record.attempts) + record.overhead_cost
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "VERIFYING_JUDGES",
     "Verdict",
     "new_run_id",
+    "risk_phrase",
 ]
 
 VERIFYING_JUDGES = ("expected", "tests")
@@ -81,6 +82,19 @@ class Verdict(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    evidence: Literal["single", "samples", "rungs", "void"] | None = Field(
+        None, description="The evidence judge: what backed the answer (nothing, another sample, another rung), "
+        "or void (an answer that says nothing: empty, 0, None, an echo of the query, error text)."
+    )
+    identity: str | None = Field(None, description="The evidence judge: the rung's model and adapter its calibration is kept under.")
+    risk: float | None = Field(
+        None, description="The evidence judge: how often answers with this evidence were wrong when checked (None: no data)."
+    )
+    risk_bound: float | None = Field(None, description="The evidence judge: the upper confidence bound it compared to max_error.")
+    checked: int = Field(0, description="The evidence judge: how many checked answers the risk rests on.")
+    more: bool = Field(
+        False, description="Not accepted yet, but another sample of the same rung could back it (the evidence judge)."
+    )
 
 
 class FirstTurn(BaseModel):
@@ -155,6 +169,7 @@ class RungAttempt(BaseModel):
     """One rung's fresh conversation on the query."""
 
     rung: str
+    sample: int = Field(0, description="0: the rung's own (usually greedy) attempt; 1, 2, ...: sampled again, seeded so.")
     compression: CompressionStep | None = None
     messages: list[Message] = Field(default_factory=list)
     executions: list[Execution] = Field(default_factory=list)
@@ -166,8 +181,10 @@ class RungAttempt(BaseModel):
     converged: bool = Field(False, description="An execution reproduced the last successful output; the team stopped there.")
     stuck: bool = Field(False, description="The same code failed the same way twice; the team stopped there (the ladder escalates).")
     error: str | None = None
+    answer: str | None = Field(None, description="What the attempt answered (closing words, else its last good output).")
     verdict: Verdict | None = None
     duration_s: float = 0.0
+    model_s: float = Field(0.0, description="Seconds the model spent on this attempt's calls (its compute).")
 
     @property
     def tokens(self) -> int:
@@ -204,6 +221,13 @@ class RunRecord(BaseModel):
     first_turn: FirstTurn | None = None
     routing: Routing | None = None
     resolved: bool = False
+    unverified: bool = Field(
+        False, description="No judge accepted an answer, and the answer returned is the best the run had, unbacked: "
+        "never cached, replayed or banked without a person's thumbs-up."
+    )
+    risk: float | None = Field(
+        None, description="The evidence judge: how often answers backed like the returned one were wrong when checked."
+    )
     final_rung: str | None = None
     final_answer: str | None = None
     final_code: str | None = None
@@ -241,6 +265,11 @@ class RunRecord(BaseModel):
     def tokens(self) -> int:
         """All tokens over all rungs, the judge's included."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def compute_s(self) -> float:
+        """Seconds the models computed for this run (every attempt; 0 on a cache hit or replay)."""
+        return sum(a.model_s for a in self.attempts)
 
     @property
     def judge_cost(self) -> float:
@@ -288,6 +317,29 @@ class RunRecord(BaseModel):
         return self.final_rung if self.resolved else None
 
     @property
+    def served_attempt(self) -> RungAttempt | None:
+        """The attempt whose answer the run returned: the accepted one, or the unverified one
+        (None when a cache hit or replay answered, or nothing did)."""
+        if self.served_from_cache or not (self.resolved or self.unverified):
+            return None
+        for attempt in reversed(self.attempts):
+            if self.resolved and attempt.verdict is not None and attempt.verdict.ok:
+                return attempt
+            if self.unverified and attempt.rung == self.final_rung and attempt.answer == self.final_answer:
+                return attempt
+        return None
+
+    @property
+    def risk_note(self) -> str | None:
+        """How often answers backed like the returned one were wrong when checked, in words
+        (None when the evidence judge did not weigh it)."""
+        attempt = self.served_attempt
+        verdict = attempt.verdict if attempt else None
+        if verdict is None or verdict.judge != "evidence":
+            return None
+        return risk_phrase(verdict.risk, verdict.checked)
+
+    @property
     def last_execution(self) -> tuple[RungAttempt, Execution] | None:
         """The run's last execution and the attempt that ran it (None when no code ran)."""
         for attempt in reversed(self.attempts):
@@ -309,9 +361,22 @@ class RunRecord(BaseModel):
         return {
             "run_id": self.run_id,
             "resolved": self.resolved,
+            "unverified": self.unverified,
+            "risk": self.risk,
             "rung": self.answered_by,
             "cost": round(self.total_cost, 8),
             "tokens": self.tokens,
             "answer": self.final_answer,
             "code": self.final_code,
         }
+
+
+def risk_phrase(rate: float | None, n: int = 0) -> str:
+    """A risk a person reads at a glance: "about 4 in 10 like it are wrong"."""
+    if rate is None:
+        return "no checked answers like it to say how often they are wrong"
+    if rate == 0:
+        return f"none of {n} checked answers like it was wrong"
+    if rate >= 0.095:
+        return f"about {max(1, round(rate * 10))} in 10 like it are wrong"
+    return f"about 1 in {round(1 / rate)} like it is wrong"

@@ -22,6 +22,8 @@ def make(cheap: list[str], top: list[str] | None = None, **settings: object) -> 
     t = ScriptedChatCompletionClient(top or [])
     cfg = Settings(ladder=LadderSettings(rungs=RUNGS), **settings)  # type: ignore[arg-type]
     cfg.sandbox.timeout_s = 10
+    if "run" not in settings:  # one scripted answer a rung: the auto judge (the evidence judge has its own tests)
+        cfg.run.judge = "auto"
     return EcoAssistant(cfg, clients={"cheap": c, "top": t}), c
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from ecoagent import EcoAssistant
 from ecoagent.bundled import smollm2_path
-from ecoagent.config import LadderSettings, Rung, RunSettings, Settings
+from ecoagent.config import JudgeSettings, LadderSettings, Rung, RunSettings, Settings
+from ecoagent.judge import Calibration, rung_identity
 from ecoagent.records import RunRecord
 
 pytestmark = pytest.mark.docker
@@ -41,12 +42,33 @@ def check_flow(eco: EcoAssistant, record: RunRecord, rung: str) -> None:
 
 
 def test_bundled_smollm2_in_process(sandbox_image: str) -> None:
-    eco = EcoAssistant(Settings(run=RunSettings(max_turns=4)))
+    eco = EcoAssistant(Settings(run=RunSettings(max_turns=4, judge="auto")))
     assert [r.provider for r in eco.rungs] == ["llama-cpp"] * 3  # SmolLM2 and Qwen2.5-Coder with their adapters, then Qwen as it comes
     record = eco.run_sync(QUERY)
     check_flow(eco, record, "smollm2-eco")  # the default: the bundled model with the shipped adapter
     assert "391" in record.attempts[0].executions[0].output
     eco.close()
+
+
+def test_two_bundled_models_agree_and_the_climb_stops_below_the_top(sandbox_image: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The offline default's first two rungs answer independently (each a fresh conversation);
+    # under a calibration in which their agreement is rarely wrong, the second rung's answer,
+    # confirmed by the first's, is accepted and the third rung never runs.
+    rungs = LadderSettings().resolved()
+    table = Calibration()
+    for _ in range(400):  # enough to outweigh what the shipped calibration says of the same bin
+        table.observe(rung_identity(rungs[1]), "rungs", wrong=False)
+    table.save(tmp_path / "calibration.json")
+    settings = Settings(run=RunSettings(max_turns=4), judge=JudgeSettings(samples=1, calibration=tmp_path / "calibration.json"))
+    eco = EcoAssistant(settings)
+    record = eco.run_sync("What is 17 * 23?")
+    eco.close()
+    first, second = record.attempts
+    assert (first.rung, second.rung) == ("smollm2-eco", "qwen-eco")
+    assert first.verdict and first.verdict.judge == "evidence" and first.verdict.evidence == "single" and not first.verdict.ok
+    assert second.verdict and second.verdict.ok and second.verdict.evidence == "rungs", second.verdict
+    assert record.resolved and record.final_rung == "qwen-eco" and "391" in (record.final_answer or "") + second.executions[-1].output
+    assert record.compute_s > 0 and all(a.model_s > 0 for a in record.attempts)
 
 
 def _free_port() -> int:

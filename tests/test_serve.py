@@ -57,6 +57,7 @@ def assistant(tmp: Path, cheap: ScriptedChatCompletionClient | None = None,
               top: ScriptedChatCompletionClient | None = None, **serve: Any) -> EcoAssistant:  # fmt: skip
     settings = Settings(ladder=LadderSettings(rungs=RUNGS))
     settings.router.enabled = False  # these tests are about transport; the router has its own
+    settings.run.judge = "auto"  # and so do the judges (tests/test_judge_evidence.py, tests/test_unverified.py)
     settings.bank.path = tmp / "bank"
     settings.runlog_path = tmp / "runs.sqlite3"
     settings.cache.path = tmp / "cache.sqlite3"

@@ -61,7 +61,8 @@ class BatchResult:
             return {"id": row.id, "line": row.line, "query": row.query, "run_id": None, "resolved": False, "error": self.error}
         last = record.attempts[-1] if record.attempts else None
         return {
-            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "rung": record.answered_by,
+            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "unverified": record.unverified,
+            "risk": None if record.risk is None else round(record.risk, 4), "rung": record.answered_by or record.final_rung,
             "verdict": last.verdict.model_dump() if last and last.verdict else None,
             "converged": bool(last and last.converged), "stuck": bool(last and last.stuck), "turns": sum(a.turns for a in record.attempts),
             "tokens": record.tokens, "cost": round(record.total_cost, 8), "answer": record.final_answer,
@@ -77,6 +78,7 @@ class BatchSummary:
     results: list[BatchResult] = field(default_factory=list)
     cost: CostTally = field(default_factory=CostTally)
     solved: int = 0
+    unverified: int = 0
     errors: int = 0
     failed_checks: int = 0
     escalations: int = 0
@@ -109,6 +111,7 @@ class BatchSummary:
             return
         self.cost.add(record)
         self.solved += record.resolved
+        self.unverified += record.unverified
         self.escalations += max(0, len(record.attempts) - 1)
         self.converged += sum(a.converged for a in record.attempts)
         self.stuck += sum(a.stuck for a in record.attempts)

@@ -53,6 +53,19 @@ class StrategyReport:
     tests_passed: int = 0
     scored: bool = False
     accepted_wrong: int = 0
+    unverified: int = 0
+    unverified_right: int = 0
+    compute_s: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        """Answers the pipeline served as resolved (right or wrong by the key)."""
+        return self.solved + self.accepted_wrong
+
+    @property
+    def wrong_share(self) -> float | None:
+        """Of the answers served as resolved, the share the key says are wrong (None: none served)."""
+        return self.accepted_wrong / self.accepted if self.accepted else None
 
     @property
     def pass_at_1(self) -> float | None:
@@ -89,7 +102,7 @@ class StrategyReport:
         """The report as plain data, with the derived figures."""
         return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved,
                 "tokens_per_solved": self.tokens_per_solved, "compression_ratio": self.compression_ratio,
-                "pass_at_1": self.pass_at_1}  # fmt: skip
+                "pass_at_1": self.pass_at_1, "wrong_share": self.wrong_share}  # fmt: skip
 
 
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
@@ -113,6 +126,8 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         compress_s=sum(r.compress_s for r in results), tested=sum(r.judge == "tests" for r in results),
         tests_passed=sum(r.judge == "tests" and r.resolved for r in results),
         scored=any(r.accepted is not None for r in results), accepted_wrong=sum(bool(r.accepted) and not r.resolved for r in results),
+        unverified=sum(bool(r.unverified) for r in results), unverified_right=sum(bool(r.unverified and r.served_right) for r in results),
+        compute_s=sum(r.model_s for r in results),
     )  # fmt: skip
 
 
@@ -144,12 +159,19 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         header += ["cache hits", "wrong hits", "guard refusals"]
         for row, r in zip(rows, reports, strict=True):
             row += [str(r.cache_hits), str(r.wrong_hits), str(r.guard_refusals)]
+    if any(r.compute_s for r in reports):
+        # Seconds the models computed: what a local rung costs, which its $0 token prices hide.
+        header.append("compute s")
+        for row, r in zip(rows, reports, strict=True):
+            row.append(f"{r.compute_s:,.0f}")
     if any(r.scored for r in reports):
         # A strategy whose pipeline judged without the answer key served these answers as
         # solved; the key says they are wrong (what its user would have been told is right).
-        header.append("accepted wrong")
+        # Unverified: returned, flagged as unbacked, not counted as solved (how many were right).
+        header += ["accepted wrong", "wrong/resolved", "unverified (right)"]
         for row, r in zip(rows, reports, strict=True):
-            row.append(str(r.accepted_wrong) if r.scored else "-")
+            share = f"{r.wrong_share:.0%}" if r.wrong_share is not None else "-"
+            row += [str(r.accepted_wrong), share, f"{r.unverified} ({r.unverified_right})"] if r.scored else ["-", "-", "-"]
     if any(r.compressed_before for r in reports):
         # Compressed parts' cl100k tokens, before → after, and the compressor's own time.
         header += ["compressed tok", "ratio", "compress s"]

@@ -32,7 +32,7 @@ from ..conversation import Conversation
 from ..errors import EcoagentError
 from ..ladder import ExecutorFactory
 from ..query import Query
-from ..records import RunRecord
+from ..records import RungAttempt, RunRecord
 from .report import StrategyReport, summarize
 from .strategies import Strategy
 from .tasks import BenchItem, BenchTask, items_for
@@ -69,6 +69,10 @@ class ItemResult:
     compress_s: float = 0.0
     judge: str | None = None
     accepted: bool | None = None
+    unverified: bool | None = None
+    served_right: bool | None = None
+    model_s: float = 0.0
+    observations: list[tuple[str, str, bool]] | None = None
 
     @classmethod
     def of(cls, item: BenchItem, record: RunRecord) -> ItemResult:
@@ -87,7 +91,7 @@ class ItemResult:
                    record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
                    record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn,
                    sum(s.tokens_before for s in steps), sum(s.tokens_after for s in steps),
-                   sum(s.seconds for s in steps), record.judged_by)  # fmt: skip
+                   sum(s.seconds for s in steps), record.judged_by, model_s=record.compute_s)  # fmt: skip
 
 
 def strategy_dir(bench_dir: Path, protocol: Protocol, strategy: Strategy) -> Path:
@@ -123,6 +127,10 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
         update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
     )
     settings.router = settings.router.model_copy(update={"enabled": strategy.router, "seed": 0})
+    judge = {k: v for k, v in (("max_error", strategy.max_error), ("samples", strategy.samples)) if v is not None}
+    judge["explore"] = strategy.explore
+    # The bench's own calibration file: a user's thumbs never leak into a measurement.
+    settings.judge = settings.judge.model_copy(update={**judge, "calibration": folder / "calibration.json"})
     if strategy.compress is not None:  # else each rung's own setting (on where input costs money)
         settings.compress = settings.compress.model_copy(update={"enabled": True})
         rungs = [r.model_copy(update={"compress": strategy.compress}) for r in settings.ladder.rungs]
@@ -231,17 +239,33 @@ async def _scored(eco: EcoAssistant, query: Query, record: RunRecord, result: It
     """``result`` scored by the item's answer key, when the pipeline judged without it.
 
     Solved means the answer the pipeline stood behind (its accepted attempt) is right by
-    the key; an answer it gave up on is not solved, as its user got none. ``accepted``
-    keeps the pipeline's own verdict, so accepted-but-wrong answers can be counted.
+    the key; an answer it gave up on, or returned unverified, is not solved. ``accepted``
+    keeps the pipeline's own verdict, so accepted-but-wrong answers can be counted;
+    ``served_right`` says whether what it returned (accepted or unverified) was right.
+    Every attempt the evidence judge weighed is scored too (``observations``: rung
+    identity, evidence kind, wrong): what ``ecoagent calibrate`` counts.
     """
     from ..judge import JudgeInput
 
     key: Literal["tests", "expected"] = "tests" if query.tests else "expected"
-    attempt = next((a for a in reversed(record.attempts) if a.verdict is not None and a.verdict.ok), None)
-    correct = False
-    if record.resolved and attempt is not None:
-        correct = (await eco.make_judge(key)(JudgeInput(query, attempt, record.final_answer or ""))).ok
-    return ItemResult(**{**asdict(result), "resolved": correct, "judge": key, "accepted": record.resolved})
+    judge = eco.make_judge(key)
+    scores: dict[int, bool] = {}
+
+    async def right(attempt: RungAttempt) -> bool:
+        if id(attempt) not in scores:
+            scores[id(attempt)] = (await judge(JudgeInput(query, attempt, attempt.answer or ""))).ok
+        return scores[id(attempt)]
+
+    served = record.served_attempt
+    served_right = served is not None and await right(served)
+    observations = []
+    for attempt in record.attempts:
+        verdict = attempt.verdict
+        if verdict is not None and verdict.identity and verdict.evidence in ("single", "samples", "rungs"):
+            observations.append((verdict.identity, verdict.evidence, not await right(attempt)))
+    return ItemResult(**{**asdict(result), "resolved": record.resolved and served_right, "judge": key,
+                         "accepted": record.resolved, "unverified": record.unverified, "served_right": served_right,
+                         "observations": observations or None})  # fmt: skip
 
 
 class _Conversations:

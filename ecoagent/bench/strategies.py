@@ -41,11 +41,18 @@ class Strategy(BaseModel):
     finetuned: str | None = Field(
         None, description="The bottom rung runs with this fine-tuned adapter (a name `ecoagent finetune train` registered)."
     )
-    judge: Literal["auto", "llm"] | None = Field(
+    judge: Literal["evidence", "auto", "llm"] | None = Field(
         None, description="How the pipeline decides a rung succeeded, and so whether to climb. Unset: by the item's "
-        "answer key (expected answer or tests), a ladder with an oracle. auto or llm: as a user without an answer key "
-        "runs it. Either way the bench scores the answer the pipeline stood behind against the answer key."
+        "answer key (expected answer or tests), a ladder with an oracle. evidence, auto or llm: as a user without an "
+        "answer key runs it (the pipeline never sees the key). Either way the bench scores the answer the pipeline "
+        "stood behind against the answer key."
     )
+    max_error: float | None = Field(None, ge=0, le=1, description="The evidence judge's bound for this strategy. Unset: [judge] max_error.")
+    explore: bool = Field(
+        False, description="The evidence judge accepts nothing and every rung draws all its samples: the exploration "
+        "run a calibration is made from (`ecoagent calibrate FOLDER`)."
+    )
+    samples: int | None = Field(None, ge=1, le=8, description="The evidence judge's attempts per rung. Unset: [judge] samples.")
 
     @model_validator(mode="after")
     def _judge_without_cache(self) -> Strategy:

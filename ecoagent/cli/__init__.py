@@ -20,6 +20,7 @@ from .bank import bank_app
 from .batch import batch
 from .bench import bench
 from .cache import cache_app
+from .calibrate import calibrate
 from .chat import chat
 from .doctor import doctor
 from .feedback import feedback
@@ -76,6 +77,7 @@ app.command("feedback")(feedback)
 app.command("logs")(logs)
 app.command("ladder")(ladder)
 app.command("bench")(bench)
+app.command("calibrate")(calibrate)
 app.add_typer(bank_app, name="bank")
 app.add_typer(cache_app, name="cache")
 app.add_typer(finetune_app, name="finetune")

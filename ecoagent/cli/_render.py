@@ -32,7 +32,7 @@ from ..events import (
     RungJudged,
     RungStarted,
 )
-from ..records import CompressionStep, RunRecord
+from ..records import CompressionStep, RunRecord, risk_phrase
 
 __all__ = ["LiveRun", "compression_line", "footer", "ladder_line", "money"]
 
@@ -82,9 +82,16 @@ def footer(record: RunRecord, session: CostTally | None = None) -> Text:
         text.append(f"✓ answered {how} (no model)", style="bold green")
     elif record.resolved:
         text.append(f"✓ resolved by {record.final_rung}", style="bold green")
+        if record.risk_note is not None:
+            text.append(f" ({record.risk_note})", style="dim")
+    elif record.unverified:
+        text.append(f"⚠ unverified ({record.final_rung}): {record.risk_note or risk_phrase(record.risk)}", style="bold yellow")
     else:
         text.append("✗ unresolved after every rung", style="bold red")
-    text.append(f" · {record.tokens:,} tokens · {money(record.total_cost)}")
+    text.append(f" · {record.tokens:,} tokens")
+    if record.compute_s >= 0.05:
+        text.append(f" · {record.compute_s:.1f} s compute")
+    text.append(f" · {money(record.total_cost)}")
     text.append(f" (top-rung estimate {money(record.top_rung_cost_estimate)}, saved {money(record.saving_estimate)})", style="dim")
     if session is not None:
         text.append(f" · session {session.tokens:,} tokens, {money(session.cost)}", style="dim")
@@ -132,7 +139,8 @@ class LiveRun:
                 for demo in event.demonstrations:
                     self.console.print(Text(f"↳ demonstration ({demo.score:.2f}): {demo.query}", style="cyan"))
         elif isinstance(event, RungStarted):
-            self.console.print(Text(f"▸ {event.rung.name}", style="bold magenta"))
+            sample = f" (sample {event.sample + 1}, to compare)" if event.sample else ""
+            self.console.print(Text(f"▸ {event.rung.name}{sample}", style="bold magenta"))
         elif isinstance(event, Compressed):
             self.console.print(compression_line(event.rung, event.step))
         elif isinstance(event, ModelMessage):

@@ -2,7 +2,8 @@
 
 The answer goes to stdout; progress (escalations, and with ``-v`` the whole
 conversation) and the cost footer go to stderr, so ``ecoagent ask ... > answer.txt``
-captures only the answer. Exit 0 when a rung resolved the query, 1 when none did.
+captures only the answer. Exit 0 when a rung resolved the query, 1 when none did; an
+answer nothing backed (``⚠ unverified``) is printed, with its risk on stderr, and exits 1.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ __all__ = ["ask"]
 def ask(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="The question or task; '-' reads it from stdin.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print {run_id, resolved, rung, cost, tokens, answer, code}.")] = False,
-    judge: Annotated[JudgeName | None, typer.Option("--judge", help="auto | expected | tests | llm (default: tests with --tests, expected with --expected, else from config).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {run_id, resolved, unverified, risk, rung, cost, tokens, answer, code}.")] = False,
+    judge: Annotated[JudgeName | None, typer.Option("--judge", help="evidence | auto | expected | tests | llm (default: tests with --tests, expected with --expected, else from config: evidence).")] = None,
     expected: Annotated[str | None, typer.Option("--expected", help="Answer that must appear in the output.")] = None,
     expected_regex: Annotated[str | None, typer.Option("--expected-regex", help="Regex that must match the output.")] = None,
     tests: Annotated[Path | None, typer.Option("--tests", help="Python tests the final code must pass in the sandbox (asserts, or check(candidate) with --entry-point); the model does not see them.")] = None,
@@ -62,7 +63,10 @@ def ask(
     elif record.final_answer:
         sys.stdout.write(record.final_answer.rstrip("\n") + "\n")
     err.print(footer(record))
-    if not record.resolved:
+    if record.unverified:
+        err.print(f"  hint: nothing independent backed this answer; if it is right, `ecoagent feedback {record.run_id} --good` "
+                  "banks it and counts it toward your calibration")
+    elif not record.resolved:
         if record.last_good_execution is not None:
             err.print(f"  hint: if the output is right, `ecoagent feedback {record.run_id} --good` banks it")
         err.print("  hint: try a stronger ladder (--ladder openai), or rephrase the query")

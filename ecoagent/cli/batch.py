@@ -29,6 +29,7 @@ __all__ = ["batch", "judged_lines"]
 _WHAT = {
     "expected": "by their expected answer",
     "tests": "by their tests",
+    "evidence": "by the evidence judge: independent answers agreed under max_error; answers unchecked by a key",
     "auto": "by the auto judge: ran and converged or declared done; answers unchecked",
     "llm": "by the llm judge: a model's opinion; answers unchecked",
     "human": "by a person",
@@ -54,6 +55,9 @@ def _report(summary: BatchSummary) -> None:
     table.add_row("success", f"{summary.solved}/{summary.done} ({summary.success_rate:.0%})")
     for line in judged_lines(summary):
         table.add_row("", line)
+    if summary.unverified:
+        table.add_row("unverified", f"{summary.unverified} answer(s) returned that nothing independent backed (not counted "
+                      "as success; each row's risk is in its result line)")
     for rung, row in c.per_rung.items():
         table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens, {money(row.cost)}")
     table.add_row("escalations", str(summary.escalations))
@@ -79,7 +83,7 @@ def batch(
     file: Annotated[str, typer.Argument(help=".jsonl, .csv or .txt file of queries; '-' reads JSONL from stdin.")],
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Append one JSON line per finished query.")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=32, help="Queries in flight.")] = 1,
-    judge: Annotated[Literal["auto", "expected", "tests", "llm"] | None, typer.Option("--judge", help="Default: tests for rows with tests, expected for rows with an expected answer, else the configured judge.")] = None,
+    judge: Annotated[Literal["evidence", "auto", "expected", "tests", "llm"] | None, typer.Option("--judge", help="Default: tests for rows with tests, expected for rows with an expected answer, else the configured judge.")] = None,
     bank_verified: Annotated[bool, typer.Option("--bank-verified", help="Bank rows whose expected check or tests passed.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Skip ids already in --out.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run at most N rows.")] = None,
@@ -131,7 +135,8 @@ def batch(
             progress.update(task_id, advance=1, description=f"solved {so_far.solved}/{so_far.done} · {money(so_far.cost.cost)}")
             return
         record = result.record
-        mark = "error" if record is None else ("✓ " + str(record.answered_by) if record.resolved else "✗ unresolved")
+        mark = ("error" if record is None else "✓ " + str(record.answered_by) if record.resolved
+                else f"⚠ unverified ({record.final_rung}): {record.risk_note}" if record.unverified else "✗ unresolved")  # fmt: skip
         err.print(f"[{so_far.done}/{so_far.total}] {result.row.id}: {mark}" + (f" ({result.error})" if result.error else ""), markup=False)
 
     def happened(row: BatchRow, event: Event) -> None:

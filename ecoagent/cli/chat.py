@@ -192,7 +192,7 @@ class ChatSession:
         if not self.conversation.turns:
             self.console.print("no queries yet")
         for i, r in enumerate(self.conversation.turns, 1):
-            mark = "✓" if r.resolved else "✗"
+            mark = "✓" if r.resolved else "⚠" if r.unverified else "✗"
             self.console.print(f"  {i}. {mark} {r.answered_by or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
 
     def cmd_bank(self, arg: str) -> None:

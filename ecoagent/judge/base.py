@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
@@ -38,6 +38,7 @@ __all__ = [
     "Judge",
     "JudgeInput",
     "LLMJudge",
+    "Unbacked",
     "hard_failure",
     "contains_answer",
 ]
@@ -50,6 +51,8 @@ class JudgeInput:
     query: Query
     attempt: RungAttempt
     final_answer: str
+    earlier: Sequence[RungAttempt] = ()
+    """This run's attempts before this one (other rungs, other samples): what the evidence judge compares with."""
 
 
 def hard_failure(data: JudgeInput) -> str | None:
@@ -69,10 +72,25 @@ def hard_failure(data: JudgeInput) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Unbacked:
+    """The answer a run returns when no judge accepted any: which attempt, and how risky answers like it are."""
+
+    attempt: RungAttempt
+    risk: float | None
+    reason: str
+
+
 class Judge:
-    """Base judge: subclasses decide after the hard failures."""
+    """Base judge: subclasses decide after the hard failures.
+
+    ``samples_per_rung`` is how many attempts the ladder may draw on one rung while the
+    verdicts ask for more (``Verdict.more``); only the evidence judge asks.
+    """
 
     name = "judge"
+    samples_per_rung = 1
+    sample_temperature = 0.7
 
     async def __call__(self, data: JudgeInput) -> Verdict:
         reason = hard_failure(data)
@@ -82,6 +100,10 @@ class Judge:
 
     async def decide(self, data: JudgeInput) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def unbacked(self, query: str, attempts: Sequence[RungAttempt]) -> Unbacked | None:
+        """The answer to return, unverified, when no attempt was accepted (None: none, the run failed)."""
+        return None
 
 
 class AutoJudge(Judge):

@@ -11,7 +11,7 @@ Test doubles (scripted clients) live in :mod:`ecoagent.testing`.
 
 from __future__ import annotations
 
-from .base import GENERIC_MODEL_INFO, DelegatingClient
+from .base import GENERIC_MODEL_INFO, DelegatingClient, SamplingClient
 from .build import build_client, check_rung, probe_rung, resolve_api_key, scripted_client
 from .retry import ModelUnavailableError, RetryingClient, TransientModelError, is_transient
 
@@ -20,6 +20,7 @@ __all__ = [
     "DelegatingClient",
     "ModelUnavailableError",
     "RetryingClient",
+    "SamplingClient",
     "TransientModelError",
     "build_client",
     "check_rung",

@@ -7,6 +7,7 @@ wrapper changes ``create`` and hands everything else to the client inside.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from autogen_core.models import (
 )
 from autogen_core.tools import Tool, ToolSchema
 
-__all__ = ["GENERIC_MODEL_INFO", "DelegatingClient", "passthrough"]
+__all__ = ["GENERIC_MODEL_INFO", "DelegatingClient", "SamplingClient", "TimedClient", "passthrough"]
 
 GENERIC_MODEL_INFO: ModelInfo = {
     "vision": False,
@@ -92,3 +93,55 @@ class DelegatingClient(ChatCompletionClient):
     @property
     def model_info(self) -> ModelInfo:
         return self.inner.model_info
+
+
+class SamplingClient(DelegatingClient):
+    """Every call sampled at ``temperature`` with ``seed``: another independent, reproducible
+    attempt of the same rung (the evidence judge compares it with the rung's own).
+
+    The sampling goes in ``extra_create_args``, which both AutoGen's OpenAI client and the
+    local llama.cpp client read per call, so it wraps any rung's client.
+    """
+
+    def __init__(self, inner: ChatCompletionClient, *, temperature: float, seed: int) -> None:
+        super().__init__(inner)
+        self.sampling = {"temperature": temperature, "seed": seed}
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Any = "auto",
+        json_output: bool | type[Any] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        args = passthrough(locals())
+        args["extra_create_args"] = {**dict(extra_create_args), **self.sampling}
+        return await self.inner.create(messages, **args)
+
+
+class TimedClient(DelegatingClient):
+    """Adds up the wall-clock seconds the model spends on calls: the compute a local rung costs
+    (priced with ``price_per_compute_hour``), which its $0 token prices hide."""
+
+    def __init__(self, inner: ChatCompletionClient) -> None:
+        super().__init__(inner)
+        self.seconds = 0.0
+
+    async def create(
+        self,
+        messages: Sequence[LLMMessage],
+        *,
+        tools: Sequence[Tool | ToolSchema] = [],
+        tool_choice: Tool | Any = "auto",
+        json_output: bool | type[Any] | None = None,
+        extra_create_args: Mapping[str, Any] = {},
+        cancellation_token: CancellationToken | None = None,
+    ) -> CreateResult:
+        started = time.monotonic()
+        try:
+            return await self.inner.create(messages, **passthrough(locals()))
+        finally:
+            self.seconds += time.monotonic() - started

@@ -142,7 +142,7 @@ class RemoteAssistant:
         f = fields or {}
         kind = f.get("event")
         if kind == "rung_started":
-            return RungStarted(self._rung(f["rung"]), int(f["index"]))
+            return RungStarted(self._rung(f["rung"]), int(f["index"]), int(f.get("sample", 0)))
         if kind == "model_message":
             return ModelMessage(self._rung(f["rung"]), Message(source="assistant", content=f["content"]))
         if kind == "code_executed":

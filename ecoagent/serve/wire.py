@@ -51,6 +51,7 @@ __all__ = [
     "split_messages",
     "to_query",
     "unresolved_text",
+    "answer_text",
     "usage",
 ]
 
@@ -96,7 +97,7 @@ class ChatRequest(BaseModel):
     expected_regex: str | None = None
     tests: str | None = Field(None, max_length=MAX_CONTEXT_CHARS)
     entry_point: str | None = Field(None, max_length=200)
-    judge: Literal["auto", "expected", "tests", "llm"] | None = None
+    judge: Literal["evidence", "auto", "expected", "tests", "llm"] | None = None
     context: str | None = Field(None, max_length=MAX_CONTEXT_CHARS)
     no_cache: bool = False
 
@@ -241,6 +242,14 @@ def unresolved_text(record: RunRecord) -> str:
     return text
 
 
+def answer_text(record: RunRecord) -> str:
+    """The message content: the answer (resolved, or unverified: the ``ecoagent`` object says
+    which, with the risk), else what went wrong."""
+    if (record.resolved or record.unverified) and record.final_answer is not None:
+        return record.final_answer
+    return unresolved_text(record)
+
+
 def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 0.0) -> dict[str, Any]:
     """The ``ecoagent`` object of a completion: what answered, what it cost, and why."""
     last = record.attempts[-1] if record.attempts else None
@@ -252,7 +261,12 @@ def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 
         "run_id": record.run_id,
         "answered_by": record.answered_by,
         "resolved": record.resolved,
-        "verdict": verdict.model_dump(include={"ok", "judge", "reason"}) if verdict else None,
+        "unverified": record.unverified,
+        "risk": None if record.risk is None else round(record.risk, 4),
+        "risk_note": record.risk_note,
+        "verdict": ({"ok": False, "judge": verdict.judge if verdict else "evidence",
+                     "reason": f"unverified: {record.risk_note or 'nothing independent backed this answer'}"}
+                    if record.unverified else verdict.model_dump(include={"ok", "judge", "reason"}) if verdict else None),
         "rungs": [a.rung for a in record.attempts],
         "escalations": escalations,
         "cost": round(record.total_cost + summary_cost, 10),
@@ -277,7 +291,7 @@ def usage(record: RunRecord, summary_tokens: tuple[int, int] = (0, 0)) -> dict[s
 
 def completion(record: RunRecord, model: str, *, summary_tokens: tuple[int, int] = (0, 0), summary_cost: float = 0.0) -> dict[str, Any]:
     """A ``chat.completion`` object for a finished run."""
-    content = record.final_answer if record.resolved and record.final_answer is not None else unresolved_text(record)
+    content = answer_text(record)
     return {
         "id": f"chatcmpl-{record.run_id}",
         "object": "chat.completion",
@@ -316,7 +330,7 @@ def event_fields(event: Event) -> dict[str, Any]:
         return {"event": "demonstrations", "found": [{"id": d.id, "score": round(d.score, 4), "query": d.query, "code": d.code}
                                                      for d in event.demonstrations]}  # fmt: skip
     if isinstance(event, RungStarted):
-        return {"event": "rung_started", "rung": event.rung.name, "index": event.index}
+        return {"event": "rung_started", "rung": event.rung.name, "index": event.index, "sample": event.sample}
     if isinstance(event, Compressed):
         st = event.step
         return {"event": "compressed", "rung": event.rung.name, "tokens_before": st.tokens_before,

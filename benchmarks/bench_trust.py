@@ -1,0 +1,268 @@
+"""Answers without an answer key: the evidence judge against ``auto``, the key and ``top-only``.
+
+One **exploration run** of the offline default on tasks of the 59 families neither shipped
+adapter was trained on (``teacher.jsonl``'s held-out families, as ``bench_finetune.py
+--holdout-families`` picks them): the pipeline, judged by the evidence judge with
+``explore`` so it accepts nothing, runs every rung and every sample of every task
+(``ecoagent bench``, strategy ``ladder-explore``; it never sees the key). Every attempt is
+then scored by the key.
+
+From that one run, on the same tasks and the same attempts, the script replays each
+strategy's decisions with the pipeline's own judges (the attempts are deterministic:
+greedy, or sampled with a fixed seed):
+
+* ``top-only``: the top rung's first attempt;
+* ``ladder-key``: climb while the key says wrong (the oracle bound, no user has it);
+* ``ladder-auto``: climb on visible failures only (the ``auto`` judge: yesterday's default);
+* ``ladder-evidence``: the evidence judge at ``--max-error``, calibrated **on the other half
+  of the families** (families split in two by a hash; each half is judged with the
+  calibration of the other, so no task is judged by a calibration its family was in).
+
+It prints, per strategy: right answers served as resolved, wrong ones and their share of
+the resolved, unverified answers (and how many of those were right), and the models'
+compute seconds, with the ratio against ``top-only``. With ``--write-calibration`` it
+writes the calibration of all families (what ships in ``agents/calibration/offline.json``).
+
+Usage: .venv/bin/python benchmarks/bench_trust.py --out DIR [--per-family 13] [--max-turns 4]
+           [--max-error 0.10] [--confidence 0.95] [--write-calibration FILE]
+A run resumes where it stopped (``ecoagent bench --resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ecoagent.bench.runner import run_strategy
+from ecoagent.bench.strategies import Strategy
+from ecoagent.bench.tasks import load_tasks
+from ecoagent.config import load_settings
+from ecoagent.judge import AutoJudge, Calibration, EvidenceJudge, ExpectedJudge, JudgeInput, rung_identity
+from ecoagent.judge.calibration import EVIDENCE_KINDS
+from ecoagent.query import Query
+from ecoagent.records import RungAttempt, RunRecord
+from ecoagent.runlog import RunLog
+
+BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
+EXPLORE = Strategy(name="ladder-explore", description="every rung, two samples each, nothing accepted (calibration data)",
+                   rungs="all", demonstrations=False, judge="evidence", explore=True, samples=2)  # fmt: skip
+
+
+def make_teacher():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_teacher", BROAD.parent / "make_teacher.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def half_of(family: str) -> str:
+    """Which calibration half a family is in (a hash of its name: stable as families are added)."""
+    return "A" if int(hashlib.sha256(f"trust:{family}".encode()).hexdigest(), 16) % 2 == 0 else "B"
+
+
+def task_file(out: Path, per_family: int) -> Path:
+    """The held-out families' tasks (``per_family`` each), all measured."""
+    rows = [json.loads(line) for line in BROAD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    _, held = make_teacher().holdout_split(  # type: ignore[no-untyped-call]
+        sorted({r["family"] for r in rows})
+    )
+    # Round-robin over the families (each family's first task, then each one's second, ...): a run
+    # stopped early still covers every family evenly, and resumes where it stopped.
+    chosen = [{**r, "half": "test"} for i in range(per_family) for family in sorted(held)
+              for r in [r for r in rows if r["family"] == family][i : i + 1]]  # fmt: skip
+    path = out / "trust-tasks.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
+    print(f"{len(chosen)} tasks of {len(held)} held-out families; halves: "
+          f"A {sum(half_of(f) == 'A' for f in held)} families, B {sum(half_of(f) == 'B' for f in held)}")  # fmt: skip
+    return path
+
+
+class Task:
+    """One task's recorded attempts, each scored by the key."""
+
+    def __init__(self, query: Query, family: str, record: RunRecord, right: dict[tuple[str, int], bool]) -> None:
+        self.query, self.family, self.record, self.right = query, family, record, right
+        self.by = {(a.rung, a.sample): a for a in record.attempts}
+
+
+async def load(out: Path, tasks_path: Path) -> list[Task]:
+    rows = {r["id"]: r for r in map(json.loads, tasks_path.read_text(encoding="utf-8").splitlines())}
+    log = RunLog(out / "split" / EXPLORE.name / "runs.sqlite3")
+    try:
+        records = log.all()
+    finally:
+        log.close()
+    expected = ExpectedJudge()
+    loaded = []
+    for record in records:
+        task_id = (record.query_id or "").rsplit(":", 1)[0]
+        row = rows.get(task_id)
+        if row is None or record.cancelled:
+            continue
+        query = Query(record.query, expected=row["expected"])
+        right = {(a.rung, a.sample): (await expected(JudgeInput(query, a, a.answer or ""))).ok for a in record.attempts}
+        loaded.append(Task(query, row["family"], record, right))
+    return loaded
+
+
+# ---- each strategy's decisions, replayed on the recorded attempts ---------------------------------
+class Outcome:
+    def __init__(self) -> None:
+        self.right = self.wrong = self.unverified = self.unverified_right = self.unresolved = 0
+        self.compute: list[float] = []
+        self.tokens = 0
+
+    def add(self, attempts: Sequence[RungAttempt], served: RungAttempt | None, accepted: bool, task: Task) -> None:
+        self.compute.append(sum(a.model_s for a in attempts))
+        self.tokens += sum(a.tokens for a in attempts)
+        ok = served is not None and task.right[(served.rung, served.sample)]
+        if served is None:
+            self.unresolved += 1
+        elif accepted:
+            self.right += ok
+            self.wrong += not ok
+        else:
+            self.unverified += 1
+            self.unverified_right += ok
+
+
+async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_for=None) -> Outcome:  # type: ignore[no-untyped-def]
+    outcome = Outcome()
+    for task in tasks:
+        if strategy == "top-only":
+            a = task.by[(rungs[-1], 0)]
+            outcome.add([a], a, True, task)
+            continue
+        ran: list[RungAttempt] = []
+        served, accepted = None, False
+        judge = judge_for(task) if judge_for else None
+        for rung in rungs:
+            for sample in range(judge.samples_per_rung if judge else 1):
+                attempt = task.by[(rung, sample)]
+                if judge is None:  # ladder-key: the key decides, one attempt a rung
+                    ok, more = task.right[(rung, sample)], False
+                else:
+                    verdict = await judge(JudgeInput(task.query, attempt, attempt.answer or "", earlier=list(ran)))
+                    ok, more = verdict.ok, verdict.more
+                ran.append(attempt)
+                if ok:
+                    served, accepted = attempt, True
+                    break
+                if not more:
+                    break
+            if accepted:
+                break
+        if not accepted and judge is not None:
+            found = judge.unbacked(task.query.text, ran)
+            served = found.attempt if found else None
+        outcome.add(ran, served, accepted, task)
+    return outcome
+
+
+def calibration_of(tasks: Sequence[Task], rung_list: list, samples: int) -> Calibration:  # type: ignore[type-arg]
+    """What the exploration run's attempts of these tasks say, bin by bin (as ``ecoagent calibrate`` counts)."""
+    table = Calibration()
+    for task in tasks:
+        for attempt in task.record.attempts:
+            v = attempt.verdict
+            if v is not None and v.identity and v.evidence in ("single", "samples", "rungs"):
+                table.observe(v.identity, v.evidence, not task.right[(attempt.rung, attempt.sample)])
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--per-family", type=int, default=13)
+    parser.add_argument("--max-turns", type=int, default=4)
+    parser.add_argument("--max-error", type=float, default=0.10)
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--write-calibration", type=Path, default=None)
+    parser.add_argument(
+        "--analyse-only", action="store_true", help="Do not run the exploration; analyse what is there."
+    )
+    args = parser.parse_args()
+
+    settings = load_settings()
+    settings.run = settings.run.model_copy(update={"max_turns": args.max_turns})
+    tasks_path = task_file(args.out, args.per_family)
+    if not args.analyse_only:
+        tasks = load_tasks(tasks_path)
+        done = [0]
+
+        def progress(result) -> None:  # type: ignore[no-untyped-def]
+            done[0] += 1
+            if done[0] % 10 == 0:
+                print(f"  explored {done[0]} items", flush=True)
+
+        asyncio.run(
+            run_strategy(settings, EXPLORE, tasks, protocol="split", bench_dir=args.out, resume=True, on_item=progress)
+        )
+    rungs = settings.ladder.resolved()
+    names = [r.name for r in rungs]
+    loaded = asyncio.run(load(args.out, tasks_path))
+    # Every rung's own attempt is there (exploring, nothing stops a climb); a sample is missing only
+    # where the rung's first attempt failed outright, and then no strategy would draw it either.
+    loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
+    halves = {h: [t for t in loaded if half_of(t.family) == h] for h in "AB"}
+    tables = {h: calibration_of(halves[h], rungs, 2) for h in "AB"}
+    print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
+          f"max_turns {args.max_turns}, max_error {args.max_error}, {args.confidence:.0%} bound\n")  # fmt: skip
+    full = tables["A"].merged(tables["B"])
+    print("calibration of all families (checked, wrong, bound):")
+    for rung in rungs:
+        cells = []
+        for kind in EVIDENCE_KINDS:
+            est = full.estimate(rung_identity(rung), kind, args.confidence)
+            cells.append(f"{kind} {est.n}/{est.wrong} {est.upper:.2f}")
+        print(f"  {rung.name:20} " + " · ".join(cells))
+
+    def evidence_for(task: Task) -> EvidenceJudge:  # calibrated on the other half's families
+        other = tables["B" if half_of(task.family) == "A" else "A"]
+        return EvidenceJudge(rungs, other, max_error=args.max_error, confidence=args.confidence, samples=2)
+
+    results = {
+        "top-only": asyncio.run(replay(loaded, names, "top-only")),
+        "ladder-key (oracle)": asyncio.run(replay(loaded, names, "ladder-key")),
+        "ladder-auto": asyncio.run(replay(loaded, names, "ladder-auto", lambda t: _auto())),
+        f"ladder-evidence δ={args.max_error}": asyncio.run(replay(loaded, names, "evidence", evidence_for)),
+    }
+    top = sum(results["top-only"].compute)
+    print(
+        "\n| strategy | right resolved | wrong resolved | wrong share | unverified (right) | compute s | vs top-only | p50 s | tokens |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, o in results.items():
+        resolved = o.right + o.wrong
+        share = f"{o.wrong / resolved:.0%}" if resolved else "-"
+        total = sum(o.compute)
+        print(f"| {name} | {o.right}/{len(loaded)} | {o.wrong} | {share} | {o.unverified} ({o.unverified_right}) | {total:,.0f} | "
+              f"{total / top:.2f} | {statistics.median(o.compute):.1f} | {o.tokens:,} |")  # fmt: skip
+    if args.write_calibration:
+        full.meta = {"made_by": "benchmarks/bench_trust.py", "tasks": len(loaded), "families": len({t.family for t in loaded}),
+                     "max_turns": args.max_turns, "samples": 2,
+                     "rebuild": f"python benchmarks/bench_trust.py --out DIR --per-family {args.per_family} "
+                                f"--max-turns {args.max_turns} --write-calibration agents/calibration/offline.json",
+                     "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest()}  # fmt: skip
+        full.save(args.write_calibration)
+        print(f"\nwrote {args.write_calibration}")
+    return 0
+
+
+class _auto(AutoJudge):
+    samples_per_rung = 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,298 @@
+"""The key-free judge: accept an answer only when independent evidence backs it.
+
+Without an answer key, "the code ran and the model said it was done" (the ``auto``
+judge) accepts confident wrong answers: on unseen task families 61 of the 71 answers
+the offline default's first rung served that way were wrong. Small models are wrong
+*confidently*, not visibly. What the field found to carry signal without a key is
+agreement of independent answers (Mixture-of-Thoughts cascades, Yue et al. 2024;
+agreement across models rather than one model with itself, Wei et al. 2026), and a
+threshold calibrated to a user-set error bound (vCache, cascade routing).
+
+So this judge, for one rung's attempt:
+
+1. applies the hard failures every judge applies (no code ran, the code failed);
+2. refuses a *void* answer: empty, None, 0 or False where a yes/no was not asked, an
+   echo of a literal from the query, or printed error text: broken code prints these,
+   and two broken programs agree on them;
+3. looks for an earlier independent attempt of this run (another sample of the rung,
+   or another rung) with the same normalized answer: the evidence kind is ``rungs``,
+   ``samples`` or ``single``;
+4. accepts when the calibrated upper bound of that rung-and-kind's error rate is at most
+   ``max_error`` (:mod:`.calibration`); otherwise asks for another sample of the same rung
+   while none has disagreed (``more``), and the ladder climbs when the rung's samples are
+   spent or a sample disagrees.
+
+When no rung earns acceptance, :meth:`EvidenceJudge.unbacked` picks the answer with the
+most support (ties to the higher rung) to return *unverified*, with its bin's risk.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import JudgeSettings, Rung
+from ..paths import shipped_dir
+from ..records import RungAttempt, Verdict
+from .base import Judge, JudgeInput, Unbacked, hard_failure
+from .calibration import Calibration, Estimate, EvidenceKind, risk_phrase
+
+__all__ = [
+    "EvidenceJudge",
+    "answer_key",
+    "answer_text",
+    "load_calibration",
+    "rung_identity",
+    "shipped_calibration_file",
+    "void_reason",
+]
+
+
+def rung_identity(rung: Rung) -> str:
+    """What a calibration is kept under: the model a rung runs and its adapter (not its name,
+    which a user may give to another model)."""
+    return rung.model + (f"+{rung.adapter}" if rung.adapter else "")
+
+
+def shipped_calibration_file() -> Path:
+    """The calibration shipped for the offline default's rungs."""
+    return shipped_dir("agents") / "calibration" / "offline.json"
+
+
+def load_calibration(settings: JudgeSettings) -> Calibration:
+    """The shipped calibration with the user's own added (``ecoagent calibrate``, feedback).
+
+    Raises:
+        EcoagentError: A calibration file is not one.
+    """
+    return Calibration.load(shipped_calibration_file()).merged(Calibration.load(settings.calibration_file()))
+
+
+# ---- what an attempt answered, normalized -----------------------------------------------
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
+_LABEL = re.compile(
+    r"\b(?:the\s+)?(?:final\s+)?(?:answer|result|output|value|total|solution)s?(?:\s+(?:is|are|was)\s*[:=]?|\s*[:=])\s*",
+    re.IGNORECASE,
+)
+_BOOL = {"true": "true", "yes": "true", "false": "false", "no": "false"}
+_VOID_WORDS = {"none", "null", "nan", "undefined", "n/a", "nil", "[]", "{}", "()", "''", '""', "set()"}
+_ERROR_TEXT = re.compile(
+    r"traceback \(most recent call last\)|\b\w*(?:error|exception)\b\s*:|\bis not defined\b|\bno module named\b|"
+    r"\binvalid syntax\b|\bcannot\b|\bcould not\b|\bunable to\b|\bnot (?:found|supported|possible)\b",
+    re.IGNORECASE,
+)
+_YES_NO_QUESTION = re.compile(
+    r"^\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had)\b|\b(?:true or false|yes or no|"
+    r"whether|is it|check if|check whether|return true|returns true|true if|false if)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"'([^'\n]{1,200})'|\"([^\"\n]{1,200})\"|(\[[^\]\n]{1,300}\])|(\{[^}\n]{1,300}\})")
+
+
+def answer_text(attempt: RungAttempt) -> str:
+    """What the attempt's code computed: its last successful output, else its closing words.
+
+    The output comes first because a small model's closing words can contradict the
+    output it just saw ("The answer is 381." after printing 391).
+    """
+    ok = [e.output.strip() for e in attempt.executions if e.exit_code == 0 and not e.timed_out]
+    if ok and ok[-1]:
+        return ok[-1]
+    return (attempt.answer or "").strip()
+
+
+def _canonical_number(text: str) -> str:
+    value = float(text.replace(",", ""))
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def answer_key(text: str) -> str:
+    """A normalized form of an answer, equal for answers that say the same thing.
+
+    Labels ("The answer is", "Result:") and case go; the numbers, if the answer has any,
+    are the answer (integers exactly, others to 4 significant digits: 78.54 and 78.5398
+    agree); yes/no words become true/false; anything else is its words and symbols.
+    """
+    text = _LABEL.sub(" ", text.strip()).strip().rstrip(".").strip()
+    numbers = [_canonical_number(m.group()) for m in _NUMBER.finditer(text)]
+    if numbers:
+        return "n:" + ",".join(numbers)
+    words = re.findall(r"[^\s,;\"'`()\[\]{}]+", text.lower())
+    words = [w.rstrip(".!") for w in words if w.rstrip(".!")]
+    if len(words) == 1 and words[0] in _BOOL:
+        return "b:" + _BOOL[words[0]]
+    return "t:" + " ".join(words)
+
+
+def void_reason(query: str, text: str) -> str | None:
+    """Why the answer says nothing a person asked for, or None.
+
+    Void: empty; None, null, NaN or an empty collection; 0 (all numbers zero) or False
+    where the query is no yes/no question; printed error text; an echo of a quoted string,
+    a list or the only number in the query.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return "the answer is empty"
+    if _ERROR_TEXT.search(stripped):
+        return "the answer is error text"
+    key = answer_key(stripped)
+    bare = stripped.lower().rstrip(".").strip()
+    if bare in _VOID_WORDS or key in {f"t:{w}" for w in _VOID_WORDS} or key == "t:":
+        return f"the answer is {stripped[:20]!r}, which broken code prints"
+    yes_no = bool(_YES_NO_QUESTION.search(query))
+    if key.startswith("n:") and all(float(v) == 0 for v in key[2:].split(",")) and not yes_no:
+        return "the answer is 0, which broken code prints"
+    if key == "b:false" and not yes_no:
+        return "the answer is False, and the query asks no yes/no question"
+    for match in _QUOTED.finditer(query):
+        literal = next(g for g in match.groups() if g is not None)
+        if answer_key(literal) == key and len(literal.strip()) > 1:
+            return f"the answer repeats {literal[:40]!r} from the query"
+    numbers = {_canonical_number(m.group()) for m in _NUMBER.finditer(query)}
+    if len(numbers) == 1 and key == f"n:{next(iter(numbers))}":
+        return "the answer repeats the query's only number"
+    return None
+
+
+# ---- the judge -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Backing:
+    kind: EvidenceKind
+    key: str
+    support: tuple[RungAttempt, ...]
+
+
+class EvidenceJudge(Judge):
+    """Accepts an attempt when independent answers agree with it under the calibrated bound.
+
+    Args:
+        rungs: The ladder's rungs (their identities name calibration bins).
+        calibration: Counts per rung and evidence kind.
+        max_error: δ: the largest upper bound on a bin's error rate that is accepted.
+        confidence: The upper bound's confidence.
+        samples: Attempts the ladder may draw on one rung before climbing.
+        sample_temperature: Temperature of sampled attempts.
+    """
+
+    name = "evidence"
+
+    def __init__(
+        self,
+        rungs: Sequence[Rung],
+        calibration: Calibration,
+        *,
+        max_error: float = 0.10,
+        confidence: float = 0.95,
+        samples: int = 2,
+        sample_temperature: float = 0.7,
+        explore: bool = False,
+    ) -> None:
+        self.identities = {r.name: rung_identity(r) for r in rungs}
+        self.calibration = calibration
+        self.max_error = max_error
+        self.confidence = confidence
+        self.samples_per_rung = samples
+        self.sample_temperature = sample_temperature
+        self.explore = explore
+
+    @classmethod
+    def from_settings(cls, rungs: Sequence[Rung], settings: JudgeSettings) -> EvidenceJudge:
+        """The judge as ``[judge]`` configures it, on the shipped and the user's calibration."""
+        return cls(rungs, load_calibration(settings), max_error=settings.max_error, confidence=settings.confidence,
+                   samples=settings.samples, sample_temperature=settings.sample_temperature, explore=settings.explore)  # fmt: skip
+
+    def identity(self, rung: str) -> str:
+        """The calibration identity of the rung called ``rung``."""
+        return self.identities.get(rung, rung)
+
+    def estimate(self, rung: str, kind: EvidenceKind) -> Estimate:
+        """The calibrated error of ``rung``'s answers backed by ``kind``."""
+        return self.calibration.estimate(self.identity(rung), kind, self.confidence)
+
+    async def __call__(self, data: JudgeInput) -> Verdict:
+        reason = hard_failure(data)
+        if reason:
+            return Verdict(ok=False, judge=self.name, reason=reason, identity=self.identity(data.attempt.rung))
+        return await self.decide(data)
+
+    async def decide(self, data: JudgeInput) -> Verdict:
+        attempt = data.attempt
+        identity = self.identity(attempt.rung)
+        text = answer_text(attempt)
+        void = void_reason(data.query.text, text)
+        if void:
+            return Verdict(ok=False, judge=self.name, reason=void, evidence="void", identity=identity,
+                           more=self._may_sample(data))  # fmt: skip
+        backing = self._backing(data.query.text, attempt.rung, text, data.earlier)
+        est = self.estimate(attempt.rung, backing.kind)
+        ok = est.upper <= self.max_error and not self.explore
+        what = {"single": "nothing independent agrees with it",
+                "samples": f"{len(backing.support)} other sample(s) of {attempt.rung} agree",
+                "rungs": "independent answers of " + ", ".join(sorted({a.rung for a in backing.support})) + " agree"}[backing.kind]  # fmt: skip
+        if est.source == "none":
+            bound = f"no checked answers like it for {attempt.rung} (run `ecoagent calibrate`)"
+        else:
+            bound = (f"{est.wrong} of {est.n} {'borrowed ' if est.source == 'borrowed' else ''}checked answers like it "
+                     f"wrong, bound {est.upper:.2f} {'≤' if ok else '>'} max_error {self.max_error:.2f}")  # fmt: skip
+        return Verdict(
+            ok=ok, judge=self.name, reason=f"{what}; {bound}", evidence=backing.kind, identity=identity,
+            risk=est.rate, risk_bound=est.upper, checked=est.n,
+            more=not ok and (self.explore or backing.kind == "single") and self._may_sample(data),
+        )  # fmt: skip
+
+    def _answers(self, query: str, attempts: Sequence[RungAttempt]) -> list[tuple[RungAttempt, str]]:
+        """Earlier attempts that answered something (no hard failure, not void), with their keys."""
+        out = []
+        for a in attempts:
+            if a.error or not a.executions:
+                continue
+            last = a.executions[-1]
+            if last.exit_code != 0 or last.timed_out or a.stuck:
+                continue
+            text = answer_text(a)
+            if void_reason(query, text) is None:
+                out.append((a, answer_key(text)))
+        return out
+
+    def _backing(self, query: str, rung: str, text: str, earlier: Sequence[RungAttempt]) -> _Backing:
+        key = answer_key(text)
+        support = tuple(a for a, k in self._answers(query, earlier) if k == key)
+        kind: EvidenceKind = "single" if not support else "samples" if {a.rung for a in support} == {rung} else "rungs"
+        return _Backing(kind, key, support)
+
+    def _may_sample(self, data: JudgeInput) -> bool:
+        """Whether another sample of this rung could still earn acceptance: no sample of it
+        disagreed yet, and agreement on this rung is calibrated to pass the bound (exploring:
+        always, so every kind of evidence is observed)."""
+        if self.explore:
+            return True
+        attempt = data.attempt
+        mine = answer_key(answer_text(attempt))
+        same = [a for a in data.earlier if a.rung == attempt.rung]
+        if any(k != mine for _, k in self._answers(data.query.text, same)):
+            return False
+        return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in ("samples", "rungs"))
+
+    def unbacked(self, query: str, attempts: Sequence[RungAttempt]) -> Unbacked | None:
+        """The answer to return when no attempt was accepted: the most supported, ties to the later rung.
+
+        None when no attempt answered anything (every one failed or was void).
+        """
+        answered = self._answers(query, attempts)
+        if not answered:
+            return None
+        groups: dict[str, list[RungAttempt]] = {}
+        for a, k in answered:
+            groups.setdefault(k, []).append(a)
+        order = {id(a): i for i, a in enumerate(attempts)}
+        best = max(groups.values(), key=lambda g: (len({(a.rung, a.sample) for a in g}), max(order[id(a)] for a in g)))
+        chosen = best[-1]
+        kind: EvidenceKind = "single" if len(best) == 1 else "rungs" if len({a.rung for a in best}) > 1 else "samples"
+        est = self.estimate(chosen.rung, kind)
+        return Unbacked(chosen, est.rate, f"unverified: {risk_phrase(est.rate, est.n)}")
