@@ -42,7 +42,7 @@ from pathlib import Path
 from ecoagent.bench.runner import run_strategy
 from ecoagent.bench.strategies import Strategy
 from ecoagent.bench.tasks import load_tasks
-from ecoagent.config import load_settings
+from ecoagent.config import Rung, load_settings
 from ecoagent.judge import AutoJudge, Calibration, EvidenceJudge, ExpectedJudge, JudgeInput, rung_identity
 from ecoagent.judge.calibration import EVIDENCE_KINDS
 from ecoagent.query import Query
@@ -170,13 +170,15 @@ async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_f
     return outcome
 
 
-def calibration_of(tasks: Sequence[Task], rung_list: list, samples: int) -> Calibration:  # type: ignore[type-arg]
-    """What the exploration run's attempts of these tasks say, bin by bin (as ``ecoagent calibrate`` counts)."""
+async def calibration_of(tasks: Sequence[Task], rungs: Sequence[Rung]) -> Calibration:
+    """What the exploration run's attempts of these tasks say, bin by bin: each attempt's evidence
+    as the judge sees it now (so a change to the judge needs no new run), scored by the key."""
     table = Calibration()
+    judge = EvidenceJudge(rungs, Calibration(), explore=True)
     for task in tasks:
-        for attempt in task.record.attempts:
-            v = attempt.verdict
-            if v is not None and v.identity and v.evidence in ("single", "samples", "rungs"):
+        for i, attempt in enumerate(task.record.attempts):
+            v = await judge(JudgeInput(task.query, attempt, attempt.answer or "", earlier=task.record.attempts[:i]))
+            if v.identity and v.evidence in EVIDENCE_KINDS:
                 table.observe(v.identity, v.evidence, not task.right[(attempt.rung, attempt.sample)])
     return table
 
@@ -216,7 +218,7 @@ def main() -> int:
     # where the rung's first attempt failed outright, and then no strategy would draw it either.
     loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
     halves = {h: [t for t in loaded if half_of(t.family) == h] for h in "AB"}
-    tables = {h: calibration_of(halves[h], rungs, 2) for h in "AB"}
+    tables = {h: asyncio.run(calibration_of(halves[h], rungs)) for h in "AB"}
     print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
           f"max_turns {args.max_turns}, max_error {args.max_error}, {args.confidence:.0%} bound\n")  # fmt: skip
     full = tables["A"].merged(tables["B"])

@@ -228,7 +228,46 @@ def test_a_strategy_judged_without_the_answer_key_is_scored_by_it(tmp_path: Path
     results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder-auto" / "results.jsonl").read_text().splitlines()]
     assert [(r["accepted"], r["resolved"], r["judge"]) for r in results[:2]] == [(True, False, "expected")] * 2
     table = markdown_table([auto])
-    assert "accepted wrong" in table.splitlines()[0] and table.splitlines()[2].endswith("| 3 |")
+    header = [c.strip() for c in table.splitlines()[0].strip("|").split("|")]
+    row = [c.strip() for c in table.splitlines()[2].strip("|").split("|")]
+    assert row[header.index("accepted wrong")] == "3" and row[header.index("wrong/resolved")] == "60%"
+    assert row[header.index("unverified (right)")] == "0 (0)"
     with pytest.raises(EcoagentError, match="judge cannot be combined with cache"):
         extra.write_text('[[strategies]]\nname = "x"\njudge = "auto"\ncache = true\n')
         select_strategies(["x"], extra)
+
+
+def test_an_exploring_strategy_observes_every_bin_and_calibrate_counts_them(tmp_path: Path) -> None:
+    """judge = "evidence", explore: nothing is accepted, every rung draws both samples, and every
+    answer the judge weighed is scored by the key; `ecoagent calibrate` turns that into the table
+    the evidence judge reads."""
+    cfg, tasks = setup(tmp_path)
+    extra = tmp_path / "strategies.toml"
+    extra.write_text('[[strategies]]\nname = "explore"\nrungs = "all"\njudge = "evidence"\nexplore = true\n')
+    [explore] = asyncio.run(run_bench(load_settings(cfg), select_strategies(["explore"], extra), load_tasks(tasks),
+                                      protocol="split", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    # split: the paraphrases (391) and the variant (414); cheap says 374 twice, top 391 twice
+    assert (explore.items, explore.solved, explore.accepted_wrong, explore.unverified, explore.unverified_right) == (3, 0, 0, 3, 2)
+    results = [json.loads(x) for x in (tmp_path / "bench" / "split" / "explore" / "results.jsonl").read_text().splitlines()]
+    first = results[0]
+    assert first["rungs_tried"] == ["cheap", "cheap", "top", "top"] and first["unverified"] and first["served_right"]
+    cheap, top = str(tmp_path / "cheap.json"), str(tmp_path / "top.json")
+    assert first["observations"] == [[cheap, "single", True], [cheap, "samples", True], [top, "single", False], [top, "samples", False]]
+    target = tmp_path / "mine.json"
+    done = runner.invoke(app, ["--config", str(cfg), "calibrate", str(tmp_path / "bench"), "--out", str(target)])
+    assert done.exit_code == 0, done.output
+    from ecoagent.judge import Calibration
+
+    table = Calibration.load(target)
+    assert table.count(top, "samples").n == 3 and table.count(top, "samples").wrong == 1  # the variant wanted 414
+    assert table.count(cheap, "single").n == 3 and table.count(cheap, "single").wrong == 3
+    assert table.meta["items"] == 3 and len(str(table.meta["data_sha256"])) == 64
+    assert "wrote" in done.stderr and "samples" in done.stdout
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"item_id": "x"}\n')
+    nothing = runner.invoke(app, ["--config", str(cfg), "calibrate", str(empty), "--out", str(target)])
+    assert nothing.exit_code == 1 and "no observations" in nothing.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"observations": [["m", "maybe", true]]}\n')
+    broken = runner.invoke(app, ["--config", str(cfg), "calibrate", str(bad)])
+    assert broken.exit_code == 2 and "bad.jsonl line 1" in broken.stderr

@@ -18,6 +18,7 @@ from ecoagent.config import Rung, RunSettings
 from ecoagent.events import Escalated, Event, RungStarted
 from ecoagent.judge import Calibration, EvidenceJudge, answer_key, risk_phrase, upper_bound, void_reason
 from ecoagent.judge.calibration import BinCount
+from ecoagent.judge.evidence import same_answer
 from ecoagent.ladder import Ladder
 from ecoagent.prompts import first_message
 from ecoagent.query import Query
@@ -67,16 +68,18 @@ def climb(scripts: dict[str, Sequence[str]], calibration: Calibration = CALIBRAT
 # ---- what an answer is ----------------------------------------------------------------------
 @pytest.mark.parametrize(("a", "b"), [
     ("The answer is 391.", "391"), ("391.0", "391"), ("Result: 1,234", "1234"), ("78.54", "78.5398"),
-    ("[1, 2, 3]", "1 2 3"), ("True", "yes"), ("The answer is: Paris.", "paris"),
+    ("[1, 2, 3]", "1 2 3"), ("True", "yes"), ("The answer is: Paris.", "paris"), ("370 is an Armstrong number: True", "True"),
+    ("answer: 9.560802728869021", "The answer is 9.56."), ("+3.50", "3.5"),
 ])  # fmt: skip
-def test_answers_that_say_the_same_thing_have_one_key(a: str, b: str) -> None:
-    assert answer_key(a) == answer_key(b)
+def test_answers_that_say_the_same_thing_agree(a: str, b: str) -> None:
+    assert same_answer(answer_key(a), answer_key(b)) and same_answer(answer_key(b), answer_key(a))
 
 
 @pytest.mark.parametrize(("a", "b"), [("391", "381"), ("[1, 2, 3]", "[3, 2, 1]"), ("2cf24dba", "2cf24dbb"),
-                                      ("True", "False"), ("78.54", "78.64"), ("12345678", "12345679")])  # fmt: skip
-def test_answers_that_differ_have_different_keys(a: str, b: str) -> None:
-    assert answer_key(a) != answer_key(b)
+                                      ("True", "False"), ("78.54", "78.64"), ("12345678", "12345679"),
+                                      ("10", "9.56"), ("9.56", "9.57"), ("[1, 2]", "[1, 2, 3]")])  # fmt: skip
+def test_answers_that_differ_disagree(a: str, b: str) -> None:
+    assert not same_answer(answer_key(a), answer_key(b)) and not same_answer(answer_key(b), answer_key(a))
 
 
 @pytest.mark.parametrize(("query", "answer", "why"), [
@@ -100,6 +103,7 @@ def test_void_answers(query: str, answer: str, why: str) -> None:
     ("Is 91 a prime number?", "False"), ("Does 'level' read the same backwards?", "True"),
     ("What is the largest of 3, 9 and 4?", "9"), ("What is 17 * 23?", "391"),
     ("Give the first 8 characters of the SHA-256 of 'abc'.", "ba7816bf"),
+    ("Is 370 an Armstrong number?", "370 is an Armstrong number True"),
 ])  # fmt: skip
 def test_answers_that_say_something_are_not_void(query: str, answer: str) -> None:
     assert void_reason(query, answer) is None

@@ -46,6 +46,7 @@ __all__ = [
     "answer_text",
     "load_calibration",
     "rung_identity",
+    "same_answer",
     "shipped_calibration_file",
     "void_reason",
 ]
@@ -105,20 +106,53 @@ def answer_text(attempt: RungAttempt) -> str:
 
 
 def _canonical_number(text: str) -> str:
+    """The number as written, without grouping commas, a plus sign or trailing zeros (391.0 is 391)."""
     value = float(text.replace(",", ""))
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.4g}"
+    if "e" in text.lower() or not math.isfinite(value):
+        return repr(value)
+    plain = text.replace(",", "").lstrip("+")
+    return plain.rstrip("0").rstrip(".") if "." in plain else plain
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Equal, or equal at the precision of the less precise one (9.56 and 9.5608 agree; an
+    integer agrees only with the same integer, so 10 and 9.56 do not)."""
+    if a == b:
+        return True
+    da = len(a.split(".")[1]) if "." in a and "e" not in a else 0
+    db = len(b.split(".")[1]) if "." in b and "e" not in b else 0
+    x, y = float(a), float(b)
+    if da == 0 or db == 0:
+        return math.isclose(x, y, rel_tol=1e-9, abs_tol=0.0)
+    digits = min(da, db)
+    return round(x, digits) == round(y, digits) or math.isclose(x, y, rel_tol=1e-6)
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Whether two answer keys (:func:`answer_key`) say the same thing: equal, or the same
+    numbers, each at the precision of the less precise."""
+    if a == b:
+        return True
+    if not (a.startswith("n:") and b.startswith("n:")):
+        return False
+    xs, ys = a[2:].split(","), b[2:].split(",")
+    return len(xs) == len(ys) and all(_same_number(x, y) for x, y in zip(xs, ys, strict=True))
 
 
 def answer_key(text: str) -> str:
-    """A normalized form of an answer, equal for answers that say the same thing.
+    """A normalized form of an answer: answers that say the same thing compare the same.
 
-    Labels ("The answer is", "Result:") and case go; the numbers, if the answer has any,
-    are the answer (integers exactly, others to 4 significant digits: 78.54 and 78.5398
-    agree); yes/no words become true/false; anything else is its words and symbols.
+    Labels ("The answer is", "Result:") and case go; True or False, where the answer says one
+    of them, is the answer; else the numbers, if the answer has any, are the answer, as
+    written (compare keys with :func:`same_answer`, which lets 78.54 and 78.5398 agree);
+    a lone yes/no becomes true/false; anything else is its words and symbols.
     """
     text = _LABEL.sub(" ", text.strip()).strip().rstrip(".").strip()
+    said: set[str] = {w for w in re.findall(r"[a-z]+", text.lower()) if w in ("true", "false")}
+    if len(said) == 1:  # "370 is an Armstrong number: True" answers True, whatever numbers it repeats
+        return "b:" + said.pop()
     numbers = [_canonical_number(m.group()) for m in _NUMBER.finditer(text)]
     if numbers:
         return "n:" + ",".join(numbers)
@@ -262,7 +296,7 @@ class EvidenceJudge(Judge):
 
     def _backing(self, query: str, rung: str, text: str, earlier: Sequence[RungAttempt]) -> _Backing:
         key = answer_key(text)
-        support = tuple(a for a, k in self._answers(query, earlier) if k == key)
+        support = tuple(a for a, k in self._answers(query, earlier) if same_answer(k, key))
         kind: EvidenceKind = "single" if not support else "samples" if {a.rung for a in support} == {rung} else "rungs"
         return _Backing(kind, key, support)
 
@@ -275,7 +309,7 @@ class EvidenceJudge(Judge):
         attempt = data.attempt
         mine = answer_key(answer_text(attempt))
         same = [a for a in data.earlier if a.rung == attempt.rung]
-        if any(k != mine for _, k in self._answers(data.query.text, same)):
+        if any(not same_answer(k, mine) for _, k in self._answers(data.query.text, same)):
             return False
         return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in ("samples", "rungs"))
 
@@ -287,11 +321,10 @@ class EvidenceJudge(Judge):
         answered = self._answers(query, attempts)
         if not answered:
             return None
-        groups: dict[str, list[RungAttempt]] = {}
-        for a, k in answered:
-            groups.setdefault(k, []).append(a)
-        order = {id(a): i for i, a in enumerate(attempts)}
-        best = max(groups.values(), key=lambda g: (len({(a.rung, a.sample) for a in g}), max(order[id(a)] for a in g)))
+        # Each answer with the earlier ones that agree with it: the latest answer of the largest
+        # group is returned (ties to the later attempt, which is the stronger or the same rung).
+        groups = [[a for a, k in answered[: i + 1] if same_answer(k, key)] for i, (_, key) in enumerate(answered)]
+        best = max(reversed(groups), key=len)
         chosen = best[-1]
         kind: EvidenceKind = "single" if len(best) == 1 else "rungs" if len({a.rung for a in best}) > 1 else "samples"
         est = self.estimate(chosen.rung, kind)
