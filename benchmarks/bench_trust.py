@@ -24,7 +24,7 @@ compute seconds, with the ratio against ``top-only``. With ``--write-calibration
 writes the calibration of all families (what ships in ``agents/calibration/offline.json``).
 
 Usage: .venv/bin/python benchmarks/bench_trust.py --out DIR [--per-family 13] [--max-turns 4]
-           [--max-error 0.10] [--confidence 0.95] [--write-calibration FILE]
+           [--max-error 0.10 [0.2 ...]] [--confidence 0.95] [--write-calibration FILE] [--export FILE]
 A run resumes where it stopped (``ecoagent bench --resume``).
 """
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import hashlib
 import json
 import statistics
@@ -96,13 +97,41 @@ class Task:
         self.by = {(a.rung, a.sample): a for a in record.attempts}
 
 
-async def load(out: Path, tasks_path: Path) -> list[Task]:
-    rows = {r["id"]: r for r in map(json.loads, tasks_path.read_text(encoding="utf-8").splitlines())}
-    log = RunLog(out / "split" / EXPLORE.name / "runs.sqlite3")
+def compact(record: RunRecord) -> str:
+    """A record as the analysis needs it (attempts' answers, outputs, flags, seconds, tokens), without
+    the conversations: a few hundred bytes a task, small enough to keep in the repository."""
+    slim = record.model_copy(deep=True)
+    for attempt in slim.attempts:
+        attempt.messages = []
+        for execution in attempt.executions:
+            execution.code = execution.code[:2000]
+            execution.output = execution.output[-1000:]
+    return slim.model_dump_json(exclude={"demonstrations", "routing", "first_turn"})
+
+
+def explored_records(out: Path, export: Path | None) -> list[RunRecord]:
+    """The exploration run's records: from its run log (then written to ``export``, if given), or,
+    without a run log, from ``export`` (a run kept in the repository)."""
+    path = out / "split" / EXPLORE.name / "runs.sqlite3"
+    if not path.is_file():
+        if export is None or not export.is_file():
+            raise SystemExit(f"no exploration run in {out} and no --export file to read")
+        text = gzip.decompress(export.read_bytes()).decode() if export.suffix == ".gz" else export.read_text(encoding="utf-8")
+        return [RunRecord.model_validate_json(line) for line in text.splitlines() if line]
+    log = RunLog(path)
     try:
-        records = log.all()
+        records = [r for r in log.all() if not r.cancelled]
     finally:
         log.close()
+    if export is not None:
+        export.parent.mkdir(parents=True, exist_ok=True)
+        data = "".join(compact(r) + "\n" for r in records).encode()
+        export.write_bytes(gzip.compress(data, mtime=0) if export.suffix == ".gz" else data)
+    return records
+
+
+async def load(records: Sequence[RunRecord], tasks_path: Path) -> list[Task]:
+    rows = {r["id"]: r for r in map(json.loads, tasks_path.read_text(encoding="utf-8").splitlines())}
     expected = ExpectedJudge()
     loaded = []
     for record in records:
@@ -188,9 +217,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--per-family", type=int, default=13)
     parser.add_argument("--max-turns", type=int, default=4)
-    parser.add_argument("--max-error", type=float, default=0.10)
+    parser.add_argument("--max-error", type=float, nargs="+", default=[0.10], help="One or more bounds δ to replay.")
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--write-calibration", type=Path, default=None)
+    parser.add_argument("--export", type=Path, default=None,
+                        help="Write the explored records here (compact JSONL); read them from here when --out has no run.")
     parser.add_argument(
         "--analyse-only", action="store_true", help="Do not run the exploration; analyse what is there."
     )
@@ -213,14 +244,14 @@ def main() -> int:
         )
     rungs = settings.ladder.resolved()
     names = [r.name for r in rungs]
-    loaded = asyncio.run(load(args.out, tasks_path))
+    loaded = asyncio.run(load(explored_records(args.out, args.export), tasks_path))
     # Every rung's own attempt is there (exploring, nothing stops a climb); a sample is missing only
     # where the rung's first attempt failed outright, and then no strategy would draw it either.
     loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
     halves = {h: [t for t in loaded if half_of(t.family) == h] for h in "AB"}
     tables = {h: asyncio.run(calibration_of(halves[h], rungs)) for h in "AB"}
     print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
-          f"max_turns {args.max_turns}, max_error {args.max_error}, {args.confidence:.0%} bound\n")  # fmt: skip
+          f"max_turns {args.max_turns}, {args.confidence:.0%} bound\n")  # fmt: skip
     full = tables["A"].merged(tables["B"])
     print("calibration of all families (checked, wrong, bound):")
     for rung in rungs:
@@ -230,16 +261,20 @@ def main() -> int:
             cells.append(f"{kind} {est.n}/{est.wrong} {est.upper:.2f}")
         print(f"  {rung.name:20} " + " · ".join(cells))
 
-    def evidence_for(task: Task) -> EvidenceJudge:  # calibrated on the other half's families
-        other = tables["B" if half_of(task.family) == "A" else "A"]
-        return EvidenceJudge(rungs, other, max_error=args.max_error, confidence=args.confidence, samples=2)
+    def evidence_at(delta: float):  # type: ignore[no-untyped-def]
+        def judge(task: Task) -> EvidenceJudge:  # calibrated on the other half's families
+            other = tables["B" if half_of(task.family) == "A" else "A"]
+            return EvidenceJudge(rungs, other, max_error=delta, confidence=args.confidence, samples=2)
+
+        return judge
 
     results = {
         "top-only": asyncio.run(replay(loaded, names, "top-only")),
         "ladder-key (oracle)": asyncio.run(replay(loaded, names, "ladder-key")),
         "ladder-auto": asyncio.run(replay(loaded, names, "ladder-auto", lambda t: _auto())),
-        f"ladder-evidence δ={args.max_error}": asyncio.run(replay(loaded, names, "evidence", evidence_for)),
     }
+    for delta in args.max_error:
+        results[f"ladder-evidence δ={delta}"] = asyncio.run(replay(loaded, names, "evidence", evidence_at(delta)))
     top = sum(results["top-only"].compute)
     print(
         "\n| strategy | right resolved | wrong resolved | wrong share | unverified (right) | compute s | vs top-only | p50 s | tokens |"

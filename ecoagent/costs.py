@@ -24,6 +24,7 @@ class RungTally:
     solved: int = 0
     tokens: int = 0
     cost: float = 0.0
+    compute_s: float = 0.0
 
 
 @dataclass
@@ -38,6 +39,7 @@ class CostTally:
     tokens: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    compute_s: float = 0.0
 
     def add(self, record: RunRecord) -> None:
         """Count one run: every rung attempt and every paid verdict."""
@@ -48,6 +50,7 @@ class CostTally:
             row.solved += ok
             row.tokens += attempt.tokens
             row.cost += attempt.cost
+            row.compute_s += attempt.model_s
             verdict = attempt.verdict
             if verdict and (verdict.prompt_tokens or verdict.completion_tokens):
                 judged = self.per_rung.setdefault(f"{verdict.judge} judge", RungTally())
@@ -62,6 +65,7 @@ class CostTally:
         self.tokens += record.tokens
         self.prompt_tokens += record.prompt_tokens
         self.completion_tokens += record.completion_tokens
+        self.compute_s += record.compute_s
 
     @property
     def saving_estimate(self) -> float:

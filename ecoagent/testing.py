@@ -80,6 +80,7 @@ def write_scripted_config(
     *,
     prices: Mapping[str, tuple[float, float]] | None = None,
     sandbox_timeout_s: float = 10.0,
+    judge: str | None = None,
 ) -> Path:
     """Write an ``ecoagent.toml`` whose ladder is scripted rungs, cheapest first.
 
@@ -92,9 +93,13 @@ def write_scripted_config(
         scripts: Rung name → replies, in ladder order.
         prices: Rung name → (USD per million input tokens, per million output tokens).
         sandbox_timeout_s: Per-block timeout of the real sandbox.
+        judge: ``[run] judge`` for queries without a key (default: the configured default,
+            the evidence judge, which returns a scripted rung's lone answer unverified).
     """
     prices = prices or {}
     lines = [f"[sandbox]\ntimeout_s = {sandbox_timeout_s}"]
+    if judge is not None:
+        lines.append(f'[run]\njudge = "{judge}"')
     for name, script in scripts.items():
         path = folder / f"{name}.json"
         path.write_text(json.dumps(list(script)), encoding="utf-8")

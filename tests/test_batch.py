@@ -87,10 +87,12 @@ def test_batch_runs_writes_results_and_reports(tmp_path: Path, sandbox_image: st
     assert result.exit_code == 1  # a bad row makes the batch exit 1...
     assert "line 2: skipped: invalid JSON" in result.stderr and "1 bad row(s) skipped" in result.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
-    assert [(x["id"], x["resolved"], x["rung"]) for x in lines] == [("one", True, "cheap"), ("two", True, "cheap")]  # ...but good rows ran
-    assert lines[1]["verdict"]["judge"] == "expected" and lines[0]["verdict"]["judge"] == "auto"
+    # ...but good rows ran: the row with an expected answer is checked; the one without is judged
+    # by the evidence judge, and nothing independent backs a lone answer: returned, unverified
+    assert [(x["id"], x["resolved"], x["unverified"], x["rung"]) for x in lines] == [("one", False, True, "cheap"), ("two", True, False, "cheap")]
+    assert lines[1]["verdict"]["judge"] == "expected" and lines[0]["verdict"]["judge"] == "evidence"
     assert lines[0]["answer"] == "The answer is 391." and lines[0]["run_id"] and lines[0]["tokens"] > 0
-    for piece in ("success", "2/2 (100%)", "escalations", "top-rung estimate", "saving", "latency"):
+    for piece in ("success", "1/2 (50%)", "unverified", "escalations", "top-rung estimate", "saving", "latency"):
         assert piece in result.stderr
 
 
@@ -153,7 +155,7 @@ def test_concurrency_gives_the_same_results_as_sequential(tmp_path: Path, sandbo
         "Write Python code to print 17 * 23.", "Write Python code to print the sum of the numbers from 1 to 100.",
         "Write Python code to print the string 'ecoagent' reversed."])))  # fmt: skip
     cfg = tmp_path / "ecoagent.toml"
-    cfg.write_text("[run]\nmax_turns = 4\n")  # the offline default ladder: the real bundled SmolLM2
+    cfg.write_text('[run]\nmax_turns = 4\njudge = "auto"\n')  # the offline default ladder: the real bundled SmolLM2 (one rung a row: concurrency is what is tested)
     results = {}
     for jobs in ("1", "3"):
         out = tmp_path / f"r{jobs}.jsonl"
@@ -198,7 +200,7 @@ def test_run_batch_is_a_library_function_rows_in_results_out(tmp_path: Path) -> 
 
     from ecoagent import EcoAssistant
     from ecoagent.batch import BatchRow, run_batch
-    from ecoagent.config import BankSettings, LadderSettings, Rung, Settings
+    from ecoagent.config import BankSettings, LadderSettings, Rung, RunSettings, Settings
     from ecoagent.events import Escalated
     from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
 
@@ -206,7 +208,7 @@ def test_run_batch_is_a_library_function_rows_in_results_out(tmp_path: Path) -> 
              Rung(name="top", provider="openai", model="t", input_price_per_mtok=2.5, output_price_per_mtok=10.0)]  # fmt: skip
     cheap = ScriptedChatCompletionClient(["```python\nprint(17 * 22)\n```", "374. TERMINATE", *GOOD, RuntimeError("boom")])
     top = ScriptedChatCompletionClient(GOOD)
-    settings = Settings(ladder=LadderSettings(rungs=rungs), bank=BankSettings(top_k=0))
+    settings = Settings(ladder=LadderSettings(rungs=rungs), bank=BankSettings(top_k=0), run=RunSettings(judge="auto"))
     eco = EcoAssistant(settings, clients={"cheap": cheap, "top": top}, executor_factory=FakeExecutor)
     rows = [BatchRow("wrong", "What is 17 * 23?", 1, expected="391"), BatchRow("right", "17 times 23?", 2),
             BatchRow("crash", "What is 2 + 2?", 3)]  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 from ecoagent import EcoAssistant
 from ecoagent.bench import load_tasks, run_bench, select_strategies
 from ecoagent.cache import AnswerCache, mismatch, normalize
-from ecoagent.config import LadderSettings, Rung, Settings, load_settings
+from ecoagent.config import LadderSettings, Rung, RunSettings, Settings, load_settings
 from ecoagent.events import CacheChecked
 from ecoagent.query import Query
 from ecoagent.records import RunRecord
@@ -148,7 +148,7 @@ def test_answer_cache_scopes_expiry_eviction_refusals_and_counts(tmp_path: Path)
 # ---- the exact cache in the pipeline (scripted models, fake sandbox) -------------------
 def make(tmp_path: Path, cheap: list[str], **cache: object) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
     client = ScriptedChatCompletionClient(cheap)
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3")
+    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
     settings.bank.path = tmp_path / "bank"
     settings.cache = settings.cache.model_copy(update={"path": tmp_path / "cache.sqlite3", **cache})
     return EcoAssistant(settings, clients={"cheap": client}, executor_factory=FakeExecutor), client
@@ -203,7 +203,7 @@ def test_replay_reruns_banked_code_fresh_and_never_serves_a_near_parameter_query
     from ecoagent.sandbox.executor import DockerSandboxExecutor
 
     client = ScriptedChatCompletionClient(["```python\nprint(17 * 24)\n```", "It is 408. TERMINATE"])
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3")
+    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
     settings.bank.path = tmp_path / "bank"
     settings.cache.path = tmp_path / "cache.sqlite3"
     settings.sandbox.timeout_s = 20
@@ -239,7 +239,7 @@ def test_a_replay_the_expected_answer_rejects_is_not_served(tmp_path: Path, sand
     from ecoagent.sandbox.executor import DockerSandboxExecutor
 
     client = ScriptedChatCompletionClient(SOLVE)
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3")
+    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
     settings.bank.path = tmp_path / "bank"
     settings.cache.path = tmp_path / "cache.sqlite3"
     eco = EcoAssistant(settings, clients={"cheap": client}, executor_factory=DockerSandboxExecutor)
@@ -255,7 +255,7 @@ def test_a_replay_the_expected_answer_rejects_is_not_served(tmp_path: Path, sand
 # ---- the bench's +cache strategy ---------------------------------------------------------
 def test_bench_cache_strategy_counts_hits_wrong_hits_and_refusals(tmp_path: Path) -> None:
     right = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
-    cfg = write_scripted_config(tmp_path, {"cheap": right * 20}, prices={"cheap": (0.15, 0.6)})
+    cfg = write_scripted_config(tmp_path, {"cheap": right * 20}, prices={"cheap": (0.15, 0.6)}, judge="auto")
     tasks = tmp_path / "tasks.jsonl"
     rows = [
         {"id": "t1", "query": "What is 17 * 23?", "paraphrase": "Multiply 17 by 23.", "expected": "391", "code": "print(17 * 23)",

@@ -16,7 +16,8 @@ PRICES = {"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
 
 
 def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
-    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES)
+    # one scripted answer a rung, judged as before the evidence judge (its chat test: tests/test_unverified.py)
+    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES, judge="auto")
 
 
 def test_chat_transcript_good_cost_and_demonstration(tmp_path: Path, sandbox_image: str) -> None:

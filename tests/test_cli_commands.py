@@ -19,7 +19,8 @@ GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 
 
 def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
-    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES)
+    # one scripted answer a rung, judged as before the evidence judge (its CLI tests: tests/test_unverified.py)
+    return write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices=PRICES, judge="auto")
 
 
 def invoke(cfg: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

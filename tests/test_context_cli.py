@@ -20,7 +20,7 @@ ANSWER = ["```python\nprint(631000 + 667000)\n```", "The combined budget is 1298
 
 
 def config(tmp_path: Path, replies: list[object]) -> Path:
-    return write_scripted_config(tmp_path, {"paid": replies}, prices={"paid": (2.5, 10.0)})
+    return write_scripted_config(tmp_path, {"paid": replies}, prices={"paid": (2.5, 10.0)}, judge="auto")
 
 
 @pytest.mark.docker

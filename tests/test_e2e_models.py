@@ -109,7 +109,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_openai_provider_through_a_real_http_server(sandbox_image: str, llama_server: str) -> None:
     rung = Rung(name="smollm2-http", provider="openai", model="smollm2", base_url=llama_server,
                 api_key_env="", max_tokens=512)  # fmt: skip
-    eco = EcoAssistant(Settings(ladder=LadderSettings(rungs=[rung]), run=RunSettings(max_turns=4)))
+    eco = EcoAssistant(Settings(ladder=LadderSettings(rungs=[rung]), run=RunSettings(max_turns=4, judge="auto")))
     record = eco.run_sync(QUERY)
     check_flow(eco, record, "smollm2-http")
     eco.close()

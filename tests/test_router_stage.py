@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from ecoagent import EcoAssistant, Query
-from ecoagent.config import LadderSettings, RouterSettings, Rung, Settings
+from ecoagent.config import LadderSettings, RouterSettings, Rung, RunSettings, Settings
 from ecoagent.events import Routed, RungStarted
 from ecoagent.records import RunRecord
 from ecoagent.router import RouterStage
@@ -19,7 +19,8 @@ RIGHT = ["```python\nprint(2 + 2)\n```", "It is 4. TERMINATE"]
 
 
 def assistant(tmp_path: Path, cheap: list[str], mid: list[str], top: list[str], **router: object) -> EcoAssistant:
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS), router=RouterSettings(explore=0.0, **router))  # type: ignore[arg-type]
+    settings = Settings(ladder=LadderSettings(rungs=RUNGS), router=RouterSettings(explore=0.0, **router),  # type: ignore[arg-type]
+                        run=RunSettings(judge="auto"))  # what the router learns from: which rung resolved, one answer a rung
     settings.bank.path = tmp_path / "bank"
     settings.runlog_path = tmp_path / "runs.sqlite3"
     settings.cache.enabled = settings.cache.replay = False

@@ -18,7 +18,7 @@ import openai
 import pytest
 
 from ecoagent import EcoAssistant
-from ecoagent.config import LadderSettings, Rung, SandboxSettings, Settings
+from ecoagent.config import LadderSettings, Rung, RunSettings, SandboxSettings, Settings
 from ecoagent.serve import KeyRing, create_app
 from ecoagent.testing import LiveServer, ScriptedChatCompletionClient, write_scripted_config
 
@@ -29,7 +29,8 @@ SUM_200 = "```python\nprint(sum(range(1, 201)))\n```"
 
 
 def _assistant(sandbox: SandboxSettings, script: list[str]) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
-    settings = Settings(ladder=LadderSettings(rungs=[Rung(name="cheap", provider="openai", model="c")]), sandbox=sandbox)
+    settings = Settings(ladder=LadderSettings(rungs=[Rung(name="cheap", provider="openai", model="c")]), sandbox=sandbox,
+                        run=RunSettings(judge="auto"))  # transport with the real sandbox; the evidence judge's serve test is in test_unverified.py
     client = ScriptedChatCompletionClient(script)
     return EcoAssistant(settings, clients={"cheap": client}), client
 
@@ -106,7 +107,7 @@ def test_the_bundled_model_end_to_end_through_the_server(sandbox_settings: Sandb
 @pytest.fixture
 def served(tmp_path: Path, sandbox_image: str, _isolated_home: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     script = ["```python\nprint(6 * 7)\n```", "It is 42. TERMINATE"] * 20
-    config = write_scripted_config(tmp_path, {"cheap": script}, sandbox_timeout_s=10)
+    config = write_scripted_config(tmp_path, {"cheap": script}, sandbox_timeout_s=10, judge="auto")
     proc = subprocess.Popen([sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))  # fmt: skip
     assert proc.stdout is not None
@@ -158,7 +159,7 @@ def test_a_server_stopped_by_sigterm_during_a_query_cancels_and_logs_it(tmp_path
     """SIGTERM: the query in flight gets the grace period, then is cancelled and logged; a
     finished run and acknowledged feedback are in the run log."""
     sleepy = "```python\nimport time\ntime.sleep(8)\nprint(1)\n```"
-    config = write_scripted_config(tmp_path, {"cheap": [sleepy] * 4}, sandbox_timeout_s=30)
+    config = write_scripted_config(tmp_path, {"cheap": [sleepy] * 4}, sandbox_timeout_s=30, judge="auto")
     config.write_text(config.read_text() + "[serve]\ngrace_s = 1\n")
     proc = subprocess.Popen([sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip

@@ -59,12 +59,15 @@ def _report(summary: BatchSummary) -> None:
         table.add_row("unverified", f"{summary.unverified} answer(s) returned that nothing independent backed (not counted "
                       "as success; each row's risk is in its result line)")
     for rung, row in c.per_rung.items():
-        table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens, {money(row.cost)}")
+        compute = f", {row.compute_s:,.1f} s compute" if row.compute_s >= 0.05 else ""
+        table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens{compute}, {money(row.cost)}")
     table.add_row("escalations", str(summary.escalations))
     table.add_row("converged", f"{summary.converged} attempt(s) stopped when their code repeated its output")
     if summary.stuck:
         table.add_row("stuck", f"{summary.stuck} attempt(s) stopped when the same code failed the same way twice")
     table.add_row("tokens", f"{c.tokens:,} ({c.prompt_tokens:,} in, {c.completion_tokens:,} out)")
+    if c.compute_s >= 0.05:
+        table.add_row("compute", f"{c.compute_s:,.1f} s of model time (priced at each rung's price_per_compute_hour)")
     table.add_row("cost", money(c.cost))
     table.add_row("top-rung estimate", f"{money(c.estimate)} (estimate: same tokens at the top rung's prices)")
     table.add_row("saving (estimate)", money(c.saving_estimate))
