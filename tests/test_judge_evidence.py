@@ -218,3 +218,12 @@ def test_uncalibrated_ladders_climb_to_the_top_and_say_why() -> None:
     verdict = record.attempts[-1].verdict
     assert verdict and "no checked answers like it" in verdict.reason and "ecoagent calibrate" in verdict.reason
     assert record.risk is None
+
+
+def test_the_unverified_answer_is_the_one_whose_evidence_was_least_often_wrong() -> None:
+    # A higher rung is not always the better one: here the top rung's lone answers were wrong 7 in 10.
+    calibration = CALIBRATED.model_copy(deep=True)
+    calibration.rungs["top-model"]["single"] = BinCount(n=100, wrong=70)
+    record, _, _ = climb({"cheap": says("1"), "mid": says("2"), "top": says("3")}, calibration, samples=1)
+    assert record.unverified and record.final_rung == "mid" and record.final_code == "print(2)"
+    assert record.risk == pytest.approx(0.4) and record.risk_note == "about 4 in 10 like it are wrong"

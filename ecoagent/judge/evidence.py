@@ -314,18 +314,22 @@ class EvidenceJudge(Judge):
         return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in ("samples", "rungs"))
 
     def unbacked(self, query: str, attempts: Sequence[RungAttempt]) -> Unbacked | None:
-        """The answer to return when no attempt was accepted: the most supported, ties to the later rung.
+        """The answer to return when no attempt was accepted: the one whose evidence was least
+        often wrong in the calibration (a higher rung is not always the better one: a model as it
+        comes can be wrong more often than the same model with its adapter); without data, the
+        most supported; ties to the later attempt.
 
         None when no attempt answered anything (every one failed or was void).
         """
         answered = self._answers(query, attempts)
         if not answered:
             return None
-        # Each answer with the earlier ones that agree with it: the latest answer of the largest
-        # group is returned (ties to the later attempt, which is the stronger or the same rung).
-        groups = [[a for a, k in answered[: i + 1] if same_answer(k, key)] for i, (_, key) in enumerate(answered)]
-        best = max(reversed(groups), key=len)
-        chosen = best[-1]
-        kind: EvidenceKind = "single" if len(best) == 1 else "rungs" if len({a.rung for a in best}) > 1 else "samples"
-        est = self.estimate(chosen.rung, kind)
+        # Each answer with the earlier ones that agree with it, as the judge saw it at that answer.
+        candidates = []
+        for i, (attempt, key) in enumerate(answered):
+            group = [a for a, k in answered[: i + 1] if same_answer(k, key)]
+            kind: EvidenceKind = "single" if len(group) == 1 else "rungs" if len({a.rung for a in group}) > 1 else "samples"
+            est = self.estimate(attempt.rung, kind)
+            candidates.append((est.rate if est.rate is not None else 2.0, -len(group), -i, attempt, est))
+        _, _, _, chosen, est = min(candidates, key=lambda c: c[:3])
         return Unbacked(chosen, est.rate, f"unverified: {risk_phrase(est.rate, est.n)}")
