@@ -144,6 +144,24 @@ def _dirs() -> list[_Row]:
     return rows
 
 
+def _calibration(ctx: typer.Context) -> _Row:
+    """Which rungs the evidence judge has data for (a rung without any has its lone answers returned unverified)."""
+    from ..judge.evidence import load_calibration, rung_identity
+
+    try:
+        settings = settings_from(ctx)
+        table = load_calibration(settings.judge)
+        rungs = settings.ladder.resolved()
+    except EcoagentError as exc:
+        return _Row("calibration (evidence judge)", False, exc.message, exc.hint or "")
+    known = [r.name for r in rungs if rung_identity(r) in table.rungs]
+    unknown = [r.name for r in rungs if rung_identity(r) not in table.rungs]
+    detail = f"calibrated: {', '.join(known) or 'none'}"
+    if unknown:
+        detail += f"; not calibrated: {', '.join(unknown)} (answers they alone give are returned unverified; `ecoagent calibrate`)"
+    return _Row("calibration (evidence judge)", True, detail)
+
+
 def doctor(ctx: typer.Context) -> None:
     """Check Python packages, Docker engine, sandbox image and bundled models."""
     try:
@@ -153,7 +171,7 @@ def doctor(ctx: typer.Context) -> None:
         image = "ecoagent-sandbox:latest"
         config_row = _Row("settings", False, exc.message, exc.hint or "")
     rows = [_Row("python", sys.version_info >= (3, 11), sys.version.split()[0], "use Python 3.11+")]
-    rows += _packages() + _docker(image) + _models() + _dirs() + [config_row]
+    rows += _packages() + _docker(image) + _models() + _dirs() + [config_row, _calibration(ctx)]
     table = Table(title="ecoagent doctor", title_justify="left")
     for col in ("check", "", "detail", "fix"):
         table.add_column(col, overflow="fold")
