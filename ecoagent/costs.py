@@ -1,7 +1,7 @@
 """Adding up what runs cost: tokens and USD per rung, against the top-rung estimate.
 
 One tally for a chat session, a batch and a bench strategy alike. The top-rung
-figure is an *estimate* (the same tokens at the top rung's prices), and is labelled
+figure is an *estimate* (the same tokens and compute seconds at the top rung's prices), and is labelled
 as one wherever it is shown.
 """
 

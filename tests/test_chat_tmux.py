@@ -69,6 +69,8 @@ def test_chat_in_a_real_terminal(tmux: Tmux) -> None:
     tmux.keys("Write Python code to print 17 * 23.", "Enter")
     screen = tmux.wait_for(" · run ", timeout=120)  # the footer closes the turn
     assert "assistant · smollm2" in screen and "executor" in screen and "tokens" in screen
+    # no key: the evidence judge accepts the answer only if independent answers back it enough
+    assert "✓ resolved by" in screen or "⚠ unverified" in screen
     mark = len(screen)
 
     tmux.keys("/good", "Enter")

@@ -69,7 +69,7 @@ def _report(summary: BatchSummary) -> None:
     if c.compute_s >= 0.05:
         table.add_row("compute", f"{c.compute_s:,.1f} s of model time (priced at each rung's price_per_compute_hour)")
     table.add_row("cost", money(c.cost))
-    table.add_row("top-rung estimate", f"{money(c.estimate)} (estimate: same tokens at the top rung's prices)")
+    table.add_row("top-rung estimate", f"{money(c.estimate)} (estimate: same tokens and compute seconds at the top rung's prices)")
     table.add_row("saving (estimate)", money(c.saving_estimate))
     if summary.done:
         table.add_row("latency", f"p50 {summary.latency(0.5):.1f} s, p90 {summary.latency(0.9):.1f} s")

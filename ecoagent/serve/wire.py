@@ -271,7 +271,7 @@ def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 
         "escalations": escalations,
         "cost": round(record.total_cost + summary_cost, 10),
         "top_rung_cost_estimate": round(record.top_rung_cost_estimate, 10),
-        "estimate_note": "estimate: the same tokens at the top rung's prices",
+        "estimate_note": "estimate: the same tokens and compute seconds at the top rung's prices",
         "demonstrations": [{"id": d.id, "score": round(d.score, 4), "query": d.query} for d in record.demonstrations],
         "first_turn": None if first is None else {"kind": first.kind, "served": first.served, "reason": first.reason,
                                                   "score": first.score, "matched_query": first.matched_query},
