@@ -253,7 +253,7 @@ def main() -> int:
     print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
           f"max_turns {args.max_turns}, {args.confidence:.0%} bound\n")  # fmt: skip
     full = tables["A"].merged(tables["B"])
-    print("calibration of all families (checked, wrong, bound):")
+    print("calibration of all families (checked/wrong, bound):")
     for rung in rungs:
         cells = []
         for kind in EVIDENCE_KINDS:
@@ -290,8 +290,14 @@ def main() -> int:
         full.meta = {"made_by": "benchmarks/bench_trust.py", "tasks": len(loaded), "families": len({t.family for t in loaded}),
                      "max_turns": args.max_turns, "samples": 2,
                      "rebuild": f"python benchmarks/bench_trust.py --out DIR --per-family {args.per_family} "
-                                f"--max-turns {args.max_turns} --write-calibration agents/calibration/offline.json",
-                     "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest()}  # fmt: skip
+                                f"--max-turns {args.max_turns} --export benchmarks/results/trust-explore.jsonl.gz "
+                                "--write-calibration agents/calibration/offline.json (with --analyse-only and an empty "
+                                "DIR it recounts the kept run; without, it explores, resuming in DIR)",
+                     "explored": "the first tasks, round-robin over the families, of the run that was stopped",
+                     "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),
+                     "figures": {name: {"right_resolved": o.right, "wrong_resolved": o.wrong, "unverified": o.unverified,
+                                        "unverified_right": o.unverified_right, "compute_s": round(sum(o.compute), 1)}
+                                 for name, o in results.items()}}  # fmt: skip
         full.save(args.write_calibration)
         print(f"\nwrote {args.write_calibration}")
     return 0
