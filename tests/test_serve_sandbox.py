@@ -92,6 +92,7 @@ def test_an_autogen_assistant_agent_uses_the_whole_ladder_as_its_model(sandbox_s
 def test_the_bundled_model_end_to_end_through_the_server(sandbox_settings: SandboxSettings) -> None:
     settings = Settings(sandbox=sandbox_settings)  # the offline default ladder: SmolLM2 in llama.cpp
     settings.run.max_turns = 4
+    settings.run.judge = "auto"  # one rung: the transport is tested (the evidence judge through serve: test_unverified.py)
     eco = EcoAssistant(settings)
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0, timeout=300)
