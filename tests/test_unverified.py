@@ -58,6 +58,12 @@ def test_unverified_answers_are_never_cached_replayed_or_banked_without_a_person
     result = eco.feedback(first.run_id, good=True)  # a person's word banks it, said so
     assert result.solution_id and result.override and "your word" in result.note
     assert eco.bank.count() == 1
+    from ecoagent.finetune.export import _confirmed_attempt
+
+    confirmed = eco.runlog.get(first.run_id)
+    assert confirmed is not None and confirmed.feedback == "good"
+    attempt, judge = _confirmed_attempt(confirmed)  # fine-tuning learns the answer the person confirmed
+    assert attempt is not None and attempt.rung == "top" and attempt.final_code == "print(17 * 23)" and judge == "human"
     own = Calibration.load(tmp_path / "calibration.json")
     assert own.count("top-model", "single") == BinCount(n=101, wrong=30)  # the thumbs-up counted once, as right
     eco.feedback(first.run_id, good=False)  # a change of mind is not counted twice

@@ -182,6 +182,8 @@ def _confirmed_attempt(record: RunRecord) -> tuple[RungAttempt | None, str]:
             if attempt.verdict is not None and attempt.verdict.ok:
                 judge = "human" if record.feedback == "good" else attempt.verdict.judge
                 return attempt, judge
+    if record.feedback == "good" and record.unverified and record.served_attempt is not None:
+        return record.served_attempt, "human"  # the answer returned unverified is the one the person confirmed
     if record.feedback == "good":  # a person's thumbs-up overrode the automatic judge
         found = record.last_execution
         if found and found[1].exit_code == 0 and not found[1].timed_out:
