@@ -238,9 +238,7 @@ class EcoAssistant:
         if isinstance(name, Judge):
             return name
         if name == "evidence":
-            judge = self.settings.judge
-            return EvidenceJudge(self.rungs, self.calibration, max_error=judge.max_error, confidence=judge.confidence,
-                                 samples=judge.samples, sample_temperature=judge.sample_temperature, explore=judge.explore)  # fmt: skip
+            return EvidenceJudge.from_settings(self.rungs, self.settings.judge, self.calibration)
         if name == "auto":
             return AutoJudge()
         if name == "expected":

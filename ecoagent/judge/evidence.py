@@ -236,9 +236,11 @@ class EvidenceJudge(Judge):
         self.explore = explore
 
     @classmethod
-    def from_settings(cls, rungs: Sequence[Rung], settings: JudgeSettings) -> EvidenceJudge:
-        """The judge as ``[judge]`` configures it, on the shipped and the user's calibration."""
-        return cls(rungs, load_calibration(settings), max_error=settings.max_error, confidence=settings.confidence,
+    def from_settings(cls, rungs: Sequence[Rung], settings: JudgeSettings, calibration: Calibration | None = None) -> EvidenceJudge:
+        """The judge as ``[judge]`` configures it, on ``calibration`` (default: the shipped and the
+        user's, read now)."""
+        table = calibration if calibration is not None else load_calibration(settings)
+        return cls(rungs, table, max_error=settings.max_error, confidence=settings.confidence,
                    samples=settings.samples, sample_temperature=settings.sample_temperature, explore=settings.explore)  # fmt: skip
 
     def identity(self, rung: str) -> str:
