@@ -39,6 +39,7 @@ from .judge import (
     Calibration,
     EvidenceJudge,
     ExpectedJudge,
+    FunctionProbe,
     HumanJudge,
     Judge,
     LLMJudge,
@@ -238,7 +239,8 @@ class EcoAssistant:
         if isinstance(name, Judge):
             return name
         if name == "evidence":
-            return EvidenceJudge.from_settings(self.rungs, self.settings.judge, self.calibration)
+            probe = FunctionProbe(self._executor_factory, self.settings.sandbox, timeout_s=self.settings.judge.timeout_s)
+            return EvidenceJudge.from_settings(self.rungs, self.settings.judge, self.calibration, probe)
         if name == "auto":
             return AutoJudge()
         if name == "expected":

@@ -82,10 +82,12 @@ class Verdict(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
-    evidence: Literal["single", "samples", "rungs", "void"] | None = Field(
-        None, description="The evidence judge: what backed the answer (nothing, another sample, another rung), "
-        "or void (an answer that says nothing: empty, 0, None, an echo of the query, error text)."
+    evidence: Literal["single", "samples", "rungs", "function", "function-samples", "function-rungs", "void"] | None = Field(
+        None, description="The evidence judge: what backed the answer (nothing, another sample, another rung; "
+        "function-*: the same, for a written function, compared by what it returns on the query's calls), "
+        "or void (an answer that says nothing: empty, 0, None, an echo of the query, error text, a failed example)."
     )
+    answer: str | None = Field(None, description="The evidence judge: the answer as it compared it with others (normalized).")
     identity: str | None = Field(None, description="The evidence judge: the rung's model and adapter its calibration is kept under.")
     risk: float | None = Field(
         None, description="The evidence judge: how often answers with this evidence were wrong when checked (None: no data)."

@@ -1,7 +1,7 @@
 """Verdicts: did this rung solve the query? (:mod:`.base` for the judges that read the
 attempt, :mod:`.evidence` for the key-free one that needs independent answers to agree
 under a calibrated error bound (:mod:`.calibration`), :mod:`.tests` for the one that runs
-the query's tests in the sandbox.)"""
+the query's tests in the sandbox, :mod:`.probe` for what a written function returns.)"""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .base import (
 )
 from .calibration import Calibration, Estimate, risk_phrase, upper_bound
 from .evidence import EvidenceJudge, answer_key, answer_text, load_calibration, rung_identity, void_reason
+from .probe import FunctionProbe
 from .tests import TestOutcome, TestsJudge, harness_program, read_outcome
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Estimate",
     "EvidenceJudge",
     "ExpectedJudge",
+    "FunctionProbe",
     "HumanJudge",
     "Judge",
     "JudgeInput",

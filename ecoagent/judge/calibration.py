@@ -7,7 +7,11 @@ another model under an old name does not inherit it) and one kind of evidence:
 
 * ``single`` — the answer stands alone: nothing independent agrees with it;
 * ``samples`` — another sample of the same rung gave the same answer;
-* ``rungs`` — another rung's independent attempt gave the same answer.
+* ``rungs`` — another rung's independent attempt gave the same answer;
+* ``function``, ``function-samples``, ``function-rungs`` — the same three for an answer that
+  is a written function, compared by what it returns on the query's calls (:mod:`.probe`;
+  it also returned what the query's examples state), kept apart because their error rates
+  are not a printed answer's.
 
 Each bin counts answers checked against a key (a bench run in which the pipeline never
 saw the key, scored afterwards; thumbs up and down) and how many of them were wrong. The
@@ -33,6 +37,7 @@ from ..errors import EcoagentError
 from ..records import risk_phrase
 
 __all__ = [
+    "ALONE",
     "EVIDENCE_KINDS",
     "BinCount",
     "Calibration",
@@ -42,8 +47,10 @@ __all__ = [
     "upper_bound",
 ]
 
-EvidenceKind = Literal["single", "samples", "rungs"]
-EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("single", "samples", "rungs")
+EvidenceKind = Literal["single", "samples", "rungs", "function", "function-samples", "function-rungs"]
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("single", "samples", "rungs", "function", "function-samples", "function-rungs")
+ALONE: tuple[EvidenceKind, ...] = ("single", "function")
+"""The kinds in which nothing independent agrees: never borrowed by a rung the table does not know."""
 POOLED = "*"
 """The identity under which :meth:`Calibration.pooled` adds up every known rung."""
 
@@ -133,7 +140,7 @@ class Calibration(BaseModel):
         """The bin's error rate and upper bound; an unknown rung borrows the pooled agreement bins."""
         if identity in self.rungs:
             count, source = self.count(identity, kind), "calibrated"
-        elif kind != "single" and self.pooled(kind).n:
+        elif kind not in ALONE and self.pooled(kind).n:
             count, source = self.pooled(kind), "borrowed"
         else:
             count, source = BinCount(), "none"

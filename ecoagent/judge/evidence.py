@@ -22,8 +22,13 @@ So this judge, for one rung's attempt:
    while none has disagreed (``more``), and the ladder climbs when the rung's samples are
    spent or a sample disagrees.
 
-When no rung earns acceptance, :meth:`EvidenceJudge.unbacked` picks the answer with the
-most support (ties to the higher rung) to return *unverified*, with its bin's risk.
+Where the query asks for a function (HumanEval's shape) and the attempt wrote it, the answer
+is what the function returns on the calls the query shows and on calls derived from them
+(:mod:`.probe`, run in a fresh sandbox): a function that does not return what an example
+states is refused, and two functions agree when they return the same on every call.
+
+When no rung earns acceptance, :meth:`EvidenceJudge.unbacked` picks the answer whose
+evidence was least often wrong to return *unverified*, with its bin's risk.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from ..paths import shipped_dir
 from ..records import RungAttempt, Verdict
 from .base import Judge, JudgeInput, Unbacked, hard_failure
 from .calibration import Calibration, Estimate, EvidenceKind, risk_phrase
+from .probe import FunctionProbe, defines, derived_calls, examples, function_name
 
 __all__ = [
     "EvidenceJudge",
@@ -196,10 +202,22 @@ def void_reason(query: str, text: str) -> str | None:
 
 # ---- the judge -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Backing:
-    kind: EvidenceKind
-    key: str
-    support: tuple[RungAttempt, ...]
+class _Answer:
+    """What one attempt answered, as the judge compares it: a key, or why it answers nothing."""
+
+    key: str | None
+    function: bool = False
+    void: str | None = None
+
+
+def _kind(function: bool, support: Sequence[RungAttempt], rung: str) -> EvidenceKind:
+    """The evidence kind of an answer that ``support`` (earlier attempts, same answer) backs."""
+    if not support:
+        return "function" if function else "single"
+    alone = {a.rung for a in support} == {rung}
+    if function:
+        return "function-samples" if alone else "function-rungs"
+    return "samples" if alone else "rungs"
 
 
 class EvidenceJudge(Judge):
@@ -212,6 +230,9 @@ class EvidenceJudge(Judge):
         confidence: The upper bound's confidence.
         samples: Attempts the ladder may draw on one rung before climbing.
         sample_temperature: Temperature of sampled attempts.
+        explore: Accept nothing and draw every sample (the run a calibration counts).
+        probe: Runs a written function on the query's calls (None: function answers are
+            compared by what their code printed, like any other).
     """
 
     name = "evidence"
@@ -226,6 +247,7 @@ class EvidenceJudge(Judge):
         samples: int = 2,
         sample_temperature: float = 0.7,
         explore: bool = False,
+        probe: FunctionProbe | None = None,
     ) -> None:
         self.identities = {r.name: rung_identity(r) for r in rungs}
         self.calibration = calibration
@@ -234,14 +256,17 @@ class EvidenceJudge(Judge):
         self.samples_per_rung = samples
         self.sample_temperature = sample_temperature
         self.explore = explore
+        self.probe = probe
 
     @classmethod
-    def from_settings(cls, rungs: Sequence[Rung], settings: JudgeSettings, calibration: Calibration | None = None) -> EvidenceJudge:
+    def from_settings(
+        cls, rungs: Sequence[Rung], settings: JudgeSettings, calibration: Calibration | None = None, probe: FunctionProbe | None = None
+    ) -> EvidenceJudge:
         """The judge as ``[judge]`` configures it, on ``calibration`` (default: the shipped and the
         user's, read now)."""
         table = calibration if calibration is not None else load_calibration(settings)
-        return cls(rungs, table, max_error=settings.max_error, confidence=settings.confidence,
-                   samples=settings.samples, sample_temperature=settings.sample_temperature, explore=settings.explore)  # fmt: skip
+        return cls(rungs, table, max_error=settings.max_error, confidence=settings.confidence, samples=settings.samples,
+                   sample_temperature=settings.sample_temperature, explore=settings.explore, probe=probe)  # fmt: skip
 
     def identity(self, rung: str) -> str:
         """The calibration identity of the rung called ``rung``."""
@@ -257,33 +282,60 @@ class EvidenceJudge(Judge):
             return Verdict(ok=False, judge=self.name, reason=reason, identity=self.identity(data.attempt.rung))
         return await self.decide(data)
 
+    async def answer_of(self, query: str, attempt: RungAttempt) -> _Answer:
+        """What ``attempt`` (which ran cleanly) answered: a written function's returns on the
+        query's calls, where the query asks for a function and a probe is at hand; else what
+        its code printed (or its closing words)."""
+        name = function_name(query) if self.probe is not None else None
+        if name is not None and self.probe is not None:
+            code = attempt.executions[-1].code
+            if not defines(code, name):
+                return _Answer(None, True, f"the final code defines no function {name}, which the query asks for")
+            shown = examples(query, name)
+            if shown:
+                result = await self.probe(code, shown, derived_calls(name, shown))
+                if result.error:
+                    return _Answer(None, True, result.error)
+                if result.failed:
+                    call, stated, got = result.failed[0]
+                    return _Answer(None, True, f"{call} returns {got}, and the query says {stated}")
+                if all(r.startswith("raises ") for r in result.returned):
+                    return _Answer(None, True, f"every call of {name} raises ({result.returned[0][7:]})")
+                return _Answer(result.key, True)
+        text = answer_text(attempt)
+        void = void_reason(query, text)
+        return _Answer(None if void else answer_key(text), False, void)
+
     async def decide(self, data: JudgeInput) -> Verdict:
         attempt = data.attempt
         identity = self.identity(attempt.rung)
-        text = answer_text(attempt)
-        void = void_reason(data.query.text, text)
-        if void:
-            return Verdict(ok=False, judge=self.name, reason=void, evidence="void", identity=identity,
-                           more=self._may_sample(data))  # fmt: skip
-        backing = self._backing(data.query.text, attempt.rung, text, data.earlier)
-        est = self.estimate(attempt.rung, backing.kind)
+        answer = await self.answer_of(data.query.text, attempt)
+        if answer.key is None:
+            return Verdict(ok=False, judge=self.name, reason=answer.void or "no answer", evidence="void", identity=identity,
+                           more=self._may_sample(data, None))  # fmt: skip
+        support = tuple(a for a, k in self._answers(data.query.text, data.earlier) if same_answer(k, answer.key))
+        kind = _kind(answer.function, support, attempt.rung)
+        est = self.estimate(attempt.rung, kind)
         ok = est.upper <= self.max_error and not self.explore
-        what = {"single": "nothing independent agrees with it",
-                "samples": f"{len(backing.support)} other sample(s) of {attempt.rung} agree",
-                "rungs": "independent answers of " + ", ".join(sorted({a.rung for a in backing.support})) + " agree"}[backing.kind]  # fmt: skip
+        what = ("nothing independent agrees with it" if not support
+                else f"{len(support)} other sample(s) of {attempt.rung} agree" if kind.endswith("samples")
+                else "independent answers of " + ", ".join(sorted({a.rung for a in support})) + " agree")  # fmt: skip
+        if answer.function:
+            what = f"the function returns what the query's examples state; {what}"
         if est.source == "none":
             bound = f"no checked answers like it for {attempt.rung} (run `ecoagent calibrate`)"
         else:
             bound = (f"{est.wrong} of {est.n} {'borrowed ' if est.source == 'borrowed' else ''}checked answers like it "
                      f"wrong, bound {est.upper:.2f} {'≤' if ok else '>'} max_error {self.max_error:.2f}")  # fmt: skip
         return Verdict(
-            ok=ok, judge=self.name, reason=f"{what}; {bound}", evidence=backing.kind, identity=identity,
+            ok=ok, judge=self.name, reason=f"{what}; {bound}", evidence=kind, identity=identity, answer=answer.key,
             risk=est.rate, risk_bound=est.upper, checked=est.n,
-            more=not ok and (self.explore or backing.kind == "single") and self._may_sample(data),
+            more=not ok and (self.explore or not support) and self._may_sample(data, answer.key),
         )  # fmt: skip
 
     def _answers(self, query: str, attempts: Sequence[RungAttempt]) -> list[tuple[RungAttempt, str]]:
-        """Earlier attempts that answered something (no hard failure, not void), with their keys."""
+        """Earlier attempts that answered something, with their keys, as this judge saw them
+        (an attempt another judge weighed is read from its printed answer)."""
         out = []
         for a in attempts:
             if a.error or not a.executions:
@@ -291,29 +343,30 @@ class EvidenceJudge(Judge):
             last = a.executions[-1]
             if last.exit_code != 0 or last.timed_out or a.stuck:
                 continue
+            if a.verdict is not None and a.verdict.judge == self.name:
+                if a.verdict.evidence == "void":
+                    continue
+                if a.verdict.answer is not None:
+                    out.append((a, a.verdict.answer))
+                    continue
             text = answer_text(a)
             if void_reason(query, text) is None:
                 out.append((a, answer_key(text)))
         return out
 
-    def _backing(self, query: str, rung: str, text: str, earlier: Sequence[RungAttempt]) -> _Backing:
-        key = answer_key(text)
-        support = tuple(a for a, k in self._answers(query, earlier) if same_answer(k, key))
-        kind: EvidenceKind = "single" if not support else "samples" if {a.rung for a in support} == {rung} else "rungs"
-        return _Backing(kind, key, support)
-
-    def _may_sample(self, data: JudgeInput) -> bool:
+    def _may_sample(self, data: JudgeInput, mine: str | None) -> bool:
         """Whether another sample of this rung could still earn acceptance: no sample of it
-        disagreed yet, and agreement on this rung is calibrated to pass the bound (exploring:
-        always, so every kind of evidence is observed)."""
+        disagreed yet (``mine``: this attempt's answer key, None when it answered nothing), and
+        agreement on this rung is calibrated to pass the bound (exploring: always, so every kind
+        of evidence is observed)."""
         if self.explore:
             return True
         attempt = data.attempt
-        mine = answer_key(answer_text(attempt))
         same = [a for a in data.earlier if a.rung == attempt.rung]
-        if any(not same_answer(k, mine) for _, k in self._answers(data.query.text, same)):
+        if any(mine is None or not same_answer(k, mine) for _, k in self._answers(data.query.text, same)):
             return False
-        return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in ("samples", "rungs"))
+        agreeing: tuple[EvidenceKind, ...] = ("samples", "rungs", "function-samples", "function-rungs")
+        return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in agreeing)
 
     def unbacked(self, query: str, attempts: Sequence[RungAttempt]) -> Unbacked | None:
         """The answer to return when no attempt was accepted: the one whose evidence was least
@@ -330,8 +383,7 @@ class EvidenceJudge(Judge):
         candidates = []
         for i, (attempt, key) in enumerate(answered):
             group = [a for a, k in answered[: i + 1] if same_answer(k, key)]
-            kind: EvidenceKind = "single" if len(group) == 1 else "rungs" if len({a.rung for a in group}) > 1 else "samples"
-            est = self.estimate(attempt.rung, kind)
+            est = self.estimate(attempt.rung, _kind(key.startswith("f:"), group[:-1], attempt.rung))
             candidates.append((est.rate if est.rate is not None else 2.0, -len(group), -i, attempt, est))
         _, _, _, chosen, est = min(candidates, key=lambda c: c[:3])
         return Unbacked(chosen, est.rate, f"unverified: {risk_phrase(est.rate, est.n)}")
