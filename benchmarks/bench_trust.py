@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -40,15 +41,27 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ecoagent.bench.humaneval import load_humaneval
 from ecoagent.bench.runner import run_strategy
 from ecoagent.bench.strategies import Strategy
-from ecoagent.bench.tasks import load_tasks
+from ecoagent.bench.tasks import BenchTask, load_tasks
 from ecoagent.config import Rung, load_settings
-from ecoagent.judge import AutoJudge, Calibration, EvidenceJudge, ExpectedJudge, JudgeInput, rung_identity
+from ecoagent.judge import (
+    AutoJudge,
+    Calibration,
+    EvidenceJudge,
+    ExpectedJudge,
+    FunctionProbe,
+    JudgeInput,
+    TestsJudge,
+    rung_identity,
+)
 from ecoagent.judge.calibration import EVIDENCE_KINDS
+from ecoagent.judge.probe import ProbeResult
 from ecoagent.query import Query
 from ecoagent.records import RungAttempt, RunRecord
 from ecoagent.runlog import RunLog
+from ecoagent.sandbox import DockerSandboxExecutor
 
 BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
 EXPLORE = Strategy(name="ladder-explore", description="every rung, two samples each, nothing accepted (calibration data)",
@@ -64,6 +77,21 @@ def make_teacher():  # type: ignore[no-untyped-def]
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def humaneval_tasks(limit: int | None) -> list[BenchTask]:
+    """HumanEval's first ``limit`` problems, all explored (none is a seed)."""
+    return [dataclasses.replace(t, half="test") for t in load_humaneval()[:limit]]
+
+
+def half_of_number(task_id: str) -> str:
+    """A HumanEval problem's half: its number odd or even."""
+    return "odd" if int(task_id.rsplit("-", 1)[-1]) % 2 else "even"
+
+
+def half(task: Task) -> str:
+    """Which calibration half a task is in: HumanEval's odd problems are A, even B; a family's by :func:`half_of`."""
+    return {"odd": "A", "even": "B"}.get(task.family) or half_of(task.family)
 
 
 def half_of(family: str) -> str:
@@ -104,45 +132,84 @@ def compact(record: RunRecord) -> str:
     for attempt in slim.attempts:
         attempt.messages = []
         for execution in attempt.executions:
-            execution.code = execution.code[:2000]
+            execution.code = execution.code[:20000]  # the probe's results are kept under the whole code
             execution.output = execution.output[-1000:]
     return slim.model_dump_json(exclude={"demonstrations", "routing", "first_turn"})
 
 
-def explored_records(out: Path, export: Path | None) -> list[RunRecord]:
-    """The exploration run's records: from its run log (then written to ``export``, if given), or,
-    without a run log, from ``export`` (a run kept in the repository)."""
+def explored_records(out: Path) -> list[RunRecord]:
+    """The exploration run's records, from its run log (none: no run in ``out``)."""
     path = out / "split" / EXPLORE.name / "runs.sqlite3"
     if not path.is_file():
-        if export is None or not export.is_file():
-            raise SystemExit(f"no exploration run in {out} and no --export file to read")
-        text = gzip.decompress(export.read_bytes()).decode() if export.suffix == ".gz" else export.read_text(encoding="utf-8")
-        return [RunRecord.model_validate_json(line) for line in text.splitlines() if line]
+        return []
     log = RunLog(path)
     try:
-        records = [r for r in log.all() if not r.cancelled]
+        return [r for r in log.all() if not r.cancelled]
     finally:
         log.close()
-    if export is not None:
-        export.parent.mkdir(parents=True, exist_ok=True)
-        data = "".join(compact(r) + "\n" for r in records).encode()
-        export.write_bytes(gzip.compress(data, mtime=0) if export.suffix == ".gz" else data)
-    return records
 
 
-async def load(records: Sequence[RunRecord], tasks_path: Path) -> list[Task]:
+def probe_for(known: dict[str, ProbeResult]) -> FunctionProbe:
+    """The evidence judge's function probe in the replays: the results kept, else the real sandbox
+    (when Docker answers: a kept run's analysis needs none)."""
+    try:
+        import docker
+
+        docker.from_env().ping()
+        factory = DockerSandboxExecutor
+    except Exception:  # no engine: only kept results
+        factory = None
+    return FunctionProbe(factory, load_settings().sandbox, known=known)
+
+
+async def load(out: Path, tasks_path: Path, *, kept: Path | None, export: Path | None) -> tuple[list[Task], FunctionProbe]:
+    """The explored tasks, every attempt scored by the key, and the probe with what it ran.
+
+    From the run log in ``out`` when there is one, else from ``kept`` (a run kept in the
+    repository: no model and, for kept probes, no sandbox). Written to ``export`` when given
+    and something was scored now: each record without its conversations, each attempt's score
+    and, last, the probe's results.
+    """
     rows = {r["id"]: r for r in map(json.loads, tasks_path.read_text(encoding="utf-8").splitlines())}
-    expected = ExpectedJudge()
+    records, scores, known = explored_records(out), {}, {}
+    if not records:
+        if kept is None or not kept.is_file():
+            raise SystemExit(f"no exploration run in {out} and no --export file to read")
+        text = gzip.decompress(kept.read_bytes()).decode() if kept.suffix == ".gz" else kept.read_text(encoding="utf-8")
+        for line in filter(None, text.splitlines()):
+            data = json.loads(line)
+            if "probes" in data:
+                known = {k: ProbeResult(returned=tuple(v["returned"]), failed=tuple(map(tuple, v["failed"])), stated=v["stated"],
+                                        error=v["error"]) for k, v in data["probes"].items()}  # fmt: skip
+                continue
+            record = RunRecord.model_validate(data.get("record", data))  # a bare record: the first kept runs' lines
+            records.append(record)
+            if "right" in data:
+                scores[record.run_id] = {(rung, sample): ok for rung, sample, ok in data["right"]}
+    probe = probe_for(known)
+    settings = load_settings()
+    tests = TestsJudge(DockerSandboxExecutor, settings.sandbox, timeout_s=settings.judge.timeout_s)
     loaded = []
     for record in records:
         task_id = (record.query_id or "").rsplit(":", 1)[0]
         row = rows.get(task_id)
         if row is None or record.cancelled:
             continue
-        query = Query(record.query, expected=row["expected"])
-        right = {(a.rung, a.sample): (await expected(JudgeInput(query, a, a.answer or ""))).ok for a in record.attempts}
-        loaded.append(Task(query, row["family"], record, right))
-    return loaded
+        keyed = (Query(record.query, expected=row["expected"]) if "expected" in row
+                 else Query(record.query, tests=row["tests"], entry_point=row["entry_point"]))  # fmt: skip
+        right = scores.get(record.run_id)
+        if right is None:
+            judge = ExpectedJudge() if "expected" in row else tests
+            right = {(a.rung, a.sample): (await judge(JudgeInput(keyed, a, a.answer or ""))).ok for a in record.attempts}
+        loaded.append(Task(Query(record.query), row["family"], record, right))
+    if export is not None and len(scores) < len(records):
+        lines = [json.dumps({"record": json.loads(compact(t.record)), "right": [[r, s, ok] for (r, s), ok in t.right.items()]})
+                 for t in loaded]  # fmt: skip
+        lines.append(json.dumps({"probes": {k: dataclasses.asdict(v) for k, v in sorted(probe.known.items())}}))
+        export.parent.mkdir(parents=True, exist_ok=True)
+        data = "".join(line + "\n" for line in lines).encode()
+        export.write_bytes(gzip.compress(data, mtime=0) if export.suffix == ".gz" else data)
+    return loaded, probe
 
 
 # ---- each strategy's decisions, replayed on the recorded attempts ---------------------------------
@@ -199,11 +266,11 @@ async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_f
     return outcome
 
 
-async def calibration_of(tasks: Sequence[Task], rungs: Sequence[Rung]) -> Calibration:
+async def calibration_of(tasks: Sequence[Task], rungs: Sequence[Rung], probe: FunctionProbe | None = None) -> Calibration:
     """What the exploration run's attempts of these tasks say, bin by bin: each attempt's evidence
     as the judge sees it now (so a change to the judge needs no new run), scored by the key."""
     table = Calibration()
-    judge = EvidenceJudge(rungs, Calibration(), explore=True)
+    judge = EvidenceJudge(rungs, Calibration(), explore=True, probe=probe)
     for task in tasks:
         for i, attempt in enumerate(task.record.attempts):
             v = await judge(JudgeInput(task.query, attempt, attempt.answer or "", earlier=task.record.attempts[:i]))
@@ -225,13 +292,25 @@ def main() -> int:
     parser.add_argument(
         "--analyse-only", action="store_true", help="Do not run the exploration; analyse what is there."
     )
+    parser.add_argument("--set", choices=["held-out", "humaneval"], default="held-out",
+                        help="held-out: the teacher set's 59 held-out families; humaneval: HumanEval's problems, "
+                             "their tests hidden from the pipeline, the halves (odd, even) calibrating each other.")  # fmt: skip
+    parser.add_argument("--limit", type=int, default=None, help="humaneval: explore the first N problems.")
     args = parser.parse_args()
 
     settings = load_settings()
     settings.run = settings.run.model_copy(update={"max_turns": args.max_turns})
-    tasks_path = task_file(args.out, args.per_family)
+    if args.set == "humaneval":
+        tasks_path = args.out / "trust-tasks.jsonl"
+        he = humaneval_tasks(args.limit)
+        args.out.mkdir(parents=True, exist_ok=True)
+        tasks_path.write_text("".join(json.dumps({"id": t.id, "family": half_of_number(t.id), "tests": t.tests,
+                                                  "entry_point": t.entry_point, "query": t.query}) + "\n" for t in he),
+                              encoding="utf-8")  # fmt: skip
+    else:
+        tasks_path = task_file(args.out, args.per_family)
     if not args.analyse_only:
-        tasks = load_tasks(tasks_path)
+        tasks = humaneval_tasks(args.limit) if args.set == "humaneval" else load_tasks(tasks_path)
         done = [0]
 
         def progress(result) -> None:  # type: ignore[no-untyped-def]
@@ -244,12 +323,12 @@ def main() -> int:
         )
     rungs = settings.ladder.resolved()
     names = [r.name for r in rungs]
-    loaded = asyncio.run(load(explored_records(args.out, args.export), tasks_path))
+    loaded, probe = asyncio.run(load(args.out, tasks_path, kept=args.export, export=args.export))
     # Every rung's own attempt is there (exploring, nothing stops a climb); a sample is missing only
     # where the rung's first attempt failed outright, and then no strategy would draw it either.
     loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
-    halves = {h: [t for t in loaded if half_of(t.family) == h] for h in "AB"}
-    tables = {h: asyncio.run(calibration_of(halves[h], rungs)) for h in "AB"}
+    halves = {h: [t for t in loaded if half(t) == h] for h in "AB"}
+    tables = {h: asyncio.run(calibration_of(halves[h], rungs, probe)) for h in "AB"}
     print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
           f"max_turns {args.max_turns}, {args.confidence:.0%} bound\n")  # fmt: skip
     full = tables["A"].merged(tables["B"])
@@ -263,8 +342,8 @@ def main() -> int:
 
     def evidence_at(delta: float):  # type: ignore[no-untyped-def]
         def judge(task: Task) -> EvidenceJudge:  # calibrated on the other half's families
-            other = tables["B" if half_of(task.family) == "A" else "A"]
-            return EvidenceJudge(rungs, other, max_error=delta, confidence=args.confidence, samples=2)
+            other = tables["B" if half(task) == "A" else "A"]
+            return EvidenceJudge(rungs, other, max_error=delta, confidence=args.confidence, samples=2, probe=probe)
 
         return judge
 

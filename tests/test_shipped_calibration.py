@@ -39,13 +39,12 @@ def test_the_shipped_calibration_covers_the_offline_rungs_and_says_how_it_was_ma
 
 def test_the_shipped_calibration_is_what_its_exploration_run_says(tmp_path: Path) -> None:
     trust = bench_trust()
-    records = trust.explored_records(tmp_path / "no-run", EXPORT)
     shipped = Calibration.load(shipped_calibration_file())
     tasks_path = trust.task_file(tmp_path, 13)
     assert hashlib.sha256(tasks_path.read_bytes()).hexdigest() == shipped.meta["data_sha256"]
-    loaded = asyncio.run(trust.load(records, tasks_path))
+    loaded, probe = asyncio.run(trust.load(tmp_path / "no-run", tasks_path, kept=EXPORT, export=None))
     assert len(loaded) == shipped.meta["tasks"]
-    recounted = asyncio.run(trust.calibration_of(loaded, LadderSettings().resolved()))
+    recounted = asyncio.run(trust.calibration_of(loaded, LadderSettings().resolved(), probe))
     assert recounted.rungs == shipped.rungs
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import json
 import re
 import secrets
@@ -241,23 +242,42 @@ class ProbeResult:
 class FunctionProbe:
     """Runs a candidate function on a query's examples and derived calls, in a fresh sandbox.
 
+    The same code on the same calls is probed once (``known``: a sampled attempt often writes
+    what the greedy one wrote; a benchmark replaying recorded attempts passes the results it
+    kept, and then needs no sandbox for them).
+
     Args:
-        executor_factory: Makes the sandbox the probe runs in (one fresh container per candidate).
+        executor_factory: Makes the sandbox the probe runs in (one fresh container per candidate);
+            None: only ``known`` results are available.
         sandbox: Its limits (the block timeout is replaced by ``timeout_s``).
         timeout_s: How long loading the solution and all calls may take together.
+        known: Results already measured, by :meth:`key`.
     """
 
-    def __init__(self, executor_factory: ExecutorFactory, sandbox: SandboxSettings, *, timeout_s: float = 20.0) -> None:
+    def __init__(self, executor_factory: ExecutorFactory | None, sandbox: SandboxSettings, *, timeout_s: float = 20.0,
+                 known: dict[str, ProbeResult] | None = None) -> None:  # fmt: skip
         self.executor_factory = executor_factory
         self.sandbox = sandbox.model_copy(update={"timeout_s": timeout_s})
+        self.known: dict[str, ProbeResult] = known if known is not None else {}
+
+    @staticmethod
+    def key(solution: str, calls: list[tuple[str, str | None]]) -> str:
+        """What a result is kept under: the code and the calls."""
+        return hashlib.sha256(json.dumps([solution, calls]).encode()).hexdigest()
 
     async def __call__(self, solution: str, shown: list[Example], derived: list[str]) -> ProbeResult:
         calls = [(e.call, e.stated) for e in shown] + [(c, None) for c in derived]
+        key = self.key(solution, calls)
+        if key in self.known:
+            return self.known[key]
+        if self.executor_factory is None:
+            return ProbeResult(error="no sandbox to run the function in, and no kept result for it")
         nonce = secrets.token_hex(16)
         block = CodeBlock(code=probe_program(solution, calls, nonce), language="python")
         async with self.executor_factory(self.sandbox) as executor:
             result = await executor.execute_code_blocks([block], CancellationToken())
-        return read_probe(result.output, nonce, calls)
+        self.known[key] = read_probe(result.output, nonce, calls)
+        return self.known[key]
 
 
 def read_probe(output: str, nonce: str, calls: list[tuple[str, str | None]]) -> ProbeResult:
