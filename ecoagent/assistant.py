@@ -256,9 +256,12 @@ class EcoAssistant:
 
     # ---- the pipeline -----------------------------------------------------------
     async def run_stream(
-        self, query: Query | str, *, cancellation_token: CancellationToken | None = None
+        self, query: Query | str, *, judge: Judge | None = None, cancellation_token: CancellationToken | None = None
     ) -> AsyncGenerator[Event | RunRecord, None]:
         """Run one query through every stage; yield what happens, then the :class:`RunRecord`.
+
+        ``judge`` is a judge of your own (a :class:`~ecoagent.judge.Judge`); without it the
+        query's judge name, or the rule :meth:`Query.judge_name` states, picks one.
 
         Raises:
             EcoagentError: A bad query or setting (exit code 2), or a rung that cannot
@@ -268,7 +271,7 @@ class EcoAssistant:
         query = Query(query) if isinstance(query, str) else query
         started = time.monotonic()
         self.check_ladder()
-        judge = self.make_judge(query.judge_name(self.settings.run.judge))
+        judge = judge or self.make_judge(query.judge_name(self.settings.run.judge))
         record = RunRecord(query=query.text, expected=query.expected or query.expected_regex, query_id=query.id,
                            session=query.session, context_chars=len(query.context or ""), key_name=query.key_name,
                            **({"run_id": query.run_id} if query.run_id else {}))  # fmt: skip
@@ -314,13 +317,15 @@ class EcoAssistant:
         """:meth:`run_stream`, consumed: the record, with each event handed to ``on_event``.
 
         ``fields`` build the :class:`Query` when ``query`` is a string
-        (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``history=``, ``context=``).
+        (``expected=``, ``expected_regex=``, ``judge=``, ``start_rung=``, ``history=``, ``context=``);
+        ``judge=`` may also be a :class:`~ecoagent.judge.Judge` of your own.
         """
+        judge = fields.pop("judge") if isinstance(fields.get("judge"), Judge) else None
         if isinstance(query, str):
             query = Query(query, **fields)
         elif fields:
             query = query.but(**fields)
-        async for item in self.run_stream(query, cancellation_token=cancellation_token):
+        async for item in self.run_stream(query, judge=judge, cancellation_token=cancellation_token):
             if isinstance(item, RunRecord):
                 return item
             if on_event is not None:

@@ -19,7 +19,6 @@ from typing import Protocol
 from autogen_agentchat.base import TaskResult
 from autogen_agentchat.messages import BaseChatMessage, CodeExecutionEvent, CodeGenerationEvent
 from autogen_core import CancellationToken
-from autogen_core.code_executor import CodeExecutor
 from autogen_core.models import ChatCompletionClient
 
 from .config import Rung, RunSettings, SandboxSettings
@@ -30,13 +29,12 @@ from .models.base import SamplingClient, TimedClient
 from .prompts import has_code_block, strip_done_word
 from .query import Query
 from .records import CompressionStep, Execution, Message, RungAttempt, RunRecord
+from .sandbox.factory import ExecutorFactory
 from .sandbox.languages import normalize_language
 from .team import ASSISTANT, CONVERGED, STUCK, build_team, declared_done
 
 __all__ = ["ExecutorFactory", "Ladder", "TaskSource", "final_answer_of"]
 
-ExecutorFactory = Callable[[SandboxSettings], CodeExecutor]
-"""Makes the sandbox for one rung attempt (used as ``async with``)."""
 
 _TIMEOUT_EXIT = 124
 _CONTEXT_FULL = re.compile(r"exceed context window|maximum context length|context_length_exceeded", re.IGNORECASE)

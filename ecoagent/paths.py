@@ -14,6 +14,7 @@ files ecoagent rebuilds on its own, such as the ONNX export of the embedding mod
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -23,6 +24,8 @@ __all__ = [
     "cache_dir",
     "config_dir",
     "data_dir",
+    "running_server",
+    "server_file",
     "shipped_dir",
     "state_dir",
 ]
@@ -84,3 +87,19 @@ def shipped_dir(name: str) -> Path:
     raise FileNotFoundError(
         f"ecoagent's data folder {name!r} is missing; reinstall ecoagent (pip install ecoagent)"
     )
+
+
+def server_file() -> Path:
+    """Where a running ``ecoagent serve`` says where it listens (it writes the file, the CLI and
+    the bank read it to point a user at it)."""
+    return state_dir() / "server.json"
+
+
+def running_server() -> str | None:
+    """The URL of a server running on this machine for this data dir, if one is."""
+    try:
+        data = json.loads(server_file().read_text(encoding="utf-8"))
+        os.kill(int(data["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(data["url"])

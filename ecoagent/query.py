@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from .config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS, JudgeName
 from .errors import EcoagentError
-
-if TYPE_CHECKING:
-    from .judge import Judge
 
 __all__ = ["Query"]
 
@@ -38,9 +34,9 @@ class Query:
             Implies the ``tests`` judge unless ``judge`` says otherwise; the model
             does not see them unless ``[judge] show_tests`` is on.
         entry_point: The name of the solution's function the tests' ``check`` is called with.
-        judge: A judge name or a :class:`~ecoagent.judge.Judge`; ``None`` means
-            ``tests`` when tests are given, ``expected`` when an expected answer is
-            given, else the configured judge.
+        judge: A judge's name; ``None`` means ``tests`` when tests are given, ``expected``
+            when an expected answer is given, else the configured judge. (A judge of your
+            own is passed to :meth:`EcoAssistant.run <ecoagent.EcoAssistant.run>` as ``judge=``.)
         start_rung: Index of the first rung to try (``/retry`` after ``/bad``).
         history: Earlier turns of a conversation (summary, recalled and recent
             turns), shown to the model only.
@@ -66,7 +62,7 @@ class Query:
     expected_regex: str | None = None
     tests: str | None = None
     entry_point: str | None = None
-    judge: JudgeName | Judge | None = field(default=None, compare=False)
+    judge: JudgeName | None = field(default=None, compare=False)
     start_rung: int = 0
     history: str | None = None
     context: str | None = None
@@ -133,7 +129,7 @@ class Query:
         """Whether an expected answer or regex was given."""
         return self.expected is not None or self.expected_regex is not None
 
-    def judge_name(self, default: JudgeName) -> JudgeName | Judge:
+    def judge_name(self, default: JudgeName) -> JudgeName:
         """The judge for this query: the one asked for, else ``tests`` when tests are
         given, ``expected`` when an expected answer is given, else ``default`` (the
         configured judge)."""

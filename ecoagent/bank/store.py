@@ -36,6 +36,7 @@ from threadpoolctl import ThreadpoolController
 from ..config import BankSettings
 from ..embed import Embedder
 from ..errors import EcoagentError
+from ..paths import running_server
 
 __all__ = ["BankedSolution", "SolutionBank"]
 
@@ -158,8 +159,6 @@ class SolutionBank:
         except RuntimeError as exc:
             if "already accessed" not in str(exc):
                 raise
-            from ..serve.server import running_server  # the one place the bank knows of the server
-
             held_by = running_server()
             if held_by is not None:
                 raise EcoagentError(

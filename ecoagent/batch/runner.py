@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..costs import CostTally, quantile
 from ..errors import EcoagentError, SandboxError
@@ -22,11 +22,20 @@ from ..records import VERIFYING_JUDGES, RunRecord
 from .rows import BatchRow
 
 if TYPE_CHECKING:
-    from ..assistant import EcoAssistant
     from ..config import JudgeName
-    from ..serve.client import RemoteAssistant
 
-__all__ = ["BatchResult", "BatchSummary", "run_batch"]
+__all__ = ["Assistant", "BatchResult", "BatchSummary", "run_batch"]
+
+
+class Assistant(Protocol):
+    """What a batch runs on: an :class:`~ecoagent.EcoAssistant`, or the client of a running
+    ``ecoagent serve`` (``--server``), which answers the same three calls."""
+
+    def check_ladder(self) -> None: ...
+
+    async def run(self, query: Query, *, on_event: Callable[[Event], None] | None = None) -> RunRecord: ...
+
+    def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None: ...
 
 
 @dataclass
@@ -138,7 +147,7 @@ class BatchSummary:
 
 
 async def run_batch(
-    eco: EcoAssistant | RemoteAssistant,
+    eco: Assistant,
     rows: Sequence[BatchRow],
     *,
     concurrency: int = 1,

@@ -19,7 +19,7 @@ from rich.table import Table
 from ..costs import quantile
 
 if TYPE_CHECKING:
-    from .runner import ItemResult
+    from .results import ItemResult
 
 __all__ = ["StrategyReport", "markdown_table", "rich_table", "summarize", "write_chart"]
 

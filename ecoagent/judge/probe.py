@@ -28,15 +28,12 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from autogen_core import CancellationToken
 from autogen_core.code_executor import CodeBlock
 
 from ..config import SandboxSettings
-
-if TYPE_CHECKING:
-    from ..ladder import ExecutorFactory
+from ..sandbox.factory import ExecutorFactory
 
 __all__ = ["Example", "FunctionProbe", "ProbeResult", "defines", "derived_calls", "examples", "function_name", "probe_program"]
 

@@ -30,17 +30,14 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from autogen_core import CancellationToken
 from autogen_core.code_executor import CodeBlock
 
 from ..config import SandboxSettings
 from ..records import Verdict
+from ..sandbox.factory import ExecutorFactory
 from .base import Judge, JudgeInput
-
-if TYPE_CHECKING:
-    from ..ladder import ExecutorFactory
 
 __all__ = ["TestsJudge", "TestOutcome", "harness_program", "read_outcome"]
 

@@ -19,31 +19,15 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from pathlib import Path
 
 import uvicorn
 
 from ..config import Settings
 from ..errors import EcoagentError
-from ..paths import state_dir
+from ..paths import running_server, server_file
 from .keys import KeyRing
 
 __all__ = ["is_loopback", "running_server", "serve", "server_file"]
-
-
-def server_file() -> Path:
-    """Where a running server says where it listens."""
-    return state_dir() / "server.json"
-
-
-def running_server() -> str | None:
-    """The URL of a server running on this machine for this data dir, if one is."""
-    try:
-        data = json.loads(server_file().read_text(encoding="utf-8"))
-        os.kill(int(data["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return str(data["url"])
 
 
 def is_loopback(host: str) -> bool:
