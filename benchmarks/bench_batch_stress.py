@@ -30,12 +30,28 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 ECOAGENT = str(Path(sys.executable).with_name("ecoagent"))
-_THINGS = ["17 * 23", "the sum of the numbers from 1 to 100", "the string 'ecoagent' reversed", "2 ** 16",
-           "the first 10 square numbers", "the prime numbers below 30", "the factorial of 10", "the length of 'hello world'",
-           "the numbers from 1 to 5", "12 * 13", "the word 'ladder' in upper case", "the largest of 3, 9 and 4",
-           "the square root of 144", "100 divided by 8", "the first 8 Fibonacci numbers", "7 * 8 * 9",
-           "the sum of 1.5 and 2.25", "the string 'abc' repeated 3 times", "the number of vowels in 'sandbox'",
-           "the current year minus 2000"]  # fmt: skip
+_THINGS = [
+    "17 * 23",
+    "the sum of the numbers from 1 to 100",
+    "the string 'ecoagent' reversed",
+    "2 ** 16",
+    "the first 10 square numbers",
+    "the prime numbers below 30",
+    "the factorial of 10",
+    "the length of 'hello world'",
+    "the numbers from 1 to 5",
+    "12 * 13",
+    "the word 'ladder' in upper case",
+    "the largest of 3, 9 and 4",
+    "the square root of 144",
+    "100 divided by 8",
+    "the first 8 Fibonacci numbers",
+    "7 * 8 * 9",
+    "the sum of 1.5 and 2.25",
+    "the string 'abc' repeated 3 times",
+    "the number of vowels in 'sandbox'",
+    "the current year minus 2000",
+]
 
 
 def write_queries(path: Path, rows: int) -> None:
@@ -43,7 +59,9 @@ def write_queries(path: Path, rows: int) -> None:
     lines = []
     for i in range(rows):
         if i % 10 == 5:
-            lines.append(json.dumps({"id": f"q{i:02d}", "query": "Write a very long story about a dragon who learns to code."}))
+            lines.append(
+                json.dumps({"id": f"q{i:02d}", "query": "Write a very long story about a dragon who learns to code."})
+            )
             continue
         verb = ("Write Python code to print", "Use Python to print", "Print, with Python,")[i // len(_THINGS) % 3]
         lines.append(json.dumps({"id": f"q{i:02d}", "query": f"{verb} {_THINGS[i % len(_THINGS)]}."}))
@@ -54,17 +72,28 @@ def write_config(path: Path, timeout_s: float | None) -> None:
     rung = 'name = "smollm2"\nprovider = "llama-cpp"\nmodel = "bundled:smollm2"\nmax_tokens = 256\n'
     if timeout_s is not None:
         rung += f"timeout_s = {timeout_s}\n"
-    path.write_text(f"[run]\nmax_turns = 2\nretries = 1\nretry_backoff_s = 0\n\n[[ladder.rungs]]\n{rung}", encoding="utf-8")
+    path.write_text(
+        f"[run]\nmax_turns = 2\nretries = 1\nretry_backoff_s = 0\n\n[[ladder.rungs]]\n{rung}", encoding="utf-8"
+    )
 
 
-def batch(home: Path, cfg: Path, queries: Path, out: Path, jobs: int, *, resume: bool = False,
-          interrupt_after: int | None = None) -> tuple[int, float, str]:  # fmt: skip
+def batch(
+    home: Path,
+    cfg: Path,
+    queries: Path,
+    out: Path,
+    jobs: int,
+    *,
+    resume: bool = False,
+    interrupt_after: int | None = None,
+) -> tuple[int, float, str]:
     """Run `ecoagent batch`; send SIGINT once ``interrupt_after`` rows are in ``out``."""
     args = [ECOAGENT, "--config", str(cfg), "batch", str(queries), "--out", str(out), "-j", str(jobs)]
     env = {**os.environ, "ECOAGENT_HOME": str(home), "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
     started = time.monotonic()
-    proc = subprocess.Popen([*args, *(["--resume"] if resume else [])], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [*args, *(["--resume"] if resume else [])], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     if interrupt_after is not None:
         while proc.poll() is None and done_rows(out) < interrupt_after:
             time.sleep(0.1)
@@ -120,10 +149,19 @@ def stress(workdir: Path, rows: int = 40, jobs: int = 4, timeout_s: float = 1.0)
 
     differ = [i for i in compared if key(stressed[i]) != key(base[i])]
     assert not differ, f"rows whose calls did not time out differ from -j 1: {differ}"
-    return {"rows": rows, "jobs": jobs, "timeout_s": timeout_s, "interrupted_after": interrupted_at,
-            "timed_out_rows": len(timed_out), "other_error_rows": other_errors, "compared_rows": len(compared),
-            "identical_rows": len(compared) - len(differ), "baseline_s": round(base_s, 1),
-            "stress_s": round(s1 + s2, 1), "exit_codes": [rc1, rc2]}  # fmt: skip
+    return {
+        "rows": rows,
+        "jobs": jobs,
+        "timeout_s": timeout_s,
+        "interrupted_after": interrupted_at,
+        "timed_out_rows": len(timed_out),
+        "other_error_rows": other_errors,
+        "compared_rows": len(compared),
+        "identical_rows": len(compared) - len(differ),
+        "baseline_s": round(base_s, 1),
+        "stress_s": round(s1 + s2, 1),
+        "exit_codes": [rc1, rc2],
+    }
 
 
 def main() -> None:
@@ -134,11 +172,15 @@ def main() -> None:
     args = parser.parse_args()
     with TemporaryDirectory(prefix="ecoagent-stress-") as tmp:
         figures = stress(Path(tmp), args.rows, args.jobs, args.timeout)
-    print(f"rows {figures['rows']}, -j {figures['jobs']}, per-call timeout {figures['timeout_s']} s, "
-          f"SIGINT after {figures['interrupted_after']} rows, exit codes {figures['exit_codes']} (130 = interrupted)")  # fmt: skip
+    print(
+        f"rows {figures['rows']}, -j {figures['jobs']}, per-call timeout {figures['timeout_s']} s, "
+        f"SIGINT after {figures['interrupted_after']} rows, exit codes {figures['exit_codes']} (130 = interrupted)"
+    )
     print(f"rows whose calls timed out (recorded as errors): {figures['timed_out_rows']}")
     print(f"rows with other errors: {len(figures['other_error_rows'])} {figures['other_error_rows']}")
-    print(f"rows identical to -j 1 (of those that did not time out): {figures['identical_rows']}/{figures['compared_rows']}")
+    print(
+        f"rows identical to -j 1 (of those that did not time out): {figures['identical_rows']}/{figures['compared_rows']}"
+    )
     print(f"wall time: baseline -j 1 {figures['baseline_s']} s; stressed run + resume {figures['stress_s']} s")
     print("no crash: every process exited normally; every row is in --out exactly once")
 

@@ -74,7 +74,9 @@ async def main(args: argparse.Namespace) -> None:
         }
         served: list[str] = []
         print(f"{len(tasks)} tasks banked with their reference code; judge for serving: auto (the default)")
-        print(f"{'form':<11} {'queries':>7} {'hits':>5} {'hit rate':>8} {'wrong hits':>10} {'refused':>8} {'nothing similar':>15}")
+        print(
+            f"{'form':<11} {'queries':>7} {'hits':>5} {'hit rate':>8} {'wrong hits':>10} {'refused':>8} {'nothing similar':>15}"
+        )
         for form, items in forms.items():
             hits = wrong = refused = none = 0
             for text, expected in items:
@@ -120,14 +122,20 @@ async def main(args: argparse.Namespace) -> None:
     replay = statistics.median(warm_times) if warm_times else float("nan")
     exact = statistics.median(exact_times)
     print()
-    print(f"median latency, same run ({len(warm_times)} replays): exact hit {exact * 1000:.1f} ms · "
-          f"verified replay, sandbox started ahead {replay * 1000:.0f} ms · started on demand {cold * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"median latency, same run ({len(warm_times)} replays): exact hit {exact * 1000:.1f} ms · "
+        f"verified replay, sandbox started ahead {replay * 1000:.0f} ms · started on demand {cold * 1000:.0f} ms"
+    )
     if model_times:
         local = statistics.median(model_times)
         print(f"local model (SmolLM2, ladder with --no-cache, {len(model_times)} queries) {local:.1f} s")
-        print(f"local model / replay: {local / replay:.0f}x (on demand: {local / cold:.0f}x) · local model / exact hit: {local / exact:.0f}x")
+        print(
+            f"local model / replay: {local / replay:.0f}x (on demand: {local / cold:.0f}x) · local model / exact hit: {local / exact:.0f}x"
+        )
     for paid_s in (2.0, 5.0):  # no paid endpoint answers here: a typical call's latency, as an estimate
-        print(f"estimate: a {paid_s:.0f} s paid call / replay = {paid_s / replay:.0f}x (on demand: {paid_s / cold:.0f}x)")
+        print(
+            f"estimate: a {paid_s:.0f} s paid call / replay = {paid_s / replay:.0f}x (on demand: {paid_s / cold:.0f}x)"
+        )
 
 
 if __name__ == "__main__":

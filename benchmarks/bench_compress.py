@@ -47,8 +47,10 @@ def main() -> None:
     t0 = time.perf_counter()
     compressor.lingua  # noqa: B018 - load once; reported separately
     load_s = time.perf_counter() - t0
-    print(f"compressor: bundled SmolLM2-135M via transformers, {'bfloat16' if fast_bfloat16() else 'float32'}, "
-          f"loaded in {load_s:.1f} s; rate {args.rate}; question-aware (LongLLMLingua); {len(tasks)} tasks")  # fmt: skip
+    print(
+        f"compressor: bundled SmolLM2-135M via transformers, {'bfloat16' if fast_bfloat16() else 'float32'}, "
+        f"loaded in {load_s:.1f} s; rate {args.rate}; question-aware (LongLLMLingua); {len(tasks)} tasks"
+    )
 
     by_kind: dict[str, list[tuple[int, int, float, bool]]] = defaultdict(list)
     for task in tasks:
@@ -57,28 +59,38 @@ def main() -> None:
         kept = all(re.search(rf"(?<!\d){n}(?!\d)", result.text) for n in facts)
         by_kind[task["id"].rsplit("-", 1)[0]].append((result.tokens_before, result.tokens_after, result.seconds, kept))
 
-    print(f"\n{'material':<12} {'tasks':>5} {'tokens before':>14} {'after':>8} {'ratio':>6} {'s/1k tok':>9} {'facts kept':>11}")
+    print(
+        f"\n{'material':<12} {'tasks':>5} {'tokens before':>14} {'after':>8} {'ratio':>6} {'s/1k tok':>9} {'facts kept':>11}"
+    )
     every = []
     for kind, rows in by_kind.items():
         every += rows
         before = statistics.median(r[0] for r in rows)
         after = statistics.median(r[1] for r in rows)
         per_k = statistics.median(r[2] / r[0] * 1000 for r in rows)
-        print(f"{kind:<12} {len(rows):>5} {before:>14.0f} {after:>8.0f} {before / after:>5.2f}x {per_k:>9.2f} "
-              f"{sum(r[3] for r in rows):>6}/{len(rows)}")  # fmt: skip
+        print(
+            f"{kind:<12} {len(rows):>5} {before:>14.0f} {after:>8.0f} {before / after:>5.2f}x {per_k:>9.2f} "
+            f"{sum(r[3] for r in rows):>6}/{len(rows)}"
+        )
     before = statistics.median(r[0] for r in every)
     after = statistics.median(r[1] for r in every)
     per_k = statistics.median(r[2] / r[0] * 1000 for r in every)
-    print(f"{'all':<12} {len(every):>5} {before:>14.0f} {after:>8.0f} {before / after:>5.2f}x {per_k:>9.2f} "
-          f"{sum(r[3] for r in every):>6}/{len(every)}   (medians)")  # fmt: skip
+    print(
+        f"{'all':<12} {len(every):>5} {before:>14.0f} {after:>8.0f} {before / after:>5.2f}x {per_k:>9.2f} "
+        f"{sum(r[3] for r in every):>6}/{len(every)}   (medians)"
+    )
 
     saved = statistics.median(r[0] - r[1] for r in every)
     seconds = statistics.median(r[2] for r in every)
-    print(f"\nestimate, per compressed document: {saved:.0f} input tokens saved on every model call that reads it, "
-          f"for {seconds:.1f} s of compressor time (2-core CPU)")  # fmt: skip
+    print(
+        f"\nestimate, per compressed document: {saved:.0f} input tokens saved on every model call that reads it, "
+        f"for {seconds:.1f} s of compressor time (2-core CPU)"
+    )
     for model, price in PRICES.items():
-        print(f"  {model:<12} ${price:.2f}/Mtok in: saves ${saved * price / 1e6:.5f} per call "
-              f"(x4 calls of a typical rung attempt: ${4 * saved * price / 1e6:.5f})")  # fmt: skip
+        print(
+            f"  {model:<12} ${price:.2f}/Mtok in: saves ${saved * price / 1e6:.5f} per call "
+            f"(x4 calls of a typical rung attempt: ${4 * saved * price / 1e6:.5f})"
+        )
 
 
 def compare_dtypes() -> None:
@@ -105,8 +117,10 @@ def compare_dtypes() -> None:
     corr = float(torch.corrcoef(torch.stack([a, b]))[0, 1])
     above = a > a.median()
     agree = float(((b > a.median()) == above).float().mean())
-    print(f"400 tokens, forward pass, median of 5: float32 {times['float32']:.3f} s · bfloat16 {times['bfloat16']:.3f} s "
-          f"· float32/bfloat16 {times['float32'] / times['bfloat16']:.2f}x (this CPU native bf16: {fast_bfloat16()})")  # fmt: skip
+    print(
+        f"400 tokens, forward pass, median of 5: float32 {times['float32']:.3f} s · bfloat16 {times['bfloat16']:.3f} s "
+        f"· float32/bfloat16 {times['float32'] / times['bfloat16']:.2f}x (this CPU native bf16: {fast_bfloat16()})"
+    )
     print(f"per-token losses: correlation {corr:.4f} · same side of the float32 median for {agree:.1%} of tokens")
 
 

@@ -75,8 +75,12 @@ def picked(key: str, fraction: float) -> bool:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
 
 
-async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  # type: ignore[type-arg]
-                       demos_fraction: float = 0.0) -> tuple[int, int]:  # fmt: skip
+async def teacher_runs(
+    tasks: list,
+    folder: Path,
+    fail_fraction: float = 0.0,  # type: ignore[type-arg]
+    demos_fraction: float = 0.0,
+) -> tuple[int, int]:
     """Each seed task answered by its reference code through the real pipeline; (confirmed, total).
 
     With ``fail_fraction``, that share of the tasks first gets a broken attempt, so the
@@ -98,7 +102,11 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  #
         broken = broken_version(task.code) if picked(task.id, fail_fraction) else None
         if broken is not None:
             script.append(f"```python\n{broken}\n```")
-        done = f"The answer is {task.expected}." if task.tests is None else f"The function {task.entry_point} is defined above and runs."
+        done = (
+            f"The answer is {task.expected}."
+            if task.tests is None
+            else f"The function {task.entry_point} is defined above and runs."
+        )
         script += [f"```python\n{task.code.strip()}\n```", f"{done} TERMINATE"]
         lengths[task.id] = 6 if broken is not None else 4
     settings = load_settings(None)
@@ -112,14 +120,19 @@ async def teacher_runs(tasks: list, folder: Path, fail_fraction: float = 0.0,  #
     try:
         for task in seed:
             settings.bank.top_k = 1 if picked(f"demos:{task.id}", demos_fraction) else 0
-            judged = {"tests": task.tests, "entry_point": task.entry_point, "judge": "tests"} if task.tests else \
-                {"expected": task.expected, "judge": "expected"}  # fmt: skip
+            judged = (
+                {"tests": task.tests, "entry_point": task.entry_point, "judge": "tests"}
+                if task.tests
+                else {"expected": task.expected, "judge": "expected"}
+            )
             record = await eco.run(Query(task.query, id=task.id, **judged))
             confirmed += record.resolved
             if demos_fraction and record.resolved:
                 eco.bank_verified(record)
             if len(record.attempts[0].messages) != lengths[task.id]:  # query, [broken, error,] code, output, answer
-                raise SystemExit(f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not {lengths[task.id]}")
+                raise SystemExit(
+                    f"teacher run of {task.id} took {len(record.attempts[0].messages)} messages, not {lengths[task.id]}"
+                )
     finally:
         eco.close()
     return confirmed, len(seed)
@@ -150,11 +163,16 @@ def holdout_tasks(tasks: list, out: Path, per_family: int) -> tuple[list, Path]:
         measured += [t for t in tasks if t.family == family][:per_family]
     path = out / "holdout-tasks.jsonl"
     out.mkdir(parents=True, exist_ok=True)
-    rows = [{**{k: v for k, v in dataclasses.asdict(t).items() if v not in (None, (), "")}, "half": half}
-            for half, group in (("seed", seed), ("test", measured)) for t in group]  # fmt: skip
+    rows = [
+        {**{k: v for k, v in dataclasses.asdict(t).items() if v not in (None, (), "")}, "half": half}
+        for half, group in (("seed", seed), ("test", measured))
+        for t in group
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    print(f"held-out families: {len(held)} ({', '.join(sorted(held))}); training families: {len(train)}; "
-          f"teacher tasks {len(seed)}, measured tasks {len(measured)}")  # fmt: skip
+    print(
+        f"held-out families: {len(held)} ({', '.join(sorted(held))}); training families: {len(train)}; "
+        f"teacher tasks {len(seed)}, measured tasks {len(measured)}"
+    )
     return seed, path
 
 
@@ -171,12 +189,20 @@ def byform_tasks(out: Path, per_family: int) -> Path:
     families = {r.get("family") for r in seed}
     measured: list[dict] = []  # type: ignore[type-arg]
     for family in sorted(f for f in families if f):
-        measured += [r for r in rows if r["half"] == "seed" and r.get("family") == family and r["query"] not in trained][:per_family]
+        measured += [
+            r for r in rows if r["half"] == "seed" and r.get("family") == family and r["query"] not in trained
+        ][:per_family]
     path = out / "byform-tasks.jsonl"
-    path.write_text("".join(json.dumps({**r, "half": h}) + "\n" for h, group in (("seed", seed), ("test", measured)) for r in group),
-                    encoding="utf-8")  # fmt: skip
-    print(f"by form: {len(measured)} tasks of {len({r.get('family') for r in measured})} trained families whose queries "
-          f"training never saw; {len(seed)} trained tasks as the seed")  # fmt: skip
+    path.write_text(
+        "".join(
+            json.dumps({**r, "half": h}) + "\n" for h, group in (("seed", seed), ("test", measured)) for r in group
+        ),
+        encoding="utf-8",
+    )
+    print(
+        f"by form: {len(measured)} tasks of {len({r.get('family') for r in measured})} trained families whose queries "
+        f"training never saw; {len(seed)} trained tasks as the seed"
+    )
     return path
 
 
@@ -189,7 +215,9 @@ def families_solved(tasks_file: Path, folder: Path) -> None:
     rows = [json.loads(line) for line in tasks_file.read_text(encoding="utf-8").splitlines()]
     family_of = {r["id"]: r.get("family", "") for r in rows if r["half"] == "test"}
     judged_by_tests = {r["id"] for r in rows if r["half"] == "test" and r.get("tests")}
-    print(f"by family group ({folder.name}; 'first set' = make_teacher.py's own families, 'added' = teacher_more.py's):")
+    print(
+        f"by family group ({folder.name}; 'first set' = make_teacher.py's own families, 'added' = teacher_more.py's):"
+    )
     for results in sorted((folder / "split").glob("*/results.jsonl")):
         outcome = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
         parts = []
@@ -203,8 +231,10 @@ def families_solved(tasks_file: Path, folder: Path) -> None:
             if mine:
                 attempts = sum(len(o["rungs_tried"]) for o in mine)
                 tokens = sum(o["prompt_tokens"] + o["completion_tokens"] for o in mine)
-                parts.append(f"by {judged} {sum(o['resolved'] for o in mine)}/{len(mine)} ({tokens / max(1, attempts):.0f} tokens an "
-                             f"attempt, p50 {statistics.median(o['duration_s'] for o in mine):.1f} s)")  # fmt: skip
+                parts.append(
+                    f"by {judged} {sum(o['resolved'] for o in mine)}/{len(mine)} ({tokens / max(1, attempts):.0f} tokens an "
+                    f"attempt, p50 {statistics.median(o['duration_s'] for o in mine):.1f} s)"
+                )
         solved = sorted({family_of.get(o["task_id"], "?") for o in outcome if o["resolved"]})
         print(f"  {results.parent.name:28} {', '.join(parts)}; solved families: {', '.join(solved) or '-'}")
 
@@ -227,10 +257,19 @@ def subset(tasks: list, families: int | None, per_family: int | None) -> list:  
     return kept
 
 
-def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limit: int = 25,
-            fail_fraction: float = 0.0, demos_fraction: float = 0.0, functions: bool = False,
-            teacher_order: str = "shuffled", train_families: int | None = None,
-            train_per_family: int | None = None, two_solutions: bool = False) -> tuple[Path, list[str]]:  # fmt: skip
+def prepare(
+    out: Path,
+    holdout_families: bool = False,
+    per_family: int = 4,
+    limit: int = 25,
+    fail_fraction: float = 0.0,
+    demos_fraction: float = 0.0,
+    functions: bool = False,
+    teacher_order: str = "shuffled",
+    train_families: int | None = None,
+    train_per_family: int | None = None,
+    two_solutions: bool = False,
+) -> tuple[Path, list[str]]:
     """Teacher runs and their export under ``out`` (each skipped when done): (the training
     JSONL, the bench's task file and protocol arguments).
 
@@ -261,15 +300,21 @@ def prepare(out: Path, holdout_families: bool = False, per_family: int = 4, limi
     if not (teacher / "done").exists():
         t0 = time.monotonic()
         confirmed, total = asyncio.run(teacher_runs(tasks, teacher, fail_fraction, demos_fraction))
-        print(f"teacher: {confirmed}/{total} seed tasks confirmed by their judge, expected answer or tests ({(time.monotonic() - t0) / 60:.1f} min)")
+        print(
+            f"teacher: {confirmed}/{total} seed tasks confirmed by their judge, expected answer or tests ({(time.monotonic() - t0) / 60:.1f} min)"
+        )
         (teacher / "done").touch()
     data = out / "train.jsonl"
     if not data.exists():
         log = RunLog(teacher / "runs.sqlite3")
-        report = export_examples(log.all(), load_prompt("assistant"), Embedder().vectors, ExportFilter(test_fraction=0.1))
+        report = export_examples(
+            log.all(), load_prompt("assistant"), Embedder().vectors, ExportFilter(test_fraction=0.1)
+        )
         log.close()
         write_examples(report, data)
-        print(f"export: {report.splits['train']} train, {report.splits['test']} held out, {report.duplicates} near-duplicates left out")
+        print(
+            f"export: {report.splits['train']} train, {report.splits['test']} held out, {report.duplicates} near-duplicates left out"
+        )
         if two_solutions:
             add_second_solutions(tasks, out, data)
     return data, bench
@@ -289,8 +334,11 @@ def add_second_solutions(tasks: list, out: Path, data: Path) -> None:  # type: i
 
     examples = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
     trained = {e["metadata"]["query"] for e in examples if e.get("split") == "train"}
-    second = [dataclasses.replace(t, code=code) for t in tasks if t.query in trained and t.tests is None
-              and (code := make_teacher().named_givens(t.query, t.code)) is not None]  # fmt: skip
+    second = [
+        dataclasses.replace(t, code=code)
+        for t in tasks
+        if t.query in trained and t.tests is None and (code := make_teacher().named_givens(t.query, t.code)) is not None
+    ]
     folder = out / "teacher-second"
     shutil.rmtree(folder, ignore_errors=True)  # an interrupted pass starts over: train.jsonl is written last
     confirmed, total = asyncio.run(teacher_runs(second, folder))
@@ -300,12 +348,15 @@ def add_second_solutions(tasks: list, out: Path, data: Path) -> None:  # type: i
     added = [{**e, "split": "train"} for e in report.examples if e["metadata"]["query"] in trained]
     with data.open("a", encoding="utf-8") as f:
         f.writelines(json.dumps(e) + "\n" for e in added)
-    print(f"second solutions: {confirmed}/{total} confirmed by the judge; {len(added)} added to the "
-          f"{len(trained)} training examples ({len(trained) - len(added)} tasks have one solution)")
+    print(
+        f"second solutions: {confirmed}/{total} confirmed by the judge; {len(added)} added to the "
+        f"{len(trained)} training examples ({len(trained) - len(added)} tasks have one solution)"
+    )
 
 
-def train(out: Path, data: Path, name: str, config: object, snapshots: bool = False,
-          base: str = "bundled:smollm2") -> dict:  # type: ignore[type-arg]  # fmt: skip
+def train(
+    out: Path, data: Path, name: str, config: object, snapshots: bool = False, base: str = "bundled:smollm2"
+) -> dict:  # type: ignore[type-arg]
     """Train ``name`` on ``base`` with ``data`` into ``out``'s home unless it exists
     (resuming a checkpoint); its manifest."""
     from ecoagent.finetune import TrainConfig, list_adapters, train_adapter
@@ -314,66 +365,146 @@ def train(out: Path, data: Path, name: str, config: object, snapshots: bool = Fa
     folder = out / "home" / "data" / "adapters" / name
     if not any(a.name == name for a in list_adapters()):
         t0 = time.monotonic()
-        result = train_adapter(data, name, config, base=base, resume=(folder / "checkpoint" / "state.pt").exists(), snapshots=snapshots,
-            on_start=lambda total, done, est: print(f"train {name}: {total} steps, estimate {est / 60:.1f} min (timed on the first)"),
-            on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None)  # fmt: skip
-        print(f"train {name}: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
-              f"(all sessions, if resumed; this one took {(time.monotonic() - t0) / 60:.1f} min with loading and conversion); "
-              f"loss {result.losses[0]:.3f} → "
-              f"{result.losses[-1]:.3f}; held-out loss {result.heldout_before} → {result.heldout_after}")  # fmt: skip
+        result = train_adapter(
+            data,
+            name,
+            config,
+            base=base,
+            resume=(folder / "checkpoint" / "state.pt").exists(),
+            snapshots=snapshots,
+            on_start=lambda total, done, est: print(
+                f"train {name}: {total} steps, estimate {est / 60:.1f} min (timed on the first)"
+            ),
+            on_step=lambda step, loss: print(f"  step {step} loss {loss:.3f}", flush=True) if step % 10 == 0 else None,
+        )
+        print(
+            f"train {name}: {result.steps} steps, {result.train_examples} examples, {result.seconds / 60:.1f} min of training "
+            f"(all sessions, if resumed; this one took {(time.monotonic() - t0) / 60:.1f} min with loading and conversion); "
+            f"loss {result.losses[0]:.3f} → "
+            f"{result.losses[-1]:.3f}; held-out loss {result.heldout_before} → {result.heldout_after}"
+        )
     manifest: dict = json.loads((folder / "manifest.json").read_text())  # type: ignore[type-arg]
-    print(f"adapter {name}: {manifest['steps']} steps on {manifest['train_examples']} examples, "
-          f"{manifest['train_seconds'] / 60:.1f} min training ({manifest.get('precision', 'fp32')}) on this machine; "
-          f"held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}")  # fmt: skip
+    print(
+        f"adapter {name}: {manifest['steps']} steps on {manifest['train_examples']} examples, "
+        f"{manifest['train_seconds'] / 60:.1f} min training ({manifest.get('precision', 'fp32')}) on this machine; "
+        f"held-out loss {manifest['heldout_loss_before']} → {manifest['heldout_loss_after']}"
+    )
     return manifest
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-finetune"))
-    parser.add_argument("--limit", type=int, default=25, help="Test on the paraphrases and variants of the first N tasks.")
+    parser.add_argument(
+        "--limit", type=int, default=25, help="Test on the paraphrases and variants of the first N tasks."
+    )
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     parser.add_argument("--no-group-by-length", dest="group_by_length", action="store_false")
-    parser.add_argument("--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables).")
-    parser.add_argument("--holdout-families", action="store_true",
-                        help="Train on the broad teacher set's training families; test on the families it never saw.")
-    parser.add_argument("--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family.")
-    parser.add_argument("--fail-and-fix", type=float, default=0.0, metavar="FRACTION",
-                        help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).")
-    parser.add_argument("--with-demos", type=float, default=0.0, metavar="FRACTION",
-                        help="That share of the teacher's runs reads the bank's nearest solution first (0-1).")
-    parser.add_argument("--two-solutions", action="store_true",
-                        help="Two solutions per training task: the reference and it with the query's data bound to names first.")
-    parser.add_argument("--functions", action="store_true",
-                        help="With --holdout-families: add tasks/functions.jsonl's function-writing tasks (judged by tests).")
-    parser.add_argument("--teacher-order", choices=("shuffled", "given"), default="shuffled",
-                        help="With --holdout-families, the order of the teacher's runs: shuffled (seeded), so export's held-out split (the newest "
-                             "runs) spans the families; given: the task file's, family by family (the shipped adapter's run).")
-    parser.add_argument("--train-families", type=int, default=None, metavar="N",
-                        help="With --holdout-families: the teacher answers only N of the training families (a seeded choice).")
-    parser.add_argument("--train-per-family", type=int, default=None, metavar="K",
-                        help="With --holdout-families: and only the first K tasks of each (data size against family count).")
-    parser.add_argument("--byform-per-family", type=int, default=None, metavar="K",
-                        help="With --holdout-families: new tasks measured per trained family in the by-form bench (default: --per-family).")
-    parser.add_argument("--no-by-form", dest="by_form", action="store_false",
-                        help="With --holdout-families: skip the second bench, by form (new tasks of the trained families).")
+    parser.add_argument(
+        "--max-turns", type=int, default=4, help="Messages per rung in the bench (as in the README's tables)."
+    )
+    parser.add_argument(
+        "--holdout-families",
+        action="store_true",
+        help="Train on the broad teacher set's training families; test on the families it never saw.",
+    )
+    parser.add_argument(
+        "--per-family", type=int, default=4, help="With --holdout-families: tasks measured per held-out family."
+    )
+    parser.add_argument(
+        "--fail-and-fix",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="That share of the teacher's runs starts with a broken attempt and its fix (0-1).",
+    )
+    parser.add_argument(
+        "--with-demos",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="That share of the teacher's runs reads the bank's nearest solution first (0-1).",
+    )
+    parser.add_argument(
+        "--two-solutions",
+        action="store_true",
+        help="Two solutions per training task: the reference and it with the query's data bound to names first.",
+    )
+    parser.add_argument(
+        "--functions",
+        action="store_true",
+        help="With --holdout-families: add tasks/functions.jsonl's function-writing tasks (judged by tests).",
+    )
+    parser.add_argument(
+        "--teacher-order",
+        choices=("shuffled", "given"),
+        default="shuffled",
+        help="With --holdout-families, the order of the teacher's runs: shuffled (seeded), so export's held-out split (the newest "
+        "runs) spans the families; given: the task file's, family by family (the shipped adapter's run).",
+    )
+    parser.add_argument(
+        "--train-families",
+        type=int,
+        default=None,
+        metavar="N",
+        help="With --holdout-families: the teacher answers only N of the training families (a seeded choice).",
+    )
+    parser.add_argument(
+        "--train-per-family",
+        type=int,
+        default=None,
+        metavar="K",
+        help="With --holdout-families: and only the first K tasks of each (data size against family count).",
+    )
+    parser.add_argument(
+        "--byform-per-family",
+        type=int,
+        default=None,
+        metavar="K",
+        help="With --holdout-families: new tasks measured per trained family in the by-form bench (default: --per-family).",
+    )
+    parser.add_argument(
+        "--no-by-form",
+        dest="by_form",
+        action="store_false",
+        help="With --holdout-families: skip the second bench, by form (new tasks of the trained families).",
+    )
     parser.add_argument("--no-bench", dest="bench", action="store_false", help="Stop after training.")
-    parser.add_argument("-s", "--strategy", dest="strategies", action="append", default=None, metavar="NAME",
-                        help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
-                             "bottom+finetuned-shipped). Default: the four built-ins, plus the snapshot and comparison ones.")
-    parser.add_argument("--base", default="bundled:smollm2",
-                        help="The model to adapt: bundled:smollm2, or a GGUF file whose metadata carries a chat template.")
+    parser.add_argument(
+        "-s",
+        "--strategy",
+        dest="strategies",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="Bench only these strategies (repeat; the built-ins or finetune_strategies.toml's, e.g. "
+        "bottom+finetuned-shipped). Default: the four built-ins, plus the snapshot and comparison ones.",
+    )
+    parser.add_argument(
+        "--base",
+        default="bundled:smollm2",
+        help="The model to adapt: bundled:smollm2, or a GGUF file whose metadata carries a chat template.",
+    )
     parser.add_argument("--name", default="smollm2-ft", help="The adapter's name; +finetuned strategies use it.")
-    parser.add_argument("--preset", default="offline-plain",
-                        help="The ladder the bench runs on (its bottom rung is the plain baseline): offline-plain, or "
-                             "offline for the shipped default, to measure it whole with a rungs = \"all\" strategy.")
-    parser.add_argument("--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …).")
-    parser.add_argument("--compare-adapter", type=Path, default=None,
-                        help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.")
+    parser.add_argument(
+        "--preset",
+        default="offline-plain",
+        help="The ladder the bench runs on (its bottom rung is the plain baseline): offline-plain, or "
+        'offline for the shipped default, to measure it whole with a rungs = "all" strategy.',
+    )
+    parser.add_argument(
+        "--snapshots", action="store_true", help="Also register the adapter after each epoch (smollm2-ft-e1, …)."
+    )
+    parser.add_argument(
+        "--compare-adapter",
+        type=Path,
+        default=None,
+        help="An adapter folder (e.g. the reference run's) measured beside, as bottom+finetuned-compute.",
+    )
     args = parser.parse_args()
     for flag, share in (("--fail-and-fix", args.fail_and_fix), ("--with-demos", args.with_demos)):
         if not 0.0 <= share <= 1.0:
@@ -388,18 +519,38 @@ def main() -> int:
     for flag, value in (("--train-families", args.train_families), ("--train-per-family", args.train_per_family)):
         if value is not None and (value < 1 or not args.holdout_families):
             parser.error(f"{flag} {value}: a positive count, with --holdout-families")
-    data, bench = prepare(out, args.holdout_families, args.per_family, args.limit, args.fail_and_fix, args.with_demos,
-                          args.functions, args.teacher_order, args.train_families, args.train_per_family,
-                          args.two_solutions)  # fmt: skip
-    config = TrainConfig(epochs=args.epochs, max_steps=args.steps, rank=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
-                         precision=args.precision, group_by_length=args.group_by_length)  # fmt: skip
+    data, bench = prepare(
+        out,
+        args.holdout_families,
+        args.per_family,
+        args.limit,
+        args.fail_and_fix,
+        args.with_demos,
+        args.functions,
+        args.teacher_order,
+        args.train_families,
+        args.train_per_family,
+        args.two_solutions,
+    )
+    config = TrainConfig(
+        epochs=args.epochs,
+        max_steps=args.steps,
+        rank=args.rank,
+        alpha=2 * args.rank,
+        learning_rate=args.lr,
+        precision=args.precision,
+        group_by_length=args.group_by_length,
+    )
     train(out, data, args.name, config, args.snapshots, args.base)
     if not args.bench:
         return 0
     strategies = list(STRATEGIES)
     if args.snapshots:  # the strategies file names the snapshots of epochs 1 and 2; the last epoch is smollm2-ft
-        strategies += [f"bottom+finetuned-e{k}" for k in (1, 2)
-                       if (out / "home" / "data" / "adapters" / f"smollm2-ft-e{k}" / "adapter.gguf").is_file()]  # fmt: skip
+        strategies += [
+            f"bottom+finetuned-e{k}"
+            for k in (1, 2)
+            if (out / "home" / "data" / "adapters" / f"smollm2-ft-e{k}" / "adapter.gguf").is_file()
+        ]
     if args.compare_adapter:
         dest = out / "home" / "data" / "adapters" / "compute-ref"
         if not dest.exists():
@@ -408,12 +559,27 @@ def main() -> int:
     strategies = args.strategies or strategies
     runs = [(bench, out / "bench")]
     if args.holdout_families and args.by_form:
-        runs.append(([str(byform_tasks(out, args.byform_per_family or args.per_family)), "-p", "split"], out / "bench-byform"))
+        runs.append(
+            ([str(byform_tasks(out, args.byform_per_family or args.per_family)), "-p", "split"], out / "bench-byform")
+        )
     # by default the plain model is the baseline: the default ladder's bottom rung carries the shipped adapter
     env = {**os.environ, "ECOAGENT_RUN__MAX_TURNS": str(args.max_turns), "ECOAGENT_LADDER__PRESET": args.preset}
     for task_args, folder in runs:
-        cmd = [sys.executable, "-m", "ecoagent", "bench", *task_args, "--out", str(folder), "--resume", "--markdown", "--adapter", args.name,
-               "--strategies", str(Path(__file__).resolve().parent / "finetune_strategies.toml")]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "ecoagent",
+            "bench",
+            *task_args,
+            "--out",
+            str(folder),
+            "--resume",
+            "--markdown",
+            "--adapter",
+            args.name,
+            "--strategies",
+            str(Path(__file__).resolve().parent / "finetune_strategies.toml"),
+        ]
         for strategy in strategies:
             cmd += ["-s", strategy]
         print(f"bench: {folder.name} ({' '.join(task_args)})", flush=True)

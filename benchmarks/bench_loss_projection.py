@@ -24,7 +24,9 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="A chat JSONL, e.g. the train.jsonl bench_finetune.py exports.")
-    parser.add_argument("--base", action="append", default=None, help="bundled:smollm2 (default) or a GGUF path; repeat.")
+    parser.add_argument(
+        "--base", action="append", default=None, help="bundled:smollm2 (default) or a GGUF path; repeat."
+    )
     parser.add_argument("--steps", type=int, default=8, help="Batches timed each way.")
     parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
@@ -40,15 +42,27 @@ def main() -> int:
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
     config = TrainConfig()  # training's own LoRA settings and truncation, so the steps are the ones it takes
     examples = [e for e in load_examples(args.data)[0] if e.split == "train"]
-    print(f"{args.data}: {len(examples)} training examples; {args.steps} batches of {args.batch_size}; "
-          f"bf16 autocast: {'yes' if cpu_has_bf16() else 'no'}; {len(os.sched_getaffinity(0))} CPU(s)")
-    print(f"{'base':<34} {'vocab':>7} {'learned':>8} {'full s/step':>11} {'kept s/step':>11} {'ratio':>6} {'max |Δloss|':>11}")
+    print(
+        f"{args.data}: {len(examples)} training examples; {args.steps} batches of {args.batch_size}; "
+        f"bf16 autocast: {'yes' if cpu_has_bf16() else 'no'}; {len(os.sched_getaffinity(0))} CPU(s)"
+    )
+    print(
+        f"{'base':<34} {'vocab':>7} {'learned':>8} {'full s/step':>11} {'kept s/step':>11} {'ratio':>6} {'max |Δloss|':>11}"
+    )
     for base in args.base or ["bundled:smollm2"]:
         model, tokenizer = load_compressor_model(llama_model_path(base), dtype="float32")
-        lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
+        lora = LoraConfig(
+            r=config.rank,
+            lora_alpha=config.alpha,
+            lora_dropout=0.0,
+            target_modules=list(TARGET_MODULES),
+            task_type="CAUSAL_LM",
+        )
         peft_model = get_peft_model(model, lora)
         tokens = [tokenize(e, tokenizer, config.max_tokens) for e in examples]
-        batches = [_tensors(tokens[i : i + args.batch_size]) for i in range(0, args.batch_size * args.steps, args.batch_size)]
+        batches = [
+            _tensors(tokens[i : i + args.batch_size]) for i in range(0, args.batch_size * args.steps, args.batch_size)
+        ]
         _loss(peft_model, batches[0]).backward()  # warm-up, untimed: the first step pays for allocations
         peft_model.zero_grad(set_to_none=True)
         timings: dict[str, list[float]] = {"full": [], "kept": []}
@@ -67,8 +81,10 @@ def main() -> int:
             learned += int((batch["labels"] != -100).sum())
             total += int(batch["attention_mask"].sum())
         full, kept = statistics.median(timings["full"]), statistics.median(timings["kept"])
-        print(f"{Path(base).name:<34} {model.config.vocab_size:>7} {learned / total:>7.0%} {full:>11.2f} {kept:>11.2f} "
-              f"{full / kept:>5.2f}× {worst:>11.5f}")  # fmt: skip
+        print(
+            f"{Path(base).name:<34} {model.config.vocab_size:>7} {learned / total:>7.0%} {full:>11.2f} {kept:>11.2f} "
+            f"{full / kept:>5.2f}× {worst:>11.5f}"
+        )
     return 0
 
 

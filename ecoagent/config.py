@@ -69,9 +69,7 @@ class SandboxSettings(_Section):
     image: str = Field("ecoagent-sandbox:latest", description="Docker image the code runs in.")
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Per code block, enforced in the container.")
     kill_grace_s: float = Field(2.0, ge=0, le=60, description="SIGTERM → SIGKILL grace after a timeout.")
-    host_grace_s: float = Field(
-        10.0, gt=0, le=600, description="Extra time before the host kills a hung container."
-    )
+    host_grace_s: float = Field(10.0, gt=0, le=600, description="Extra time before the host kills a hung container.")
     memory: str = Field("512m", description="Container memory limit (no swap), e.g. 512m, 2g.")
     cpus: float = Field(1.0, gt=0, le=64, description="CPU limit in cores.")
     pids_limit: int = Field(128, ge=8, le=65536, description="Max processes in the container.")
@@ -123,28 +121,37 @@ class Rung(_Section):
         description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model; "
         "scripted: replies from a JSON file (model = its path), for tests and demos.",
     )
-    model: str = Field(..., min_length=1, description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2' or 'bundled:qwen2.5-coder-0.5b'.")
+    model: str = Field(
+        ...,
+        min_length=1,
+        description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2' or 'bundled:qwen2.5-coder-0.5b'.",
+    )
     base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")
     api_key_env: str | None = Field(
         None, description="Name of the environment variable holding the key; '' for servers that need none."
     )
     adapter: str | None = Field(
-        None, description="llama-cpp only: a LoRA adapter applied to the model, by the name `ecoagent finetune train` "
-        "registered it under (e.g. smollm2-ft), a shipped one (bundled:smollm2-eco), or a path to an adapter GGUF file."
+        None,
+        description="llama-cpp only: a LoRA adapter applied to the model, by the name `ecoagent finetune train` "
+        "registered it under (e.g. smollm2-ft), a shipped one (bundled:smollm2-eco), or a path to an adapter GGUF file.",
     )
     model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
     temperature: float = Field(0.0, ge=0, le=2)
     seed: int | None = Field(
-        None, ge=0, description="Sampling seed for each call (with temperature > 0: a rung that samples the same way "
-        "every run, e.g. a retry rung that draws other code than the greedy one below it)."
+        None,
+        ge=0,
+        description="Sampling seed for each call (with temperature > 0: a rung that samples the same way "
+        "every run, e.g. a retry rung that draws other code than the greedy one below it).",
     )
     max_tokens: int = Field(1024, ge=1, le=200_000, description="Completion tokens per model call.")
     context_tokens: int = Field(4096, ge=256, description="Context window (llama-cpp n_ctx).")
     input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     output_price_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
     price_per_compute_hour: float = Field(
-        0.0, ge=0, description="USD per hour the model computes (a local or self-hosted rung: what its machine costs); "
-        "added to the token prices."
+        0.0,
+        ge=0,
+        description="USD per hour the model computes (a local or self-hosted rung: what its machine costs); "
+        "added to the token prices.",
     )
     timeout_s: float = Field(120.0, gt=0, description="Per model call.")
     compress: bool | None = Field(
@@ -192,9 +199,10 @@ class RunSettings(_Section):
     max_turns: int = Field(8, ge=2, le=100, description="Messages per rung (assistant + executor).")
     token_budget: int = Field(16_000, ge=100, description="Tokens per rung before it counts as failed.")
     judge: JudgeName = Field(
-        "evidence", description="evidence | auto | expected | tests | llm | human (a query with tests uses tests, one "
+        "evidence",
+        description="evidence | auto | expected | tests | llm | human (a query with tests uses tests, one "
         "with an expected answer uses expected, unless told otherwise). evidence: an answer is accepted only when "
-        "independent evidence backs it under [judge] max_error; auto: any answer whose code ran"
+        "independent evidence backs it under [judge] max_error; auto: any answer whose code ran",
     )
     stop_on_convergence: bool = Field(
         True, description="Stop a rung when its code reproduces its last successful output (counts as done)."
@@ -209,27 +217,38 @@ class JudgeSettings(_Section):
 
     timeout_s: float = Field(20.0, gt=0, le=3600, description="How long the solution and its tests may run together.")
     show_tests: bool = Field(
-        False, description="Show a query's tests to the model in its first message (off: a benchmark must not "
-        "leak its tests into the prompt)."
+        False,
+        description="Show a query's tests to the model in its first message (off: a benchmark must not "
+        "leak its tests into the prompt).",
     )
     max_error: float = Field(
-        0.10, ge=0, le=1, description="The evidence judge accepts an answer only where the upper confidence bound of "
+        0.10,
+        ge=0,
+        le=1,
+        description="The evidence judge accepts an answer only where the upper confidence bound of "
         "how often answers with the same evidence are wrong is at most this (0 accepts nothing: every answer is "
-        "returned unverified)."
+        "returned unverified).",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Confidence of that upper bound.")
     samples: int = Field(
-        2, ge=1, le=8, description="Attempts the evidence judge may draw on one rung (the first greedy, the others "
-        "sampled) before the next rung tries; a disagreement climbs at once."
+        2,
+        ge=1,
+        le=8,
+        description="Attempts the evidence judge may draw on one rung (the first greedy, the others "
+        "sampled) before the next rung tries; a disagreement climbs at once.",
     )
-    sample_temperature: float = Field(0.7, gt=0, le=2, description="Temperature of the sampled attempts (seeded 1, 2, ...).")
+    sample_temperature: float = Field(
+        0.7, gt=0, le=2, description="Temperature of the sampled attempts (seeded 1, 2, ...)."
+    )
     explore: bool = Field(
-        False, description="Calibration runs only: the evidence judge accepts nothing and every rung draws all its "
-        "samples, so every kind of evidence is observed (score the run by its key, then `ecoagent calibrate`)."
+        False,
+        description="Calibration runs only: the evidence judge accepts nothing and every rung draws all its "
+        "samples, so every kind of evidence is observed (score the run by its key, then `ecoagent calibrate`).",
     )
     calibration: Path | None = Field(
-        None, description="Where your own calibration lives (default: <data dir>/calibration.json); it adds to the "
-        "shipped one for the offline default's rungs."
+        None,
+        description="Where your own calibration lives (default: <data dir>/calibration.json); it adds to the "
+        "shipped one for the offline default's rungs.",
     )
 
     def calibration_file(self) -> Path:
@@ -258,6 +277,8 @@ class BankSettings(_Section):
     def storage_path(self) -> Path:
         """The embedded store's folder."""
         return self.path if self.path is not None else data_dir() / "bank"
+
+
 class CacheSettings(_Section):
     """The first-turn stage: an exact answer cache and verified replay of banked code.
 
@@ -278,8 +299,6 @@ class CacheSettings(_Section):
         return self.path if self.path is not None else data_dir() / "cache.sqlite3"
 
 
-
-
 class MemorySettings(_Section):
     """What a chat's follow-ups read of the conversation (summary buffer and recall)."""
 
@@ -288,7 +307,9 @@ class MemorySettings(_Section):
     recall: bool = Field(True, description="Recall similar earlier turns (any session) into a follow-up.")
     recall_k: int = Field(2, ge=0, le=20, description="At most this many recalled turns per follow-up.")
     recall_threshold: float = Field(0.45, ge=-1, le=1, description="Minimum cosine similarity of a recalled turn.")
-    user: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Whose turns recall stores and searches.")
+    user: str = Field(
+        "default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Whose turns recall stores and searches."
+    )
 
 
 class RouterSettings(_Section):
@@ -301,7 +322,8 @@ class RouterSettings(_Section):
 
     enabled: bool = Field(True, description="Start queries above the bottom rung where similar ones failed there.")
     mode: Literal["neighbours", "llm"] = Field(
-        "neighbours", description="neighbours: learned from logged climbs; llm: the cheapest rung picks (its tokens count)."
+        "neighbours",
+        description="neighbours: learned from logged climbs; llm: the cheapest rung picks (its tokens count).",
     )
     threshold: float = Field(0.5, ge=0, le=1, description="A rung's estimated chance needed to start there.")
     explore: float = Field(0.05, ge=0, le=1, description="Share of queries that climb from the bottom regardless.")
@@ -322,8 +344,12 @@ class CompressSettings(_Section):
     enabled: bool = Field(True, description="Off: no rung reads compressed text, whatever the rung says.")
     rate: float = Field(0.5, gt=0, le=1, description="Share of the prose tokens to keep.")
     min_tokens: int = Field(300, ge=0, description="Compressible (prose) tokens below which nothing is compressed.")
-    question_aware: bool = Field(True, description="LongLLMLingua: keep what bears on the query (two passes of the LM).")
-    model: str = Field("bundled:smollm2", description="The compressor LM: 'bundled:smollm2' or a Llama-style GGUF path.")
+    question_aware: bool = Field(
+        True, description="LongLLMLingua: keep what bears on the query (two passes of the LM)."
+    )
+    model: str = Field(
+        "bundled:smollm2", description="The compressor LM: 'bundled:smollm2' or a Llama-style GGUF path."
+    )
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 where the CPU has it natively (1.7x faster here), else float32."
     )
@@ -353,7 +379,9 @@ class ServeSettings(_Section):
     max_body_bytes: int = Field(2_000_000, ge=1024, le=100_000_000, description="Larger request bodies get 413.")
     history_turns: int = Field(6, ge=0, le=100, description="Earlier turns of a request's messages carried as history.")
     grace_s: float = Field(30.0, ge=0, le=3600, description="On SIGTERM, how long queries in flight may finish.")
-    keys_file: Path | None = Field(None, description="TOML file of hashed keys and budgets (default: <config dir>/keys.toml).")
+    keys_file: Path | None = Field(
+        None, description="TOML file of hashed keys and budgets (default: <config dir>/keys.toml)."
+    )
     keys_env: str = Field("ECOAGENT_API_KEYS", description="Variable with more keys: KEY or NAME=KEY, comma-separated.")
 
     def keys_path(self) -> Path:
@@ -414,7 +442,9 @@ def load_ladder_preset(name_or_path: str) -> list[Rung]:
     try:
         return [Rung.model_validate(r) for r in raw]
     except ValidationError as exc:
-        raise EcoagentError(f"{path}: invalid rung: {_problems(exc, 'rungs')}", "see README.md 'Configuration'", exit_code=2) from exc
+        raise EcoagentError(
+            f"{path}: invalid rung: {_problems(exc, 'rungs')}", "see README.md 'Configuration'", exit_code=2
+        ) from exc
 
 
 def _problems(exc: ValidationError, prefix: str = "") -> str:

@@ -131,15 +131,20 @@ class Conversation:
     recall: TurnMemory | None = None
     _recall_ids: dict[str, str] = field(default_factory=dict)
 
-    def give_memory(self, summarizer: ChatCompletionClient, bank: SolutionBank, settings: MemorySettings,
-                    *, user: str | None = None) -> None:  # fmt: skip
+    def give_memory(
+        self, summarizer: ChatCompletionClient, bank: SolutionBank, settings: MemorySettings, *, user: str | None = None
+    ) -> None:
         """Give the conversation chat's memory: a summary buffer that ``summarizer`` writes, and
         recall of ``user``'s earlier turns (default: ``settings.user``) from a collection next to the bank."""
         from .memory import SummaryBufferContext, TurnMemory
 
-        self.memory = SummaryBufferContext(summarizer, keep_turns=settings.keep_turns, summary_words=settings.summary_words)
+        self.memory = SummaryBufferContext(
+            summarizer, keep_turns=settings.keep_turns, summary_words=settings.summary_words
+        )
         if settings.recall and settings.recall_k > 0:
-            self.recall = TurnMemory(bank, user or settings.user, threshold=settings.recall_threshold, k=settings.recall_k)
+            self.recall = TurnMemory(
+                bank, user or settings.user, threshold=settings.recall_threshold, k=settings.recall_k
+            )
 
     async def memory_for(self, text: str | None) -> MemoryView:
         """What a follow-up asking ``text`` will read of the conversation (None: leave recall out)."""
@@ -190,8 +195,13 @@ class Conversation:
         if self.recall is not None:
             found = record.last_execution
             output = found[1].output if found else ""
-            turn = RecalledTurn(session=self.session, query=record.query, answer=record.final_answer or "",
-                                output=output, run_id=record.run_id)  # fmt: skip
+            turn = RecalledTurn(
+                session=self.session,
+                query=record.query,
+                answer=record.final_answer or "",
+                output=output,
+                run_id=record.run_id,
+            )
             self._recall_ids[record.run_id] = self.recall.add(turn)
 
     async def summarize(self) -> bool:
@@ -221,8 +231,12 @@ class Conversation:
     async def save_state(self) -> dict[str, Any]:
         """What ``chat --resume`` needs: the session id, the memory, the turns' run ids."""
         memory = dict(await self.memory.save_state()) if self.memory is not None else None
-        return {"session": self.session, "memory": memory, "run_ids": [r.run_id for r in self.context],
-                "recall_ids": self._recall_ids}  # fmt: skip
+        return {
+            "session": self.session,
+            "memory": memory,
+            "run_ids": [r.run_id for r in self.context],
+            "recall_ids": self._recall_ids,
+        }
 
     async def resume(self, state: dict[str, Any], runlog: RunLog) -> None:
         """:meth:`load_state` with the saved turns' records read from ``runlog`` (those still there)."""

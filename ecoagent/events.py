@@ -112,6 +112,14 @@ class Escalated:
 
 
 Event: TypeAlias = (
-    CacheChecked | Routed | DemonstrationsFound | RungStarted | Compressed | ModelMessage | CodeExecuted | RungJudged | Escalated
+    CacheChecked
+    | Routed
+    | DemonstrationsFound
+    | RungStarted
+    | Compressed
+    | ModelMessage
+    | CodeExecuted
+    | RungJudged
+    | Escalated
 )
 """Anything ``run_stream`` yields before the record."""

@@ -130,8 +130,11 @@ class Ladder:
                     text, step = (task, None) if isinstance(task, str) else await task.for_rung(rung)
                     if step is not None:
                         yield Compressed(rung, step)
-                attempt = RungAttempt(rung=rung.name, sample=sample,
-                                      compression=step if sample == 0 or step is None else step.model_copy(update={"reused": True}))  # fmt: skip
+                attempt = RungAttempt(
+                    rung=rung.name,
+                    sample=sample,
+                    compression=step if sample == 0 or step is None else step.model_copy(update={"reused": True}),
+                )
                 try:
                     async for event in self._attempt(rung, text, attempt, cancellation_token, judge):
                         yield event
@@ -178,9 +181,13 @@ class Ladder:
         try:
             async with self.executor_factory(self.sandbox) as executor:
                 team = build_team(
-                    client, executor, system_message=self.system_message, max_turns=self.settings.max_turns,
-                    token_budget=self.settings.token_budget, stop_on_convergence=self.settings.stop_on_convergence,
-                )  # fmt: skip
+                    client,
+                    executor,
+                    system_message=self.system_message,
+                    max_turns=self.settings.max_turns,
+                    token_budget=self.settings.token_budget,
+                    stop_on_convergence=self.settings.stop_on_convergence,
+                )
                 code = ""
                 language = "python"
                 async for item in team.run_stream(task=task, cancellation_token=token):
@@ -209,8 +216,10 @@ class Ladder:
                 raise asyncio.CancelledError from exc
             attempt.error = f"{type(exc).__name__}: {_first_line(exc)}"
             if _CONTEXT_FULL.search(attempt.error):
-                attempt.error += (f" (the conversation no longer fits {rung.name}'s context: pass less material, "
-                                  "set compress = true on the rung, or raise its context_tokens)")  # fmt: skip
+                attempt.error += (
+                    f" (the conversation no longer fits {rung.name}'s context: pass less material, "
+                    "set compress = true on the rung, or raise its context_tokens)"
+                )
         finally:  # also when cancelled: the messages so far were paid for
             attempt.prompt_tokens = sum(m.prompt_tokens for m in attempt.messages)
             attempt.completion_tokens = sum(m.completion_tokens for m in attempt.messages)
@@ -249,7 +258,9 @@ def _language(name: str) -> str:
 def _execution(code: str, language: str, event: CodeExecutionEvent) -> Execution:
     result = event.result
     timed_out = bool(getattr(result, "timed_out", result.exit_code == _TIMEOUT_EXIT))
-    return Execution(code=code, language=language, exit_code=result.exit_code, output=result.output, timed_out=timed_out)
+    return Execution(
+        code=code, language=language, exit_code=result.exit_code, output=result.output, timed_out=timed_out
+    )
 
 
 def _message(item: BaseChatMessage) -> Message:

@@ -84,9 +84,7 @@ def shipped_dir(name: str) -> Path:
     for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(
-        f"ecoagent's data folder {name!r} is missing; reinstall ecoagent (pip install ecoagent)"
-    )
+    raise FileNotFoundError(f"ecoagent's data folder {name!r} is missing; reinstall ecoagent (pip install ecoagent)")
 
 
 def server_file() -> Path:

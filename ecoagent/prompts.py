@@ -86,7 +86,11 @@ def first_message(
     Nothing here is repeated on later turns: the team's conversation carries it
     from the first message.
     """
-    demos = demonstrations if isinstance(demonstrations, str) or demonstrations is None else demonstrations_text(demonstrations)
+    demos = (
+        demonstrations
+        if isinstance(demonstrations, str) or demonstrations is None
+        else demonstrations_text(demonstrations)
+    )
     if tests:
         query = f"{query}\n\nYour code will be checked with these tests:\n```python\n{tests.strip()}\n```"
     if context:

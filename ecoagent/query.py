@@ -90,7 +90,9 @@ class Query:
                 exit_code=2,
             )
         if self.start_rung < 0:
-            raise EcoagentError(f"start_rung must be 0 or more, not {self.start_rung}", "count rungs from 0", exit_code=2)
+            raise EcoagentError(
+                f"start_rung must be 0 or more, not {self.start_rung}", "count rungs from 0", exit_code=2
+            )
         object.__setattr__(self, "text", text)
         for name in ("expected", "expected_regex", "history", "context", "tests", "entry_point"):
             value = getattr(self, name)
@@ -110,14 +112,22 @@ class Query:
                     exit_code=2,
                 ) from None
             except ValueError as exc:  # e.g. a NUL byte
-                raise EcoagentError(f"the tests cannot be read as Python: {exc}", "pass the tests as text", exit_code=2) from None
+                raise EcoagentError(
+                    f"the tests cannot be read as Python: {exc}", "pass the tests as text", exit_code=2
+                ) from None
         if self.entry_point is not None:
             if not self.entry_point.isidentifier():
-                raise EcoagentError(f"entry_point {self.entry_point!r} is not a Python name",
-                                    "name the function the tests check, e.g. entry_point='add'", exit_code=2)  # fmt: skip
+                raise EcoagentError(
+                    f"entry_point {self.entry_point!r} is not a Python name",
+                    "name the function the tests check, e.g. entry_point='add'",
+                    exit_code=2,
+                )
             if self.tests is None:
-                raise EcoagentError("entry_point was given without tests",
-                                    "give the tests that define check(candidate) too", exit_code=2)  # fmt: skip
+                raise EcoagentError(
+                    "entry_point was given without tests",
+                    "give the tests that define check(candidate) too",
+                    exit_code=2,
+                )
 
     @property
     def has_tests(self) -> bool:

@@ -82,17 +82,27 @@ class Verdict(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
-    evidence: Literal["single", "samples", "rungs", "function", "function-samples", "function-rungs", "void"] | None = Field(
-        None, description="The evidence judge: what backed the answer (nothing, another sample, another rung; "
-        "function-*: the same, for a written function, compared by what it returns on the query's calls), "
-        "or void (an answer that says nothing: empty, 0, None, an echo of the query, error text, a failed example)."
+    evidence: Literal["single", "samples", "rungs", "function", "function-samples", "function-rungs", "void"] | None = (
+        Field(
+            None,
+            description="The evidence judge: what backed the answer (nothing, another sample, another rung; "
+            "function-*: the same, for a written function, compared by what it returns on the query's calls), "
+            "or void (an answer that says nothing: empty, 0, None, an echo of the query, error text, a failed example).",
+        )
     )
-    answer: str | None = Field(None, description="The evidence judge: the answer as it compared it with others (normalized).")
-    identity: str | None = Field(None, description="The evidence judge: the rung's model and adapter its calibration is kept under.")
+    answer: str | None = Field(
+        None, description="The evidence judge: the answer as it compared it with others (normalized)."
+    )
+    identity: str | None = Field(
+        None, description="The evidence judge: the rung's model and adapter its calibration is kept under."
+    )
     risk: float | None = Field(
-        None, description="The evidence judge: how often answers with this evidence were wrong when checked (None: no data)."
+        None,
+        description="The evidence judge: how often answers with this evidence were wrong when checked (None: no data).",
     )
-    risk_bound: float | None = Field(None, description="The evidence judge: the upper confidence bound it compared to max_error.")
+    risk_bound: float | None = Field(
+        None, description="The evidence judge: the upper confidence bound it compared to max_error."
+    )
     checked: int = Field(0, description="The evidence judge: how many checked answers the risk rests on.")
     more: bool = Field(
         False, description="Not accepted yet, but another sample of the same rung could back it (the evidence judge)."
@@ -134,7 +144,9 @@ class CompressionStep(BaseModel):
     tokens_after: int
     seconds: float = 0.0
     skipped: str | None = None
-    reused: bool = Field(False, description="A lower rung's compression at the same rate, reused (its seconds counted there).")
+    reused: bool = Field(
+        False, description="A lower rung's compression at the same rate, reused (its seconds counted there)."
+    )
 
     @property
     def saved(self) -> int:
@@ -171,7 +183,9 @@ class RungAttempt(BaseModel):
     """One rung's fresh conversation on the query."""
 
     rung: str
-    sample: int = Field(0, description="0: the rung's own (usually greedy) attempt; 1, 2, ...: sampled again, seeded so.")
+    sample: int = Field(
+        0, description="0: the rung's own (usually greedy) attempt; 1, 2, ...: sampled again, seeded so."
+    )
     compression: CompressionStep | None = None
     messages: list[Message] = Field(default_factory=list)
     executions: list[Execution] = Field(default_factory=list)
@@ -180,10 +194,16 @@ class RungAttempt(BaseModel):
     cost: float = 0.0
     stop_reason: str = ""
     declared_done: bool = Field(False, description="The assistant's last message said it was done.")
-    converged: bool = Field(False, description="An execution reproduced the last successful output; the team stopped there.")
-    stuck: bool = Field(False, description="The same code failed the same way twice; the team stopped there (the ladder escalates).")
+    converged: bool = Field(
+        False, description="An execution reproduced the last successful output; the team stopped there."
+    )
+    stuck: bool = Field(
+        False, description="The same code failed the same way twice; the team stopped there (the ladder escalates)."
+    )
     error: str | None = None
-    answer: str | None = Field(None, description="What the attempt answered (closing words, else its last good output).")
+    answer: str | None = Field(
+        None, description="What the attempt answered (closing words, else its last good output)."
+    )
     verdict: Verdict | None = None
     duration_s: float = 0.0
     model_s: float = Field(0.0, description="Seconds the model spent on this attempt's calls (its compute).")
@@ -224,8 +244,9 @@ class RunRecord(BaseModel):
     routing: Routing | None = None
     resolved: bool = False
     unverified: bool = Field(
-        False, description="No judge accepted an answer, and the answer returned is the best the run had, unbacked: "
-        "never cached, replayed or banked without a person's thumbs-up."
+        False,
+        description="No judge accepted an answer, and the answer returned is the best the run had, unbacked: "
+        "never cached, replayed or banked without a person's thumbs-up.",
     )
     risk: float | None = Field(
         None, description="The evidence judge: how often answers backed like the returned one were wrong when checked."
@@ -261,7 +282,9 @@ class RunRecord(BaseModel):
     def completion_tokens(self) -> int:
         """Completion tokens over all rungs, the judge's and an LLM router's included."""
         routing = self.routing.completion_tokens if self.routing else 0
-        return routing + sum(a.completion_tokens + (a.verdict.completion_tokens if a.verdict else 0) for a in self.attempts)
+        return routing + sum(
+            a.completion_tokens + (a.verdict.completion_tokens if a.verdict else 0) for a in self.attempts
+        )
 
     @property
     def tokens(self) -> int:
@@ -307,8 +330,14 @@ class RunRecord(BaseModel):
         """Whether a judge that checks the answer itself (:data:`VERIFYING_JUDGES`) accepted
         the run's final attempt, and there is code to bank."""
         last = self.attempts[-1] if self.attempts else None
-        return bool(self.resolved and self.final_code and last and last.verdict and last.verdict.ok
-                    and last.verdict.judge in VERIFYING_JUDGES)  # fmt: skip
+        return bool(
+            self.resolved
+            and self.final_code
+            and last
+            and last.verdict
+            and last.verdict.ok
+            and last.verdict.judge in VERIFYING_JUDGES
+        )
 
     @property
     def answered_by(self) -> str | None:

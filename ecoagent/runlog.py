@@ -82,25 +82,38 @@ class RunLog(SqliteFile):
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.run_id, record.created_at.isoformat(), record.query, int(record.resolved),
-                 record.final_rung, record.total_cost, record.tokens, record.model_dump_json()),
-            )  # fmt: skip
+                (
+                    record.run_id,
+                    record.created_at.isoformat(),
+                    record.query,
+                    int(record.resolved),
+                    record.final_rung,
+                    record.total_cost,
+                    record.tokens,
+                    record.model_dump_json(),
+                ),
+            )
             if record.key_name is not None:
-                db.execute("INSERT OR REPLACE INTO spend VALUES (?, ?, 'run', ?, ?, ?)",
-                           (record.key_name, record.run_id, record.tokens, record.total_cost, record.created_at.isoformat()))  # fmt: skip
+                db.execute(
+                    "INSERT OR REPLACE INTO spend VALUES (?, ?, 'run', ?, ?, ?)",
+                    (record.key_name, record.run_id, record.tokens, record.total_cost, record.created_at.isoformat()),
+                )
 
     def add_spend(self, key: str, item: str, kind: str, tokens: int, cost: float) -> None:
         """Charge ``key`` for something that is not a run (``kind`` ``summary``: a conversation
         summary); ``item`` identifies it, so writing it twice charges once."""
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO spend VALUES (?, ?, ?, ?, ?, ?)",
-                       (key, item, kind, tokens, cost, datetime.now(UTC).isoformat()))  # fmt: skip
+            db.execute(
+                "INSERT OR REPLACE INTO spend VALUES (?, ?, ?, ?, ?, ?)",
+                (key, item, kind, tokens, cost, datetime.now(UTC).isoformat()),
+            )
 
     def spend(self, key: str) -> Spend:
         """Everything ``key`` has spent (runs and summaries)."""
         with self._lock:
-            row = self._db.execute("SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0), COUNT(*) FROM spend WHERE key = ?",
-                                   (key,)).fetchone()  # fmt: skip
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost), 0), COUNT(*) FROM spend WHERE key = ?", (key,)
+            ).fetchone()
         return Spend(key, int(row[0]), float(row[1]), int(row[2]))
 
     def count(self) -> int:
@@ -120,8 +133,11 @@ class RunLog(SqliteFile):
             if key is None:
                 rows = self._db.execute("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (n,)).fetchall()
             else:
-                rows = self._db.execute("SELECT record FROM runs WHERE run_id IN (SELECT item FROM spend WHERE key = ? "
-                                        "AND kind = 'run') ORDER BY created_at DESC LIMIT ?", (key, n)).fetchall()  # fmt: skip
+                rows = self._db.execute(
+                    "SELECT record FROM runs WHERE run_id IN (SELECT item FROM spend WHERE key = ? "
+                    "AND kind = 'run') ORDER BY created_at DESC LIMIT ?",
+                    (key, n),
+                ).fetchall()
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
     def all(self) -> list[RunRecord]:

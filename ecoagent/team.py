@@ -148,15 +148,18 @@ class ConvergenceTermination(TerminationCondition):
                 failure = (self._code, output)
                 if failure == self._last_failed:
                     self._terminated = True
-                    return StopMessage(content=f"{STUCK}: the same code failed the same way twice "
-                                       f"(exit {message.result.exit_code})", source="ConvergenceTermination")  # fmt: skip
+                    return StopMessage(
+                        content=f"{STUCK}: the same code failed the same way twice (exit {message.result.exit_code})",
+                        source="ConvergenceTermination",
+                    )
                 self._last_failed = failure
                 continue
             self._last_failed = None
             if output and output == self._last_ok:
                 self._terminated = True
                 return StopMessage(
-                    content=f"{CONVERGED}: the code reproduced its previous successful output", source="ConvergenceTermination"
+                    content=f"{CONVERGED}: the code reproduced its previous successful output",
+                    source="ConvergenceTermination",
                 )
             self._last_ok = output
         return None
@@ -193,8 +196,10 @@ class TurnBudget(TerminationCondition):
         if self._count == self.max_messages and last.source == ASSISTANT and has_code_block(last.to_text()):
             return None  # its execution comes next
         self._terminated = True
-        return StopMessage(content=f"Maximum number of messages {self.max_messages} reached, current message count: "
-                           f"{self._count}", source="TurnBudget")  # fmt: skip
+        return StopMessage(
+            content=f"Maximum number of messages {self.max_messages} reached, current message count: {self._count}",
+            source="TurnBudget",
+        )
 
     async def reset(self) -> None:
         self._count = 0

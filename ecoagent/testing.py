@@ -64,9 +64,13 @@ class ScriptedChatCompletionClient(ReplayChatCompletionClient):
         if isinstance(item, BaseException):
             raise item
         return await super().create(
-            messages, tools=tools, tool_choice=tool_choice, json_output=json_output,
-            extra_create_args=extra_create_args, cancellation_token=cancellation_token,
-        )  # fmt: skip
+            messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            json_output=json_output,
+            extra_create_args=extra_create_args,
+            cancellation_token=cancellation_token,
+        )
 
     @property
     def remaining(self) -> int:

@@ -71,7 +71,9 @@ def _command_section(path: list[str], command: Any, level: int) -> list[str]:
     if isinstance(command, TyperGroup):
         subs = sorted(command.commands.items())
         lines += ["| command | what it does |", "|---|---|"]
-        lines += [f"| `{title} {n}` | {_cell((c.help or '').strip().splitlines()[0] if c.help else '')} |" for n, c in subs]
+        lines += [
+            f"| `{title} {n}` | {_cell((c.help or '').strip().splitlines()[0] if c.help else '')} |" for n, c in subs
+        ]
         lines.append("")
         if params:
             lines += ["| option | type | default | what it does |", "|---|---|---|---|", *map(_param_row, params), ""]
@@ -79,7 +81,12 @@ def _command_section(path: list[str], command: Any, level: int) -> list[str]:
             lines += _command_section([*path, name], sub, level + 1)
         return lines
     if params:
-        lines += ["| argument / option | type | default | what it does |", "|---|---|---|---|", *map(_param_row, params), ""]
+        lines += [
+            "| argument / option | type | default | what it does |",
+            "|---|---|---|---|",
+            *map(_param_row, params),
+            "",
+        ]
     return lines
 
 
@@ -88,9 +95,15 @@ def cli_reference() -> str:
     from ecoagent.cli import app
 
     root = typer.main.get_command(app)
-    lines = [_GENERATED, "", "# CLI reference", "",
-             "Every command of `ecoagent`, with its arguments and options as `--help` shows them. "
-             "Global options (before the command):", ""]  # fmt: skip
+    lines = [
+        _GENERATED,
+        "",
+        "# CLI reference",
+        "",
+        "Every command of `ecoagent`, with its arguments and options as `--help` shows them. "
+        "Global options (before the command):",
+        "",
+    ]
     params = [p for p in root.params if p.name != "help"]
     lines += ["| option | type | default | what it does |", "|---|---|---|---|", *map(_param_row, params), ""]
     assert isinstance(root, TyperGroup)
@@ -101,7 +114,9 @@ def cli_reference() -> str:
 
 def _type_name(annotation: Any) -> str:
     text = str(annotation) if typing.get_origin(annotation) else getattr(annotation, "__name__", str(annotation))
-    return text.replace("typing.", "").replace("pathlib.", "").replace("NoneType", "None").replace("ecoagent.config.", "")
+    return (
+        text.replace("typing.", "").replace("pathlib.", "").replace("NoneType", "None").replace("ecoagent.config.", "")
+    )
 
 
 def _default(field: Any) -> str:
@@ -121,7 +136,9 @@ def _section(name: str, model: type[BaseModel]) -> list[str]:
     for key, field in model.model_fields.items():
         if field.exclude:
             continue
-        lines.append(f"| `{key}` | {_cell(_type_name(field.annotation))} | {_default(field)} | {_cell(field.description or '')} |")
+        lines.append(
+            f"| `{key}` | {_cell(_type_name(field.annotation))} | {_default(field)} | {_cell(field.description or '')} |"
+        )
     env = f"ECOAGENT_{name.upper()}__{next(iter(model.model_fields)).upper()}"
     return [*lines, "", f"Environment override, for example: `{env}=...`", ""]
 
@@ -130,14 +147,27 @@ def config_reference() -> str:
     """Every settings section and key, from the pydantic models."""
     from ecoagent.config import Rung, Settings
 
-    lines = [_GENERATED, "", "# Configuration reference", "",
-             "Settings come from `--config FILE`, else `./ecoagent.toml`, else `<config dir>/config.toml`; "
-             "`ECOAGENT_<SECTION>__<KEY>` environment variables override them. An unknown key or a bad value "
-             "is an error that names the file and the key. See [Configuration](../configuration.md) for an example file.",
-             ""]  # fmt: skip
-    top = [(k, f) for k, f in Settings.model_fields.items() if not (isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel))]
+    lines = [
+        _GENERATED,
+        "",
+        "# Configuration reference",
+        "",
+        "Settings come from `--config FILE`, else `./ecoagent.toml`, else `<config dir>/config.toml`; "
+        "`ECOAGENT_<SECTION>__<KEY>` environment variables override them. An unknown key or a bad value "
+        "is an error that names the file and the key. See [Configuration](../configuration.md) for an example file.",
+        "",
+    ]
+    top = [
+        (k, f)
+        for k, f in Settings.model_fields.items()
+        if not (isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel))
+    ]
     lines += ["## Top level", "", "| key | type | default | what it does |", "|---|---|---|---|"]
-    lines += [f"| `{k}` | {_cell(_type_name(f.annotation))} | {_default(f)} | {_cell(f.description or '')} |" for k, f in top if not f.exclude]
+    lines += [
+        f"| `{k}` | {_cell(_type_name(f.annotation))} | {_default(f)} | {_cell(f.description or '')} |"
+        for k, f in top
+        if not f.exclude
+    ]
     lines.append("")
     for key, field in Settings.model_fields.items():
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):

@@ -33,10 +33,16 @@ def summarize(strategy: dict[str, Any]) -> dict[str, object]:
     """One strategy's figures, as the bench's own report gives them: solved, tokens per
     attempt and per solved task, p50 latency."""
     attempts = strategy["items"] + strategy["escalations"]
-    return {"solved": strategy["solved"], "tasks": strategy["items"], "rate": round(strategy["success_rate"], 4),
-            "tokens_per_attempt": round(strategy["tokens"] / attempts) if attempts else None,
-            "tokens_per_solved": round(strategy["tokens_per_solved"]) if strategy["tokens_per_solved"] is not None else None,
-            "p50_s": round(strategy["latency_p50_s"], 2) if strategy["latency_p50_s"] is not None else None}  # fmt: skip
+    return {
+        "solved": strategy["solved"],
+        "tasks": strategy["items"],
+        "rate": round(strategy["success_rate"], 4),
+        "tokens_per_attempt": round(strategy["tokens"] / attempts) if attempts else None,
+        "tokens_per_solved": round(strategy["tokens_per_solved"])
+        if strategy["tokens_per_solved"] is not None
+        else None,
+        "p50_s": round(strategy["latency_p50_s"], 2) if strategy["latency_p50_s"] is not None else None,
+    }
 
 
 def report_figures(report: Path) -> dict[str, dict[str, object]]:
@@ -64,12 +70,25 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="bench_finetune.py's --out folder")
     parser.add_argument("--adapter", default="smollm2-ft")
     parser.add_argument("--name", default="smollm2-eco")
-    parser.add_argument("--command", default="", help="The command line that made OUT (recorded as the rebuild recipe).")
-    parser.add_argument("--note", default="", help="What a reader of the figures must know (recorded as the manifest's note).")
-    parser.add_argument("--report", type=Path, default=None,
-                        help="The held-out-family bench report (default OUT/bench/report-split.json).")  # fmt: skip
-    parser.add_argument("--add-by-form", action="append", default=[], metavar="LABEL=REPORT",
-                        help="A by-form report of one strategy, measured in its own folder on the same tasks, recorded as LABEL.")
+    parser.add_argument(
+        "--command", default="", help="The command line that made OUT (recorded as the rebuild recipe)."
+    )
+    parser.add_argument(
+        "--note", default="", help="What a reader of the figures must know (recorded as the manifest's note)."
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="The held-out-family bench report (default OUT/bench/report-split.json).",
+    )
+    parser.add_argument(
+        "--add-by-form",
+        action="append",
+        default=[],
+        metavar="LABEL=REPORT",
+        help="A by-form report of one strategy, measured in its own folder on the same tasks, recorded as LABEL.",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from ecoagent.finetune.registry import file_sha256, valid_name
@@ -79,10 +98,15 @@ def main() -> int:
     trained = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     gguf = source / "adapter.gguf"
     if gguf.stat().st_size > MAX_BYTES:
-        print(f"error: {gguf} is {gguf.stat().st_size / 2**20:.1f} MiB, over the 20 MiB a shipped adapter may be "
-              "(train a smaller --rank)", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {gguf} is {gguf.stat().st_size / 2**20:.1f} MiB, over the 20 MiB a shipped adapter may be "
+            "(train a smaller --rank)",
+            file=sys.stderr,
+        )
         return 1
-    base = llama_model_path(trained["base"])  # the model it was trained on (bundled:smollm2, bundled:qwen2.5-coder-0.5b)
+    base = llama_model_path(
+        trained["base"]
+    )  # the model it was trained on (bundled:smollm2, bundled:qwen2.5-coder-0.5b)
     split_file = args.out / "holdout-tasks.jsonl"
     families: dict[str, set[str]] = {"seed": set(), "test": set()}
     if split_file.is_file():
@@ -102,8 +126,11 @@ def main() -> int:
         label, _, path = extra.partition("=")
         figures = report_figures(Path(path)) if label and Path(path).is_file() else {}
         if len(figures) != 1 or by_form is None:
-            print(f"error: --add-by-form {extra}: give LABEL=REPORT, a report of one strategy, beside "
-                  f"{byform_report} (which must exist)", file=sys.stderr)  # fmt: skip
+            print(
+                f"error: --add-by-form {extra}: give LABEL=REPORT, a report of one strategy, beside "
+                f"{byform_report} (which must exist)",
+                file=sys.stderr,
+            )
             return 2
         by_form[label] = next(iter(figures.values()))
     manifest = {
@@ -112,20 +139,50 @@ def main() -> int:
         "base_file": {**trained["base_file"], "sha256": file_sha256(base)},
         "adapter_sha256": file_sha256(gguf),
         "adapter_size": gguf.stat().st_size,
-        "teacher_set": {"file": str(TEACHER.relative_to(ROOT)), "sha256": file_sha256(TEACHER),
-                        "training_families": sorted(families["seed"]), "held_out_families": sorted(families["test"]),
-                        # what the adapter saw: export's held-out split and near-duplicate filter may leave a
-                        # teacher family out of training entirely
-                        "trained_families": sorted(trained_families),
-                        "teacher_families_not_trained": sorted(families["seed"] - trained_families)},  # fmt: skip
+        "teacher_set": {
+            "file": str(TEACHER.relative_to(ROOT)),
+            "sha256": file_sha256(TEACHER),
+            "training_families": sorted(families["seed"]),
+            "held_out_families": sorted(families["test"]),
+            # what the adapter saw: export's held-out split and near-duplicate filter may leave a
+            # teacher family out of training entirely
+            "trained_families": sorted(trained_families),
+            "teacher_families_not_trained": sorted(families["seed"] - trained_families),
+        },
         "training_data_digest": trained["data_digest"],
         "rebuild": args.command or "see docs/finetuning.md",
-        "training": {k: trained.get(k) for k in ("config", "precision", "threads", "steps", "train_seconds", "train_examples",
-                                                  "test_examples", "loss_first", "loss_last", "heldout_loss_before",
-                                                  "heldout_loss_after", "created_at")},  # fmt: skip
-        "results": {"protocol": "held-out families: bench -p split on families training never saw", "strategies": results},
-        **({"results_by_form": {"protocol": "by form: bench -p split on new tasks (queries training never saw) of "
-                                            "the trained families", "strategies": by_form}} if by_form else {}),
+        "training": {
+            k: trained.get(k)
+            for k in (
+                "config",
+                "precision",
+                "threads",
+                "steps",
+                "train_seconds",
+                "train_examples",
+                "test_examples",
+                "loss_first",
+                "loss_last",
+                "heldout_loss_before",
+                "heldout_loss_after",
+                "created_at",
+            )
+        },
+        "results": {
+            "protocol": "held-out families: bench -p split on families training never saw",
+            "strategies": results,
+        },
+        **(
+            {
+                "results_by_form": {
+                    "protocol": "by form: bench -p split on new tasks (queries training never saw) of "
+                    "the trained families",
+                    "strategies": by_form,
+                }
+            }
+            if by_form
+            else {}
+        ),
         **({"note": args.note} if args.note else {}),
     }
     dest = ROOT / "agents" / "adapters" / args.name

@@ -77,3 +77,15 @@ def sandbox_image(docker_client) -> str:  # type: ignore[no-untyped-def]
 def sandbox_settings(sandbox_image: str) -> SandboxSettings:
     """Tight, fast limits for tests (short timeouts keep the suite quick)."""
     return SandboxSettings(image=sandbox_image, timeout_s=10, kill_grace_s=1, host_grace_s=3, output_cap_bytes=4096)
+
+
+_DOCKER_FIXTURES = {"docker_client", "sandbox_image", "sandbox_settings"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes a Docker fixture is a ``docker`` test, marked or not, so
+    ``-m "not docker"`` is a run without Docker by construction (tests that reach the engine
+    another way, through the CLI or the real executor, carry the mark themselves)."""
+    for item in items:
+        if _DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("docker") is None:
+            item.add_marker(pytest.mark.docker)

@@ -100,14 +100,26 @@ def test_the_walker_sees_every_kind_of_import() -> None:
 def test_there_are_no_import_cycles() -> None:
     graph = imports()
     found = cycles(graph)
-    detail = [" → ".join(c) + ": " + "; ".join(f"{m} imports {t} (line {line})" for m in c for t, line in graph[m].items() if t in c)
-              for c in found]  # fmt: skip
+    detail = [
+        " → ".join(c)
+        + ": "
+        + "; ".join(f"{m} imports {t} (line {line})" for m in c for t, line in graph[m].items() if t in c)
+        for c in found
+    ]
     assert not found, "import cycles:\n" + "\n".join(detail)
 
 
 def test_the_pipeline_never_imports_the_transports() -> None:
     graph = imports()
-    bad = [f"{m} imports {t} (line {line})" for m, edges in sorted(graph.items()) for t, line in edges.items()
-           if t.startswith(TRANSPORTS) and not m.startswith(TRANSPORTS) and m != "ecoagent.__main__"]  # fmt: skip
+    bad = [
+        f"{m} imports {t} (line {line})"
+        for m, edges in sorted(graph.items())
+        for t, line in edges.items()
+        if t.startswith(TRANSPORTS) and not m.startswith(TRANSPORTS) and m != "ecoagent.__main__"
+    ]
     assert not bad, "below serve/ and cli/, nothing imports them:\n" + "\n".join(bad)
-    assert not [m for m, edges in graph.items() if m.startswith("ecoagent.serve") and any(t.startswith("ecoagent.cli") for t in edges)]
+    assert not [
+        m
+        for m, edges in graph.items()
+        if m.startswith("ecoagent.serve") and any(t.startswith("ecoagent.cli") for t in edges)
+    ]

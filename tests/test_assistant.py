@@ -17,7 +17,9 @@ RUNGS = [
 ]
 
 
-def make(cheap: list[str], top: list[str] | None = None, **settings: object) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
+def make(
+    cheap: list[str], top: list[str] | None = None, **settings: object
+) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
     c = ScriptedChatCompletionClient(cheap)
     t = ScriptedChatCompletionClient(top or [])
     cfg = Settings(ladder=LadderSettings(rungs=RUNGS), **settings)  # type: ignore[arg-type]
@@ -38,7 +40,16 @@ def test_run_stream_yields_the_stages_in_order_then_the_record(sandbox_image: st
         return [item async for item in eco.run_stream(Query("What is 6 * 7?", id="q1"))]
 
     items = asyncio.run(collect())
-    assert [type(i) for i in items] == [Routed, DemonstrationsFound, RungStarted, ModelMessage, CodeExecuted, ModelMessage, RungJudged, RunRecord]
+    assert [type(i) for i in items] == [
+        Routed,
+        DemonstrationsFound,
+        RungStarted,
+        ModelMessage,
+        CodeExecuted,
+        ModelMessage,
+        RungJudged,
+        RunRecord,
+    ]
     record = items[-1]
     assert isinstance(record, RunRecord) and record.query_id == "q1" and eco.runlog.get(record.run_id) == record
     eco.close()
@@ -64,17 +75,20 @@ def test_run_logs_feedback_banks_and_demonstrations_come_back(sandbox_image: str
     eco2.close()
 
 
-
 def test_llm_judge_is_priced_at_its_rung_and_counted_in_the_run(sandbox_image: str) -> None:
     eco, _ = make(["```python\nprint(6 * 7)\n```", "It is 42. TERMINATE"], top=["Yes, 42 is right."])
     record = eco.run_sync("What is 6 times 7?", judge="llm")
     verdict = record.attempts[0].verdict
     assert record.resolved and verdict is not None and verdict.judge == "llm" and "top answered" in verdict.reason
-    assert verdict.cost == pytest.approx(RUNGS[1].cost(verdict.prompt_tokens, verdict.completion_tokens)) and verdict.cost > 0
+    assert (
+        verdict.cost == pytest.approx(RUNGS[1].cost(verdict.prompt_tokens, verdict.completion_tokens))
+        and verdict.cost > 0
+    )
     assert record.total_cost == pytest.approx(record.attempts[0].cost + verdict.cost)
     logged = eco.runlog.get(record.run_id)
     assert logged is not None and logged.judge_cost == pytest.approx(verdict.cost)
     eco.close()
+
 
 def test_thumbs_down_counts_against_demonstrations_and_retires(sandbox_image: str) -> None:
     eco, _ = make(["```python\nprint(2 ** 16)\n```", "65536. TERMINATE"])
@@ -109,7 +123,9 @@ def test_the_person_overrules_the_judge_when_the_last_execution_succeeded(sandbo
     record = eco.run_sync("What is 17 * 23?", expected="392")
     assert not record.resolved
     result = eco.feedback(record.run_id, good=True)
-    assert result.created and result.override and "banked on your word" in result.note and "expected '392'" in result.note
+    assert (
+        result.created and result.override and "banked on your word" in result.note and "expected '392'" in result.note
+    )
     banked = eco.bank.get(result.solution_id or "")
     assert banked is not None and banked.code == "print(17 * 23)" and banked.answer == "391" and banked.rung == "cheap"
     logged = eco.runlog.get(record.run_id)

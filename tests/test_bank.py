@@ -46,7 +46,12 @@ def test_embeddings_are_real_and_normalized(embedder: Embedder) -> None:
 
 
 def test_add_and_retrieve_above_threshold(bank: SolutionBank) -> None:
-    sid, created = bank.add("What is the sum of the primes below 100?", "print(sum(p for p in range(2, 100) if all(p % d for d in range(2, p))))", answer="1060", rung="cheap")
+    sid, created = bank.add(
+        "What is the sum of the primes below 100?",
+        "print(sum(p for p in range(2, 100) if all(p % d for d in range(2, p))))",
+        answer="1060",
+        rung="cheap",
+    )
     assert created
     hits = bank.retrieve("Add up all prime numbers smaller than 100")
     assert [h[0].id for h in hits] == [sid] and hits[0][1] >= 0.5
@@ -185,7 +190,11 @@ def test_qdrant_memory_for_any_autogen_agent(bank: SolutionBank) -> None:
     memory = SolutionMemory(bank)
 
     async def go() -> tuple[list[str], list[object]]:
-        await memory.add(MemoryContent(content="What is 6 * 7?", mime_type="text/plain", metadata={"code": "print(6 * 7)", "answer": "42"}))
+        await memory.add(
+            MemoryContent(
+                content="What is 6 * 7?", mime_type="text/plain", metadata={"code": "print(6 * 7)", "answer": "42"}
+            )
+        )
         result = await memory.query("Multiply six by seven")
         context = UnboundedChatCompletionContext()
         await context.add_message(UserMessage(content="compute six times seven", source="user"))

@@ -20,15 +20,30 @@ runner = CliRunner()
 WRONG = ["```python\nprint(17 * 22)\n```", "It is 374. TERMINATE"]
 RIGHT = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 TASKS = [
-    {"id": "t1", "query": "What is 17 * 23?", "paraphrase": "Multiply 17 by 23.", "expected": "391", "code": "print(17 * 23)"},
-    {"id": "t2", "query": "What is the product of 23 and 17?", "paraphrase": "Compute 23 multiplied by 17.",
-     "expected": "391", "code": "print(23 * 17)", "variant": "What is the product of 23 and 18?", "variant_expected": "414"},
-]  # fmt: skip
+    {
+        "id": "t1",
+        "query": "What is 17 * 23?",
+        "paraphrase": "Multiply 17 by 23.",
+        "expected": "391",
+        "code": "print(17 * 23)",
+    },
+    {
+        "id": "t2",
+        "query": "What is the product of 23 and 17?",
+        "paraphrase": "Compute 23 multiplied by 17.",
+        "expected": "391",
+        "code": "print(23 * 17)",
+        "variant": "What is the product of 23 and 18?",
+        "variant_expected": "414",
+    },
+]
 
 
 def setup(tmp_path: Path) -> tuple[Path, Path]:
     """A cheap rung that is always wrong and a top rung that always prints 391."""
-    cfg = write_scripted_config(tmp_path, {"cheap": WRONG * 20, "top": RIGHT * 20}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    cfg = write_scripted_config(
+        tmp_path, {"cheap": WRONG * 20, "top": RIGHT * 20}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
+    )
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
     return cfg, tasks
@@ -36,8 +51,16 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
 
 def bench(tmp_path: Path, names: list[str], protocol: str) -> list:  # type: ignore[type-arg]
     cfg, tasks = setup(tmp_path)
-    return asyncio.run(run_bench(load_settings(cfg), select_strategies(names), load_tasks(tasks), protocol=protocol,  # type: ignore[arg-type]
-                                 bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    return asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            select_strategies(names),
+            load_tasks(tasks),
+            protocol=protocol,  # type: ignore[arg-type]
+            bench_dir=tmp_path / "bench",
+            executor_factory=FakeExecutor,
+        )
+    )
 
 
 def test_sequential_protocol_gives_exact_values(tmp_path: Path) -> None:
@@ -51,10 +74,15 @@ def test_sequential_protocol_gives_exact_values(tmp_path: Path) -> None:
     assert top.demo_hits == 0 and ladder.demo_hits == 0 and demos.demo_hits >= 2  # banked answers came back
     assert bottom.cost > 0 and bottom.cost < top.cost < ladder.cost  # the failing cheap rung still costs
     table = markdown_table([top, bottom, ladder, demos])
-    assert table.splitlines()[2].startswith("| top-only | 4/5 | 80.0% |") and "| 1.00 | 1.00 | 1.00 |" in table.splitlines()[2]
+    assert (
+        table.splitlines()[2].startswith("| top-only | 4/5 | 80.0% |")
+        and "| 1.00 | 1.00 | 1.00 |" in table.splitlines()[2]
+    )
     assert f"| {bottom.cost / top.cost:.2f} | {bottom.tokens / top.tokens:.2f} | 0.00 |" in table.splitlines()[3]
     assert top.tokens_per_solved == top.tokens / 4 and bottom.tokens_per_solved is None
-    assert f"| {top.tokens / 4:,.0f} | 0 |" in table.splitlines()[2] and "| - | - | 0 |" in table.splitlines()[3]  # tok/solved, escalations
+    assert (
+        f"| {top.tokens / 4:,.0f} | 0 |" in table.splitlines()[2] and "| - | - | 0 |" in table.splitlines()[3]
+    )  # tok/solved, escalations
 
 
 def test_split_protocol_banks_the_seed_and_measures_the_test_split(tmp_path: Path) -> None:
@@ -78,12 +106,34 @@ def test_resume_continues_an_interrupted_strategy(tmp_path: Path) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b",
-                                 executor_factory=FakeExecutor, on_item=stop_after_two))  # fmt: skip
+        asyncio.run(
+            run_strategy(
+                settings,
+                ladder,
+                tasks,
+                protocol="sequential",
+                bench_dir=tmp_path / "b",
+                executor_factory=FakeExecutor,
+                on_item=stop_after_two,
+            )
+        )
     with pytest.raises(EcoagentError, match="--resume"):
-        asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b", executor_factory=FakeExecutor))
-    results = asyncio.run(run_strategy(settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b",
-                                       resume=True, executor_factory=FakeExecutor))  # fmt: skip
+        asyncio.run(
+            run_strategy(
+                settings, ladder, tasks, protocol="sequential", bench_dir=tmp_path / "b", executor_factory=FakeExecutor
+            )
+        )
+    results = asyncio.run(
+        run_strategy(
+            settings,
+            ladder,
+            tasks,
+            protocol="sequential",
+            bench_dir=tmp_path / "b",
+            resume=True,
+            executor_factory=FakeExecutor,
+        )
+    )
     assert [r.item_id for r in results] == [i.id for i in bench_items(tasks, "sequential")]
     lines = (tmp_path / "b" / "sequential" / "ladder" / "results.jsonl").read_text().splitlines()
     assert len(lines) == 5 and len({json.loads(x)["item_id"] for x in lines}) == 5  # nothing ran twice
@@ -120,12 +170,26 @@ def test_the_shipped_task_set_has_100_tasks_with_answers_and_variants() -> None:
 @pytest.mark.docker
 def test_cli_bench_table_report_and_markdown(tmp_path: Path, sandbox_image: str) -> None:
     cfg, tasks = setup(tmp_path)
-    args = ["--config", str(cfg), "bench", str(tasks), "-s", "top-only", "-s", "ladder", "--out", str(tmp_path / "out"), "--markdown"]
+    args = [
+        "--config",
+        str(cfg),
+        "bench",
+        str(tasks),
+        "-s",
+        "top-only",
+        "-s",
+        "ladder",
+        "--out",
+        str(tmp_path / "out"),
+        "--markdown",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "top-only" in result.stdout and "| ladder | 4/5 | 80.0% |" in result.stdout
     report = json.loads((tmp_path / "out" / "report-sequential.json").read_text())
-    assert [s["strategy"] for s in report["strategies"]] == ["top-only", "ladder"] and report["strategies"][1]["escalations"] == 5
+    assert [s["strategy"] for s in report["strategies"]] == ["top-only", "ladder"] and report["strategies"][1][
+        "escalations"
+    ] == 5
     assert (tmp_path / "out" / "chart-sequential.png").read_bytes()[:4] == b"\x89PNG"
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "--resume" in again.stderr
@@ -134,7 +198,9 @@ def test_cli_bench_table_report_and_markdown(tmp_path: Path, sandbox_image: str)
     assert one.exit_code == 0, one.output
     assert "with ladder, measured earlier on the same tasks" in one.stderr
     merged = json.loads((tmp_path / "out" / "report-sequential.json").read_text())
-    assert [s["strategy"] for s in merged["strategies"]] == ["top-only", "ladder"] and merged["strategies"][1]["escalations"] == 5
+    assert [s["strategy"] for s in merged["strategies"]] == ["top-only", "ladder"] and merged["strategies"][1][
+        "escalations"
+    ] == 5
 
 
 @pytest.mark.docker
@@ -142,8 +208,27 @@ def test_bench_on_the_bundled_model(tmp_path: Path, sandbox_image: str) -> None:
     cfg = tmp_path / "ecoagent.toml"
     cfg.write_text("[run]\nmax_turns = 4\n")  # the offline default ladder: the real bundled SmolLM2
     tasks = Path(__file__).resolve().parents[1] / "benchmarks" / "tasks" / "compute.jsonl"
-    result = runner.invoke(app, ["--config", str(cfg), "bench", str(tasks), "--limit", "1", "-s", "bottom-only", "-s", "bottom+demos",
-                                 "-p", "split", "--out", str(tmp_path / "out"), "--price", "smollm2-eco=0.1,0.4"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "--config",
+            str(cfg),
+            "bench",
+            str(tasks),
+            "--limit",
+            "1",
+            "-s",
+            "bottom-only",
+            "-s",
+            "bottom+demos",
+            "-p",
+            "split",
+            "--out",
+            str(tmp_path / "out"),
+            "--price",
+            "smollm2-eco=0.1,0.4",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report-split.json").read_text())
     plain, demos = report["strategies"]
@@ -157,12 +242,27 @@ def test_conversation_tasks_carry_memory_only_for_a_memory_strategy(tmp_path: Pa
     # what differs is what the follow-up read and what summarizing cost.
     cfg = write_scripted_config(tmp_path, {"cheap": RIGHT * 40}, prices={"cheap": (0.15, 0.6)})
     tasks = tmp_path / "conv.jsonl"
-    row = {"id": "c1", "query": "Compute 17 * 23.", "expected": "391",
-           "followups": [{"query": "Add 9 to that result.", "expected": "400"}, {"query": "Print it again.", "expected": "391"}]}  # fmt: skip
+    row = {
+        "id": "c1",
+        "query": "Compute 17 * 23.",
+        "expected": "391",
+        "followups": [
+            {"query": "Add 9 to that result.", "expected": "400"},
+            {"query": "Print it again.", "expected": "391"},
+        ],
+    }
     tasks.write_text(json.dumps(row) + "\n")
     strategies = select_strategies(["bottom-only", "bottom+memory"])
-    plain, memory = asyncio.run(run_bench(load_settings(cfg), strategies, load_tasks(tasks), protocol="sequential",
-                                          bench_dir=tmp_path / "b", executor_factory=FakeExecutor))  # fmt: skip
+    plain, memory = asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            strategies,
+            load_tasks(tasks),
+            protocol="sequential",
+            bench_dir=tmp_path / "b",
+            executor_factory=FakeExecutor,
+        )
+    )
     assert plain.items == memory.items == 3 and plain.solved == memory.solved == 2
     assert plain.by_form == {"query": (1, 1), "followup": (1, 2)}
 
@@ -177,7 +277,9 @@ def test_conversation_tasks_carry_memory_only_for_a_memory_strategy(tmp_path: Pa
 
     alone, carried = first_messages("bottom-only"), first_messages("bottom+memory")
     assert "Compute 17 * 23." not in alone[1]  # without memory, each turn runs alone
-    assert "Q: Compute 17 * 23." in carried[1] and "Output: 391" in carried[1] and "Q: Add 9 to that result." in carried[2]
+    assert (
+        "Q: Compute 17 * 23." in carried[1] and "Output: 391" in carried[1] and "Q: Add 9 to that result." in carried[2]
+    )
     assert memory.tokens > plain.tokens  # the carried context is read, and paid for
 
 
@@ -199,11 +301,24 @@ def test_a_router_strategy_skips_the_rung_that_keeps_failing(tmp_path: Path) -> 
     settings = load_settings(cfg)
     settings.router.min_evidence = 0.3  # five items: let two similar logged failures count
     settings.router.explore = 0.0
-    ladder, routed = asyncio.run(run_bench(settings, select_strategies(["ladder", "ladder+router"]), load_tasks(tasks),
-                                           protocol="sequential", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    ladder, routed = asyncio.run(
+        run_bench(
+            settings,
+            select_strategies(["ladder", "ladder+router"]),
+            load_tasks(tasks),
+            protocol="sequential",
+            bench_dir=tmp_path / "bench",
+            executor_factory=FakeExecutor,
+        )
+    )
     assert routed.solved == ladder.solved == 4  # the same answers...
-    assert routed.escalations < ladder.escalations == 5 and routed.cost < ladder.cost  # ...without the failed cheap attempts
-    results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder+router" / "results.jsonl").read_text().splitlines()]
+    assert (
+        routed.escalations < ladder.escalations == 5 and routed.cost < ladder.cost
+    )  # ...without the failed cheap attempts
+    results = [
+        json.loads(x)
+        for x in (tmp_path / "bench" / "sequential" / "ladder+router" / "results.jsonl").read_text().splitlines()
+    ]
     assert results[0]["rungs_tried"] == ["cheap", "top"] and ["top"] in [r["rungs_tried"] for r in results]
 
 
@@ -217,15 +332,26 @@ def test_a_strategy_judged_without_the_answer_key_is_scored_by_it(tmp_path: Path
     tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
     extra = tmp_path / "strategies.toml"
     extra.write_text('[[strategies]]\nname = "ladder-auto"\nrungs = "all"\njudge = "auto"\n')
-    [auto] = asyncio.run(run_bench(load_settings(cfg), select_strategies(["ladder-auto"], extra), load_tasks(tasks),
-                                   protocol="sequential", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    [auto] = asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            select_strategies(["ladder-auto"], extra),
+            load_tasks(tasks),
+            protocol="sequential",
+            bench_dir=tmp_path / "bench",
+            executor_factory=FakeExecutor,
+        )
+    )
     # t1 and t2's queries: the cheap rung's 374 ran fine and it said TERMINATE, so the
     # pipeline served it (wrong: 391 expected); the cheap rung crashed on the other three,
     # so they climbed, and the top rung's 391 is right for both paraphrases and served,
     # wrong, for the variant (414 expected)
     assert (auto.items, auto.solved, auto.escalations, auto.accepted_wrong) == (5, 2, 3, 3)
     assert auto.solved_by_rung == {"top": 2}
-    results = [json.loads(x) for x in (tmp_path / "bench" / "sequential" / "ladder-auto" / "results.jsonl").read_text().splitlines()]
+    results = [
+        json.loads(x)
+        for x in (tmp_path / "bench" / "sequential" / "ladder-auto" / "results.jsonl").read_text().splitlines()
+    ]
     assert [(r["accepted"], r["resolved"], r["judge"]) for r in results[:2]] == [(True, False, "expected")] * 2
     table = markdown_table([auto])
     header = [c.strip() for c in table.splitlines()[0].strip("|").split("|")]
@@ -244,15 +370,36 @@ def test_an_exploring_strategy_observes_every_bin_and_calibrate_counts_them(tmp_
     cfg, tasks = setup(tmp_path)
     extra = tmp_path / "strategies.toml"
     extra.write_text('[[strategies]]\nname = "explore"\nrungs = "all"\njudge = "evidence"\nexplore = true\n')
-    [explore] = asyncio.run(run_bench(load_settings(cfg), select_strategies(["explore"], extra), load_tasks(tasks),
-                                      protocol="split", bench_dir=tmp_path / "bench", executor_factory=FakeExecutor))  # fmt: skip
+    [explore] = asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            select_strategies(["explore"], extra),
+            load_tasks(tasks),
+            protocol="split",
+            bench_dir=tmp_path / "bench",
+            executor_factory=FakeExecutor,
+        )
+    )
     # split: the paraphrases (391) and the variant (414); cheap says 374 twice, top 391 twice
-    assert (explore.items, explore.solved, explore.accepted_wrong, explore.unverified, explore.unverified_right) == (3, 0, 0, 3, 2)
-    results = [json.loads(x) for x in (tmp_path / "bench" / "split" / "explore" / "results.jsonl").read_text().splitlines()]
+    assert (explore.items, explore.solved, explore.accepted_wrong, explore.unverified, explore.unverified_right) == (
+        3,
+        0,
+        0,
+        3,
+        2,
+    )
+    results = [
+        json.loads(x) for x in (tmp_path / "bench" / "split" / "explore" / "results.jsonl").read_text().splitlines()
+    ]
     first = results[0]
     assert first["rungs_tried"] == ["cheap", "cheap", "top", "top"] and first["unverified"] and first["served_right"]
     cheap, top = str(tmp_path / "cheap.json"), str(tmp_path / "top.json")
-    assert first["observations"] == [[cheap, "single", True], [cheap, "samples", True], [top, "single", False], [top, "samples", False]]
+    assert first["observations"] == [
+        [cheap, "single", True],
+        [cheap, "samples", True],
+        [top, "single", False],
+        [top, "samples", False],
+    ]
     target = tmp_path / "mine.json"
     done = runner.invoke(app, ["--config", str(cfg), "calibrate", str(tmp_path / "bench"), "--out", str(target)])
     assert done.exit_code == 0, done.output

@@ -61,7 +61,9 @@ def test_a_changed_chunk_is_refused_and_leaves_no_file(tmp_path: Path, monkeypat
 
 def test_a_missing_chunk_package_names_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_chunks(tmp_path, monkeypatch, [b"a", b"b"], b"ab")
-    monkeypatch.setattr(bundled, "_QWEN_CODER_PARTS", (*bundled._QWEN_CODER_PARTS, ("fakechunk_missing", "data/part.bin")))
+    monkeypatch.setattr(
+        bundled, "_QWEN_CODER_PARTS", (*bundled._QWEN_CODER_PARTS, ("fakechunk_missing", "data/part.bin"))
+    )
     with pytest.raises(FileNotFoundError, match="fakechunk-missing"):
         bundled.qwen_coder_path()
 
@@ -73,7 +75,9 @@ def test_an_unknown_bundled_name_lists_the_known_ones() -> None:
 
 
 def test_the_offline_qwen_preset_names_the_bundled_model() -> None:
-    assert [(r.model, r.adapter) for r in load_ladder_preset("offline-qwen")] == [("bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco")]
+    assert [(r.model, r.adapter) for r in load_ladder_preset("offline-qwen")] == [
+        ("bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco")
+    ]
 
 
 def test_the_real_qwen_coder_is_the_pinned_file_and_writes_code() -> None:

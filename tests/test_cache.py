@@ -51,43 +51,46 @@ def test_the_guard_refuses_queries_that_need_other_answers(a: str, b: str) -> No
 # Confusable pairs written after the guard's word lists were tuned on the bench set, and
 # never tuned on since: the guard's held-out check (all must be refused).
 HELD_OUT_1 = [
-("What is the median of 3, 8, 1?", "What is the mean of 3, 8, 1?"),
-("Sort the list [4, 2, 9] in descending order", "Sort the list [4, 2, 9] in ascending order"),
-("How many words are in 'the quick brown fox'?", "How many characters are in 'the quick brown fox'?"),
-("Convert 5 miles to km", "Convert 5 km to miles"),
-("What is the 10th Fibonacci number?", "What is the 11th Fibonacci number?"),
-("Print the current date", "Print the current time"),
-("Is 97 a prime number?", "Is 97 not a prime number?"),
-("Count lines in data.csv", "Count lines in data.json"),
-("What day of the week was 2020-02-29?", "What day of the week was 2021-02-28?"),
-("Find the minimum of [3, 7, 2]", "Find the maximum of [3, 7, 2]"),
-("What is the square root of 144?", "What is the cube root of 144?"),
-("Round 3.14159 to 2 decimals", "Round 3.14159 to 3 decimals"),
-("List the first 5 even numbers", "List the first 5 odd numbers"),
-("Encode 'hello' in base64", "Decode 'hello' in base64"),
-("What is the factorial of 10?", "What is the factorial of ten plus one?"),
-("Convert 'Hello World' to uppercase", "Convert 'Hello World' to lowercase"),
-("How many seconds in a day?", "How many minutes in a day?"),
-("What is the GCD of 48 and 18?", "What is the LCM of 48 and 18?"),
-("What is the hex value of 255?", "What is the octal value of 255?"),
-("What is the average of all numbers from 1 to 10 excluding 5?", "What is the average of all numbers from 1 to 10 including 5?"),
+    ("What is the median of 3, 8, 1?", "What is the mean of 3, 8, 1?"),
+    ("Sort the list [4, 2, 9] in descending order", "Sort the list [4, 2, 9] in ascending order"),
+    ("How many words are in 'the quick brown fox'?", "How many characters are in 'the quick brown fox'?"),
+    ("Convert 5 miles to km", "Convert 5 km to miles"),
+    ("What is the 10th Fibonacci number?", "What is the 11th Fibonacci number?"),
+    ("Print the current date", "Print the current time"),
+    ("Is 97 a prime number?", "Is 97 not a prime number?"),
+    ("Count lines in data.csv", "Count lines in data.json"),
+    ("What day of the week was 2020-02-29?", "What day of the week was 2021-02-28?"),
+    ("Find the minimum of [3, 7, 2]", "Find the maximum of [3, 7, 2]"),
+    ("What is the square root of 144?", "What is the cube root of 144?"),
+    ("Round 3.14159 to 2 decimals", "Round 3.14159 to 3 decimals"),
+    ("List the first 5 even numbers", "List the first 5 odd numbers"),
+    ("Encode 'hello' in base64", "Decode 'hello' in base64"),
+    ("What is the factorial of 10?", "What is the factorial of ten plus one?"),
+    ("Convert 'Hello World' to uppercase", "Convert 'Hello World' to lowercase"),
+    ("How many seconds in a day?", "How many minutes in a day?"),
+    ("What is the GCD of 48 and 18?", "What is the LCM of 48 and 18?"),
+    ("What is the hex value of 255?", "What is the octal value of 255?"),
+    (
+        "What is the average of all numbers from 1 to 10 excluding 5?",
+        "What is the average of all numbers from 1 to 10 including 5?",
+    ),
 ]
 HELD_OUT_2 = [
-("How many days until Christmas?", "How many days since Christmas?"),
-("What is the population of France?", "What is the capital of France?"),
-("Translate 'good morning' into French", "Translate 'good morning' into Spanish"),
-("Plot a histogram of the values", "Plot a scatter of the values"),
-("Download the page and count its links", "Download the page and count its images"),
-("What is the distance from Paris to Berlin?", "What is the distance from Berlin to Paris by train?"),
-("How many leap years between 1900 and 2000?", "How many leap years between 1900 and 2000 inclusive?"),
-("Generate a random password of 12 characters", "Generate a random username of 12 characters"),
-("Compute the mean of the column price", "Compute the mean of the column cost"),
-("What is the next prime after 100?", "What is the previous prime before 100?"),
-("Convert 3 hours to minutes", "Convert 3 minutes to hours"),
-("Is 2024 a leap year?", "Is 2023 a leap year?"),
-("What is the weather in Tokyo today?", "What is the weather in Tokyo tomorrow?"),
-("Count the unique words in 'a b a c'", "Count the repeated words in 'a b a c'"),
-("What is the sine of 30 degrees?", "What is the cosine of 30 degrees?"),
+    ("How many days until Christmas?", "How many days since Christmas?"),
+    ("What is the population of France?", "What is the capital of France?"),
+    ("Translate 'good morning' into French", "Translate 'good morning' into Spanish"),
+    ("Plot a histogram of the values", "Plot a scatter of the values"),
+    ("Download the page and count its links", "Download the page and count its images"),
+    ("What is the distance from Paris to Berlin?", "What is the distance from Berlin to Paris by train?"),
+    ("How many leap years between 1900 and 2000?", "How many leap years between 1900 and 2000 inclusive?"),
+    ("Generate a random password of 12 characters", "Generate a random username of 12 characters"),
+    ("Compute the mean of the column price", "Compute the mean of the column cost"),
+    ("What is the next prime after 100?", "What is the previous prime before 100?"),
+    ("Convert 3 hours to minutes", "Convert 3 minutes to hours"),
+    ("Is 2024 a leap year?", "Is 2023 a leap year?"),
+    ("What is the weather in Tokyo today?", "What is the weather in Tokyo tomorrow?"),
+    ("Count the unique words in 'a b a c'", "Count the repeated words in 'a b a c'"),
+    ("What is the sine of 30 degrees?", "What is the cosine of 30 degrees?"),
 ]
 
 
@@ -148,7 +151,9 @@ def test_answer_cache_scopes_expiry_eviction_refusals_and_counts(tmp_path: Path)
 # ---- the exact cache in the pipeline (scripted models, fake sandbox) -------------------
 def make(tmp_path: Path, cheap: list[str], **cache: object) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
     client = ScriptedChatCompletionClient(cheap)
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
+    settings = Settings(
+        ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto")
+    )
     settings.bank.path = tmp_path / "bank"
     settings.cache = settings.cache.model_copy(update={"path": tmp_path / "cache.sqlite3", **cache})
     return EcoAssistant(settings, clients={"cheap": client}, executor_factory=FakeExecutor), client
@@ -203,7 +208,9 @@ def test_replay_reruns_banked_code_fresh_and_never_serves_a_near_parameter_query
     from ecoagent.sandbox.executor import DockerSandboxExecutor
 
     client = ScriptedChatCompletionClient(["```python\nprint(17 * 24)\n```", "It is 408. TERMINATE"])
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
+    settings = Settings(
+        ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto")
+    )
     settings.bank.path = tmp_path / "bank"
     settings.cache.path = tmp_path / "cache.sqlite3"
     settings.sandbox.timeout_s = 20
@@ -239,7 +246,9 @@ def test_a_replay_the_expected_answer_rejects_is_not_served(tmp_path: Path, sand
     from ecoagent.sandbox.executor import DockerSandboxExecutor
 
     client = ScriptedChatCompletionClient(SOLVE)
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto"))
+    settings = Settings(
+        ladder=LadderSettings(rungs=RUNGS[:1]), runlog_path=tmp_path / "runs.sqlite3", run=RunSettings(judge="auto")
+    )
     settings.bank.path = tmp_path / "bank"
     settings.cache.path = tmp_path / "cache.sqlite3"
     eco = EcoAssistant(settings, clients={"cheap": client}, executor_factory=DockerSandboxExecutor)
@@ -258,14 +267,35 @@ def test_bench_cache_strategy_counts_hits_wrong_hits_and_refusals(tmp_path: Path
     cfg = write_scripted_config(tmp_path, {"cheap": right * 20}, prices={"cheap": (0.15, 0.6)}, judge="auto")
     tasks = tmp_path / "tasks.jsonl"
     rows = [
-        {"id": "t1", "query": "What is 17 * 23?", "paraphrase": "Multiply 17 by 23.", "expected": "391", "code": "print(17 * 23)",
-         "variant": "What is 17 * 24?", "variant_expected": "408"},
-        {"id": "t2", "query": "What is 391 + 0?", "paraphrase": "Add 391 and 0.", "expected": "391", "code": "print(391 + 0)"},
-    ]  # fmt: skip
+        {
+            "id": "t1",
+            "query": "What is 17 * 23?",
+            "paraphrase": "Multiply 17 by 23.",
+            "expected": "391",
+            "code": "print(17 * 23)",
+            "variant": "What is 17 * 24?",
+            "variant_expected": "408",
+        },
+        {
+            "id": "t2",
+            "query": "What is 391 + 0?",
+            "paraphrase": "Add 391 and 0.",
+            "expected": "391",
+            "code": "print(391 + 0)",
+        },
+    ]
     tasks.write_text("".join(json.dumps(t) + "\n" for t in rows))
     strategies = select_strategies(["bottom+demos", "bottom+demos+cache"])
-    plain, cached = asyncio.run(run_bench(load_settings(cfg), strategies, load_tasks(tasks), protocol="sequential",
-                                          bench_dir=tmp_path / "b", executor_factory=FakeExecutor))  # fmt: skip
+    plain, cached = asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            strategies,
+            load_tasks(tasks),
+            protocol="sequential",
+            bench_dir=tmp_path / "b",
+            executor_factory=FakeExecutor,
+        )
+    )
     # sequential: t1, t2 solved by the model and banked; both paraphrases replayed; the variant refused by the guard
     assert (plain.items, plain.solved, plain.cache_hits, plain.cache_on) == (5, 4, 0, False)
     assert (cached.items, cached.solved, cached.cache_hits, cached.wrong_hits, cached.guard_refusals) == (5, 4, 2, 0, 1)

@@ -21,7 +21,12 @@ def config(tmp_path: Path, cheap: list[object], top: list[object]) -> Path:
 
 
 def test_chat_transcript_good_cost_and_demonstration(tmp_path: Path, sandbox_image: str) -> None:
-    cheap = ["```python\nprint(17 * 23 +)\n```", "Sorry. TERMINATE", "```python\nprint(17 * 24)\n```", "It is 408. TERMINATE"]
+    cheap = [
+        "```python\nprint(17 * 23 +)\n```",
+        "Sorry. TERMINATE",
+        "```python\nprint(17 * 24)\n```",
+        "It is 408. TERMINATE",
+    ]
     top = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
     stdin = "What is 17 * 23?\n/good\nWhat is 17 * 24?\n/cost\n/history\n/bank 17 times 23\n/exit\n"
     result = runner.invoke(app, ["--config", str(config(tmp_path, cheap, top)), "chat"], input=stdin)
@@ -62,7 +67,9 @@ def test_chat_bad_then_retry_from_the_next_rung(tmp_path: Path, sandbox_image: s
 
 
 def test_chat_help_unknown_and_nothing_yet(tmp_path: Path, sandbox_image: str) -> None:
-    result = runner.invoke(app, ["--config", str(config(tmp_path, [], [])), "chat"], input="/good\n/help\n/nope\n/ladder\n/new\n")
+    result = runner.invoke(
+        app, ["--config", str(config(tmp_path, [], [])), "chat"], input="/good\n/help\n/nope\n/ladder\n/new\n"
+    )
     assert result.exit_code == 0
     text = result.stdout
     assert "nothing to act on yet" in text and "unknown command /nope" in text

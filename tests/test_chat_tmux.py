@@ -30,8 +30,12 @@ class Tmux:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-S", "-2000", "-t", self.name],
-                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-J", "-S", "-2000", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     def wait_for(self, predicate: str, timeout: float, after: int = 0) -> str:
         """Wait until ``predicate`` appears in the screen text after offset ``after``."""
@@ -55,8 +59,11 @@ def tmux(tmp_path: Path, sandbox_image: str) -> Iterator[Tmux]:
     cfg.write_text('[run]\nmax_turns = 4\njudge = "auto"\n')
     env = f"ECOAGENT_HOME={tmp_path / 'home'} NO_COLOR=1 HF_HUB_OFFLINE=1"
     command = f"cd {tmp_path} && env {env} {ECOAGENT} chat; echo EXIT=$?; sleep 60"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", command], check=True,
-                   env={**os.environ, "TERM": "xterm"})  # fmt: skip
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50", command],
+        check=True,
+        env={**os.environ, "TERM": "xterm"},
+    )
     session = Tmux(name)
     try:
         yield session

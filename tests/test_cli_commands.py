@@ -80,7 +80,7 @@ def test_feedback_logs_and_bank_round_trip(tmp_path: Path, sandbox_image: str) -
     assert invoke(cfg, "bank", "export", str(export)).exit_code == 0
     assert invoke(cfg, "bank", "remove", sid).exit_code == 0
     assert "solutions: 0" in invoke(cfg, "bank", "stats").stdout
-    export.write_text(export.read_text() + "not json\n{\"query\": \"no id\"}\n")
+    export.write_text(export.read_text() + 'not json\n{"query": "no id"}\n')
     imported = invoke(cfg, "bank", "import", str(export))
     assert imported.exit_code == 1  # bad lines reported, good ones kept
     assert "line 2: skipped" in imported.stderr and "line 3: skipped" in imported.stderr
@@ -151,7 +151,12 @@ def test_ask_serves_repeats_from_the_cache_replays_paraphrases_and_no_cache_opts
     first = json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json").stdout)
     again = invoke(cfg, "ask", "what is 17 * 23", "--json")
     served = json.loads(again.stdout)
-    assert again.exit_code == 0 and served["rung"] == "exact" and served["tokens"] == 0 and served["answer"] == first["answer"]
+    assert (
+        again.exit_code == 0
+        and served["rung"] == "exact"
+        and served["tokens"] == 0
+        and served["answer"] == first["answer"]
+    )
     assert "answered from the cache (no model)" in again.stderr
     fresh = json.loads(invoke(cfg, "ask", "What is 17 * 23?", "--json", "--no-cache").stdout)
     assert fresh["rung"] == "cheap" and fresh["tokens"] > 0
@@ -170,4 +175,7 @@ def test_ask_serves_repeats_from_the_cache_replays_paraphrases_and_no_cache_opts
     assert stats["evictions"] >= 1
     listed = invoke(cfg, "cache", "list")
     assert "What is 17 * 23?" in listed.stdout and "391" in listed.stdout
-    assert "cleared" in invoke(cfg, "cache", "clear").stdout and invoke(cfg, "cache", "list").stdout.strip() == "the cache is empty"
+    assert (
+        "cleared" in invoke(cfg, "cache", "clear").stdout
+        and invoke(cfg, "cache", "list").stdout.strip() == "the cache is empty"
+    )

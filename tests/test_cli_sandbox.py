@@ -41,7 +41,9 @@ def test_run_stdin_json(sandbox_image: str) -> None:
 
 @pytest.mark.docker
 def test_run_timeout_is_reported(sandbox_image: str) -> None:
-    result = runner.invoke(app, ["sandbox", "run", "-", "--timeout", "1", "--json"], input="import time\ntime.sleep(30)\n")
+    result = runner.invoke(
+        app, ["sandbox", "run", "-", "--timeout", "1", "--json"], input="import time\ntime.sleep(30)\n"
+    )
     assert result.exit_code == 124
     assert json.loads(result.stdout)["timed_out"] is True
 

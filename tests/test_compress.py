@@ -22,8 +22,10 @@ from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
 
 TASKS = Path(__file__).parents[1] / "benchmarks" / "tasks" / "longcontext.jsonl"
 CODE = '```python\ndef within(limit, x):\n    return x < limit and not x <= 0   # "<" and indentation kept\n```\n'
-TRACE = ('Traceback (most recent call last):\n  File "/srv/app.py", line 12, in <module>\n'
-         "    main()\nKeyError: 'budget_2024'\n")  # fmt: skip
+TRACE = (
+    'Traceback (most recent call last):\n  File "/srv/app.py", line 12, in <module>\n'
+    "    main()\nKeyError: 'budget_2024'\n"
+)
 
 
 def _contexts(n: int) -> list[str]:
@@ -141,7 +143,10 @@ def test_compressing_client_compresses_a_long_user_message_once_for_any_autogen_
     client = CompressingClient(inner, compressor, rate=0.5)
     context = _contexts(2)[1]
     question = "How many more engineers does the platform team have than the search team?"
-    messages = [SystemMessage(content="Answer briefly."), UserMessage(content=f"{context}\n\n{question}", source="user")]
+    messages = [
+        SystemMessage(content="Answer briefly."),
+        UserMessage(content=f"{context}\n\n{question}", source="user"),
+    ]
 
     async def twice() -> None:
         await client.create(messages)
@@ -159,8 +164,10 @@ def test_two_rungs_at_one_rate_share_one_compression_and_its_time_counts_once(co
     from ecoagent.records import Demonstration
 
     stage = CompressionStage(CompressSettings(), lambda: compressor)
-    messages = stage.for_query(Query("What is the combined budget?", context=_contexts(1)[0]), [
-        Demonstration(id="d", score=0.7, query="Add two budgets", code="print(1 + 2)")])  # fmt: skip
+    messages = stage.for_query(
+        Query("What is the combined budget?", context=_contexts(1)[0]),
+        [Demonstration(id="d", score=0.7, query="Add two budgets", code="print(1 + 2)")],
+    )
     mid = Rung(name="mid", provider="openai", model="m", input_price_per_mtok=0.5)
     top = Rung(name="top", provider="openai", model="t", input_price_per_mtok=5.0)
 

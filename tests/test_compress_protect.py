@@ -56,9 +56,23 @@ def test_an_unclosed_fence_protects_to_the_end() -> None:
 
 @pytest.mark.parametrize(
     "literal",
-    ["14:05", "2024-05-14", "3.12.1", "/api/v2/cart", '"connection reset by peer"', "max_retries", "41.5%",
-     "1,204", "OrderService.submit", "https://status.example.com/incidents/812", "not", "never", "without", "|"],
-)  # fmt: skip
+    [
+        "14:05",
+        "2024-05-14",
+        "3.12.1",
+        "/api/v2/cart",
+        '"connection reset by peer"',
+        "max_retries",
+        "41.5%",
+        "1,204",
+        "OrderService.submit",
+        "https://status.example.com/incidents/812",
+        "not",
+        "never",
+        "without",
+        "|",
+    ],
+)
 def test_numbers_paths_quotes_identifiers_urls_and_negations_are_protected(literal: str) -> None:
     prose = "".join(b.text for b in split_blocks(DOC) if not b.protected)
     spans = [prose[s:e] for s, e in protected_spans(prose)]

@@ -40,9 +40,9 @@ def test_user_config_dir_is_used_when_no_local_file(tmp_path: Path, monkeypatch:
     ("toml", "needle"),
     [
         ("[sandbox]\ntimeout_s = -1\n", "sandbox.timeout_s"),
-        ("[sandbox]\nuser = \"0:0\"\n", "never runs code as root"),
-        ("[sandbox]\nmemroy = \"1g\"\n", "sandbox.memroy"),
-        ("[sandbox]\nmemory = \"lots\"\n", "size like 512m"),
+        ('[sandbox]\nuser = "0:0"\n', "never runs code as root"),
+        ('[sandbox]\nmemroy = "1g"\n', "sandbox.memroy"),
+        ('[sandbox]\nmemory = "lots"\n', "size like 512m"),
         ("[sandbox\n", "not valid TOML"),
     ],
 )
@@ -67,9 +67,11 @@ from ecoagent.models import build_client, resolve_api_key  # noqa: E402
 
 
 def test_shipped_presets_load() -> None:
-    assert [(r.name, r.adapter) for r in load_ladder_preset("offline")] == [("smollm2-eco", "bundled:smollm2-eco"),
-                                                                           ("qwen-eco", "bundled:qwen-eco"),
-                                                                           ("qwen2.5-coder-0.5b", None)]  # fmt: skip
+    assert [(r.name, r.adapter) for r in load_ladder_preset("offline")] == [
+        ("smollm2-eco", "bundled:smollm2-eco"),
+        ("qwen-eco", "bundled:qwen-eco"),
+        ("qwen2.5-coder-0.5b", None),
+    ]
     assert [(r.name, r.adapter) for r in load_ladder_preset("offline-plain")] == [("smollm2", None)]
     openai = load_ladder_preset("openai")
     assert [r.provider for r in openai] == ["openai", "openai"]
@@ -80,9 +82,11 @@ def test_shipped_presets_load() -> None:
 def test_default_ladder_is_the_offline_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     rungs = load_settings().ladder.resolved()
-    assert [(r.name, r.provider, r.model, r.adapter) for r in rungs] == [("smollm2-eco", "llama-cpp", "bundled:smollm2", "bundled:smollm2-eco"),
-                                                                          ("qwen-eco", "llama-cpp", "bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco"),
-                                                                          ("qwen2.5-coder-0.5b", "llama-cpp", "bundled:qwen2.5-coder-0.5b", None)]  # fmt: skip
+    assert [(r.name, r.provider, r.model, r.adapter) for r in rungs] == [
+        ("smollm2-eco", "llama-cpp", "bundled:smollm2", "bundled:smollm2-eco"),
+        ("qwen-eco", "llama-cpp", "bundled:qwen2.5-coder-0.5b", "bundled:qwen-eco"),
+        ("qwen2.5-coder-0.5b", "llama-cpp", "bundled:qwen2.5-coder-0.5b", None),
+    ]
 
 
 def test_inline_rungs_replace_the_preset(tmp_path: Path) -> None:

@@ -26,9 +26,21 @@ def config(tmp_path: Path, replies: list[object]) -> Path:
 @pytest.mark.docker
 def test_ask_with_a_context_file_keeps_the_question_as_the_query(tmp_path: Path, sandbox_image: str) -> None:
     material = tmp_path / "report.txt"
-    material.write_text("The Atlas budget is 631000 dollars. The Borealis budget is 667000 dollars.\n", encoding="utf-8")
-    result = runner.invoke(app, ["--config", str(config(tmp_path, ANSWER)), "ask", "What is the combined budget?",
-                                 "--context", str(material), "--json"])  # fmt: skip
+    material.write_text(
+        "The Atlas budget is 631000 dollars. The Borealis budget is 667000 dollars.\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "--config",
+            str(config(tmp_path, ANSWER)),
+            "ask",
+            "What is the combined budget?",
+            "--context",
+            str(material),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["resolved"] and summary["answer"] == "The combined budget is 1298000 dollars."
@@ -62,8 +74,13 @@ def test_a_long_query_is_told_to_use_context_and_context_has_its_own_limit() -> 
 
 def test_batch_rows_take_a_context_field_and_a_bad_one_is_named(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
-    path.write_text(json.dumps({"id": "a", "query": "Total?", "context": "5 apples and 7 pears"}) + "\n"
-                    + json.dumps({"id": "b", "query": "Total?", "context": 12}) + "\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps({"id": "a", "query": "Total?", "context": "5 apples and 7 pears"})
+        + "\n"
+        + json.dumps({"id": "b", "query": "Total?", "context": 12})
+        + "\n",
+        encoding="utf-8",
+    )
     good, bad = read_batch(str(path))
     assert isinstance(good, BatchRow) and good.context == "5 apples and 7 pears"
     assert isinstance(bad, BadRow) and bad.line == 2 and "'context' must be a string" in bad.reason
@@ -73,8 +90,10 @@ def test_batch_rows_take_a_context_field_and_a_bad_one_is_named(tmp_path: Path) 
 def test_chat_paste_and_context_attach_material_to_the_next_questions(tmp_path: Path, sandbox_image: str) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("Borealis budget: 667000 dollars\n", encoding="utf-8")
-    stdin = (f"/paste\nThe Atlas budget is 631000 dollars.\nIt was approved in March.\n/end\n/context\n"
-             f"What is the combined budget?\n/context clear\n/context\n/context {notes}\n/context {tmp_path / 'nope'}\n/exit\n")  # fmt: skip
+    stdin = (
+        f"/paste\nThe Atlas budget is 631000 dollars.\nIt was approved in March.\n/end\n/context\n"
+        f"What is the combined budget?\n/context clear\n/context\n/context {notes}\n/context {tmp_path / 'nope'}\n/exit\n"
+    )
     result = runner.invoke(app, ["--config", str(config(tmp_path, ANSWER)), "chat"], input=stdin)
     assert result.exit_code == 0, result.output
     text = result.stdout

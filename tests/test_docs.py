@@ -11,13 +11,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = [
     "./scripts/setup.sh && .venv/bin/ecoagent batch examples/queries.jsonl --out results.jsonl",
-    "./scripts/setup.sh && .venv/bin/python -m pytest",
+    "./scripts/setup.sh && ./scripts/test.sh",
 ]
 
 
 def test_the_cli_and_configuration_references_are_generated_from_the_current_code() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_reference.py"), "--check"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     cli = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
     config = (ROOT / "docs" / "reference" / "config.md").read_text(encoding="utf-8")
@@ -27,8 +31,14 @@ def test_the_cli_and_configuration_references_are_generated_from_the_current_cod
 
 def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "judges" / "index.html").is_file()
 

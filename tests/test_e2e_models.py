@@ -43,7 +43,9 @@ def check_flow(eco: EcoAssistant, record: RunRecord, rung: str) -> None:
 
 def test_bundled_smollm2_in_process(sandbox_image: str) -> None:
     eco = EcoAssistant(Settings(run=RunSettings(max_turns=4, judge="auto")))
-    assert [r.provider for r in eco.rungs] == ["llama-cpp"] * 3  # SmolLM2 and Qwen2.5-Coder with their adapters, then Qwen as it comes
+    assert [r.provider for r in eco.rungs] == [
+        "llama-cpp"
+    ] * 3  # SmolLM2 and Qwen2.5-Coder with their adapters, then Qwen as it comes
     record = eco.run_sync(QUERY)
     check_flow(eco, record, "smollm2-eco")  # the default: the bundled model with the shipped adapter
     assert "391" in record.attempts[0].executions[0].output
@@ -59,15 +61,26 @@ def test_two_bundled_models_agree_and_the_climb_stops_below_the_top(sandbox_imag
     for _ in range(400):  # enough to outweigh what the shipped calibration says of the same bin
         table.observe(rung_identity(rungs[1]), "rungs", wrong=False)
     table.save(tmp_path / "calibration.json")
-    settings = Settings(run=RunSettings(max_turns=4), judge=JudgeSettings(samples=1, calibration=tmp_path / "calibration.json"))
+    settings = Settings(
+        run=RunSettings(max_turns=4), judge=JudgeSettings(samples=1, calibration=tmp_path / "calibration.json")
+    )
     eco = EcoAssistant(settings)
     record = eco.run_sync("What is 17 * 23?")
     eco.close()
     first, second = record.attempts
     assert (first.rung, second.rung) == ("smollm2-eco", "qwen-eco")
-    assert first.verdict and first.verdict.judge == "evidence" and first.verdict.evidence == "single" and not first.verdict.ok
+    assert (
+        first.verdict
+        and first.verdict.judge == "evidence"
+        and first.verdict.evidence == "single"
+        and not first.verdict.ok
+    )
     assert second.verdict and second.verdict.ok and second.verdict.evidence == "rungs", second.verdict
-    assert record.resolved and record.final_rung == "qwen-eco" and "391" in (record.final_answer or "") + second.executions[-1].output
+    assert (
+        record.resolved
+        and record.final_rung == "qwen-eco"
+        and "391" in (record.final_answer or "") + second.executions[-1].output
+    )
     assert record.compute_s > 0 and all(a.model_s > 0 for a in record.attempts)
 
 
@@ -84,10 +97,26 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # A file, not a pipe: llama.cpp logs a lot while loading and would block on a full pipe.
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
-             "--port", str(port), "--model_alias", "smollm2", "--n_ctx", "4096", "--seed", "0"],
-            stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(smollm2_path()),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--model_alias",
+                "smollm2",
+                "--n_ctx",
+                "4096",
+                "--seed",
+                "0",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -107,8 +136,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_openai_provider_through_a_real_http_server(sandbox_image: str, llama_server: str) -> None:
-    rung = Rung(name="smollm2-http", provider="openai", model="smollm2", base_url=llama_server,
-                api_key_env="", max_tokens=512)  # fmt: skip
+    rung = Rung(
+        name="smollm2-http", provider="openai", model="smollm2", base_url=llama_server, api_key_env="", max_tokens=512
+    )
     eco = EcoAssistant(Settings(ladder=LadderSettings(rungs=[rung]), run=RunSettings(max_turns=4, judge="auto")))
     record = eco.run_sync(QUERY)
     check_flow(eco, record, "smollm2-http")
@@ -116,8 +146,14 @@ def test_openai_provider_through_a_real_http_server(sandbox_image: str, llama_se
 
 
 def test_unreachable_endpoint_fails_the_rung_with_a_clear_reason(sandbox_image: str) -> None:
-    dead = Rung(name="nowhere", provider="openai", model="m", base_url=f"http://127.0.0.1:{_free_port()}/v1",
-                api_key_env="", timeout_s=5)  # fmt: skip
+    dead = Rung(
+        name="nowhere",
+        provider="openai",
+        model="m",
+        base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        api_key_env="",
+        timeout_s=5,
+    )
     settings = Settings(ladder=LadderSettings(rungs=[dead]), run=RunSettings(retries=1, retry_backoff_s=0.1))
     eco = EcoAssistant(settings)
     record = eco.run_sync(QUERY)

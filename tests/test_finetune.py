@@ -40,21 +40,45 @@ NO_CODE = "No code blocks found in the thread. Please provide at least one markd
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def record(query: str, *, ok: bool = True, judge: str = "expected", rung: str = "gpt", hours: int = 0,
-           feedback: str | None = None, failed_first: bool = False, code: str = "print(391)") -> RunRecord:  # fmt: skip
+def record(
+    query: str,
+    *,
+    ok: bool = True,
+    judge: str = "expected",
+    rung: str = "gpt",
+    hours: int = 0,
+    feedback: str | None = None,
+    failed_first: bool = False,
+    code: str = "print(391)",
+) -> RunRecord:
     """A run whose rung wrote code that printed 391 (after one crash if ``failed_first``)."""
     messages = [Message(source="user", content=query)]
     executions = []
     if failed_first:
-        messages += [Message(source="assistant", content="```python\nprint(undefined)\n```"),
-                     Message(source="executor", content="The script ran, then exited with an error (POSIX exit code: 1)\nNameError")]  # fmt: skip
+        messages += [
+            Message(source="assistant", content="```python\nprint(undefined)\n```"),
+            Message(
+                source="executor", content="The script ran, then exited with an error (POSIX exit code: 1)\nNameError"
+            ),
+        ]
         executions.append(Execution(code="print(undefined)", language="python", exit_code=1, output="NameError"))
-    messages += [Message(source="assistant", content=f"```python\n{code}\n```"), Message(source="executor", content="391\n"),
-                 Message(source="assistant", content="The answer is 391. TERMINATE")]  # fmt: skip
+    messages += [
+        Message(source="assistant", content=f"```python\n{code}\n```"),
+        Message(source="executor", content="391\n"),
+        Message(source="assistant", content="The answer is 391. TERMINATE"),
+    ]
     executions.append(Execution(code=code, language="python", exit_code=0, output="391\n"))
-    attempt = RungAttempt(rung=rung, messages=messages, executions=executions, verdict=Verdict(ok=ok, judge=judge, reason=""))
-    return RunRecord(query=query, attempts=[attempt], resolved=ok, final_rung=rung if ok else None,
-                     created_at=T0 + timedelta(hours=hours), feedback=feedback)  # fmt: skip
+    attempt = RungAttempt(
+        rung=rung, messages=messages, executions=executions, verdict=Verdict(ok=ok, judge=judge, reason="")
+    )
+    return RunRecord(
+        query=query,
+        attempts=[attempt],
+        resolved=ok,
+        final_rung=rung if ok else None,
+        created_at=T0 + timedelta(hours=hours),
+        feedback=feedback,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,16 +90,29 @@ def test_turn_weights_learn_the_fix_not_the_crash() -> None:
     messages = conversation(record("q", failed_first=True).attempts[0], "SYSTEM")
     assert messages is not None
     assert [(m["role"], m.get("weight")) for m in messages] == [
-        ("system", None), ("user", None), ("assistant", 0), ("user", None), ("assistant", 1), ("user", None), ("assistant", 1)]  # fmt: skip
+        ("system", None),
+        ("user", None),
+        ("assistant", 0),
+        ("user", None),
+        ("assistant", 1),
+        ("user", None),
+        ("assistant", 1),
+    ]
     assert messages[0]["content"] == "SYSTEM"
 
 
 def test_a_turn_without_code_before_success_is_context_and_trailing_output_is_dropped() -> None:
-    attempt = RungAttempt(rung="r", messages=[
-        Message(source="user", content="q"), Message(source="assistant", content="Let me think."),
-        Message(source="executor", content=NO_CODE), Message(source="assistant", content="```python\nprint(1)\n```"),
-        Message(source="executor", content="1\n")],
-        executions=[Execution(code="print(1)", language="python", exit_code=0, output="1\n")])  # fmt: skip
+    attempt = RungAttempt(
+        rung="r",
+        messages=[
+            Message(source="user", content="q"),
+            Message(source="assistant", content="Let me think."),
+            Message(source="executor", content=NO_CODE),
+            Message(source="assistant", content="```python\nprint(1)\n```"),
+            Message(source="executor", content="1\n"),
+        ],
+        executions=[Execution(code="print(1)", language="python", exit_code=0, output="1\n")],
+    )
     messages = conversation(attempt, "S")
     assert messages is not None
     assert [m.get("weight") for m in messages if m["role"] == "assistant"] == [0, 1]
@@ -90,13 +127,13 @@ def test_messages_and_executions_that_disagree_are_not_exported() -> None:
 
 def test_export_keeps_confirmed_runs_only(embed) -> None:  # type: ignore[no-untyped-def]
     records = [
-        record("What is 17 times 23?", hours=0),                                 # expected check passed
-        record("How many primes are below 100?", ok=False, hours=1),             # judge said no
+        record("What is 17 times 23?", hours=0),  # expected check passed
+        record("How many primes are below 100?", ok=False, hours=1),  # judge said no
         record("What is the factorial of 10?", ok=False, hours=2, feedback="good"),  # a person said yes anyway
-        record("What is 2 to the power of 20?", hours=3, feedback="bad"),        # a person said no
-        record("Sum the integers from 1 to 100.", judge="auto", hours=4),        # an automatic judge only
+        record("What is 2 to the power of 20?", hours=3, feedback="bad"),  # a person said no
+        record("Sum the integers from 1 to 100.", judge="auto", hours=4),  # an automatic judge only
         record("How many days are in a leap year?", rung="smollm2", hours=5),
-    ]  # fmt: skip
+    ]
     report = export_examples(records, "S", embed, ExportFilter(test_fraction=0))
     queries = [e["metadata"]["query"] for e in report.examples]
     assert queries == ["What is 17 times 23?", "What is the factorial of 10?", "How many days are in a leap year?"]
@@ -106,7 +143,9 @@ def test_export_keeps_confirmed_runs_only(embed) -> None:  # type: ignore[no-unt
     only = export_examples(records, "S", embed, ExportFilter(rungs=("gpt",), since=since, test_fraction=0))
     assert [e["metadata"]["query"] for e in only.examples] == ["What is the factorial of 10?"]
     assert only.skipped["another rung"] == 1 and only.skipped["outside the dates"] == 1
-    with_auto = export_examples(records, "S", embed, ExportFilter(judges=("expected", "human", "auto"), test_fraction=0))
+    with_auto = export_examples(
+        records, "S", embed, ExportFilter(judges=("expected", "human", "auto"), test_fraction=0)
+    )
     assert len(with_auto.examples) == 4
 
 
@@ -114,10 +153,19 @@ def test_near_duplicates_keep_the_newest_and_the_newest_share_is_held_out(embed)
     records = [
         record("What is 17 times 23?", hours=0, code="print(17 * 23)"),
         record("What is 17 times 23? Thanks!", hours=1, code="print(391)  # newer"),  # cosine 0.98 with the first
-        record("Multiply 17 by 23.", hours=2),                                        # a paraphrase (0.80): kept
-        *[record(q, hours=3 + i) for i, q in enumerate(["What is 2 to the power of 20?", "How many days are in a leap year?",
-                                                         "What is the factorial of 10?", "Sum the integers from 1 to 100."])],
-    ]  # fmt: skip
+        record("Multiply 17 by 23.", hours=2),  # a paraphrase (0.80): kept
+        *[
+            record(q, hours=3 + i)
+            for i, q in enumerate(
+                [
+                    "What is 2 to the power of 20?",
+                    "How many days are in a leap year?",
+                    "What is the factorial of 10?",
+                    "Sum the integers from 1 to 100.",
+                ]
+            )
+        ],
+    ]
     report = export_examples(records, "S", embed, ExportFilter(test_fraction=0.4))
     queries = [e["metadata"]["query"] for e in report.examples]
     assert report.duplicates == 1 and "What is 17 times 23?" not in queries
@@ -128,9 +176,11 @@ def test_near_duplicates_keep_the_newest_and_the_newest_share_is_held_out(embed)
 
 
 def test_secrets_are_scrubbed_and_code_is_not() -> None:
-    text = ('import os\nkey = os.environ["OPENAI_API_KEY"]\nclient = OpenAI(api_key="sk-proj-abcdefghijklmnop1234567890")\n'
-            'url = "postgres://bob:hunter2@db:5432/app"\nheaders = {"Authorization": "Bearer abcdef0123456789abcdef"}\n'
-            "AWS = 'AKIAIOSFODNN7EXAMPLE'\npassword = 'correct-horse-9'\nmax_tokens = 512\nprint(len(token_budget))")  # fmt: skip
+    text = (
+        'import os\nkey = os.environ["OPENAI_API_KEY"]\nclient = OpenAI(api_key="sk-proj-abcdefghijklmnop1234567890")\n'
+        'url = "postgres://bob:hunter2@db:5432/app"\nheaders = {"Authorization": "Bearer abcdef0123456789abcdef"}\n'
+        "AWS = 'AKIAIOSFODNN7EXAMPLE'\npassword = 'correct-horse-9'\nmax_tokens = 512\nprint(len(token_budget))"
+    )
     clean, n = scrub_secrets(text, {"MY_SERVICE_TOKEN": "zz-private-value-42", "HOME": "/root"})
     assert n == 5
     for secret in ("sk-proj-abc", "hunter2", "abcdef0123456789abcdef", "AKIAIOSFODNN7EXAMPLE", "correct-horse-9"):
@@ -138,11 +188,16 @@ def test_secrets_are_scrubbed_and_code_is_not() -> None:
     assert 'os.environ["OPENAI_API_KEY"]' in clean and "max_tokens = 512" in clean and "token_budget" in clean
     assert "postgres://[REDACTED]@db:5432/app" in clean
     assert scrub_secrets("my value zz-private-value-42 leaked", {"MY_SERVICE_TOKEN": "zz-private-value-42"}) == (
-        f"my value {REDACTED} leaked", 1)  # fmt: skip
+        f"my value {REDACTED} leaked",
+        1,
+    )
 
 
 def test_export_scrubs_what_it_writes(embed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    leaky = record("Call the API with key sk-abcdefghijklmnopqrstuvwx12 please", code='KEY = "sk-abcdefghijklmnopqrstuvwx12"\nprint(391)')
+    leaky = record(
+        "Call the API with key sk-abcdefghijklmnopqrstuvwx12 please",
+        code='KEY = "sk-abcdefghijklmnopqrstuvwx12"\nprint(391)',
+    )
     report = export_examples([leaky], "S", embed, ExportFilter(test_fraction=0))
     out = write_examples(report, tmp_path / "data.jsonl")[0]
     assert report.secrets == 2  # the query (in its message; the metadata copy is scrubbed too) and the code
@@ -155,8 +210,17 @@ def test_export_scrubs_what_it_writes(embed, tmp_path: Path) -> None:  # type: i
 def test_the_file_read_back_names_bad_lines(tmp_path: Path) -> None:
     good = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "split": "test"}
     path = tmp_path / "d.jsonl"
-    path.write_text("\n".join([json.dumps(good), "{not json", json.dumps({"messages": [{"role": "robot", "content": "x"}]}),
-                               json.dumps({"messages": [{"role": "assistant", "content": "a", "weight": 0}]})]) + "\n")  # fmt: skip
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                "{not json",
+                json.dumps({"messages": [{"role": "robot", "content": "x"}]}),
+                json.dumps({"messages": [{"role": "assistant", "content": "a", "weight": 0}]}),
+            ]
+        )
+        + "\n"
+    )
     examples, problems, digest = load_examples(path)
     assert [(e.line, e.split) for e in examples] == [(1, "test")]
     assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:2", f"{path}:3", f"{path}:4"]
@@ -210,7 +274,9 @@ def test_a_strategy_puts_the_adapter_on_the_model_it_was_trained_on(tmp_path: Pa
 def test_the_converter_is_told_the_base_models_architecture(tmp_path: Path) -> None:
     # llama.cpp's converter picks its model class by `architectures`, which a model loaded from GGUF lacks
     for model_type, arch in (("llama", "LlamaForCausalLM"), ("gemma3_text", "Gemma3ForCausalLM")):
-        folder = write_base_config({"model_type": model_type, "quantization_config": {"quant_method": "gguf"}}, tmp_path / model_type)
+        folder = write_base_config(
+            {"model_type": model_type, "quantization_config": {"quant_method": "gguf"}}, tmp_path / model_type
+        )
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         assert config["architectures"] == [arch] and "quantization_config" not in config
 
@@ -223,7 +289,9 @@ def test_adapter_on_a_rung_is_checked(tmp_path: Path) -> None:
     assert "ecoagent finetune train" in (info.value.hint or "")
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"x" * 10)
-    adapter = Adapter("a", tmp_path / "adapter.gguf", {"base": "bundled:smollm2", "base_file": {"name": "other.gguf", "size": 5}})
+    adapter = Adapter(
+        "a", tmp_path / "adapter.gguf", {"base": "bundled:smollm2", "base_file": {"name": "other.gguf", "size": 5}}
+    )
     with pytest.raises(EcoagentError, match="trained on other.gguf"):
         adapter.check_base(gguf)
 
@@ -232,9 +300,14 @@ def test_cli_export_says_why_nothing_was_exported(tmp_path: Path) -> None:
     log = RunLog(tmp_path / "runs.sqlite3")
     log.add(record("q", ok=False))
     log.close()
-    result = runner.invoke(app, ["finetune", "export", "--log", str(tmp_path / "runs.sqlite3"), "--out", str(tmp_path / "o.jsonl")])
+    result = runner.invoke(
+        app, ["finetune", "export", "--log", str(tmp_path / "runs.sqlite3"), "--out", str(tmp_path / "o.jsonl")]
+    )
     assert result.exit_code == 1
-    assert "no confirmed run to export among 1 (1 not confirmed)" in result.output and "feedback RUN_ID --good" in result.output
+    assert (
+        "no confirmed run to export among 1 (1 not confirmed)" in result.output
+        and "feedback RUN_ID --good" in result.output
+    )
     bad_date = runner.invoke(app, ["finetune", "export", "--since", "yesterday", "--out", str(tmp_path / "o.jsonl")])
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
     missing = runner.invoke(app, ["finetune", "train", str(tmp_path / "none.jsonl")])

@@ -25,18 +25,24 @@ def test_every_epoch_sees_every_example_once_in_a_seeded_order(by_length: bool) 
     data = examples(203)
     per_epoch = 51  # ceil(203 / 4)
     for epoch in range(2):
-        seen = [id(t) for s in range(epoch * per_epoch, (epoch + 1) * per_epoch) for t in _batch(data, s, 4, 0, by_length)]
+        seen = [
+            id(t) for s in range(epoch * per_epoch, (epoch + 1) * per_epoch) for t in _batch(data, s, 4, 0, by_length)
+        ]
         assert sorted(seen) == sorted(id(t) for t in data)
     again = [_batch(data, s, 4, 0, by_length) for s in range(per_epoch)]
     assert again == [_batch(data, s, 4, 0, by_length) for s in range(per_epoch)]  # a resumed run sees the same
-    assert [_batch(data, s, 4, 0, by_length) for s in range(per_epoch)] != [_batch(data, s, 4, 1, by_length) for s in range(per_epoch)]
+    assert [_batch(data, s, 4, 0, by_length) for s in range(per_epoch)] != [
+        _batch(data, s, 4, 1, by_length) for s in range(per_epoch)
+    ]
 
 
 def test_length_grouping_cuts_the_padding() -> None:
     data = examples(400)
 
     def padded(by_length: bool) -> int:
-        return sum(max(len(t.input_ids) for t in b) * len(b) for b in (_batch(data, s, 4, 0, by_length) for s in range(100)))
+        return sum(
+            max(len(t.input_ids) for t in b) * len(b) for b in (_batch(data, s, 4, 0, by_length) for s in range(100))
+        )
 
     assert padded(True) < 0.75 * padded(False)
 
@@ -54,8 +60,12 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "adapter.gguf").write_bytes(b"GGUF adapter bytes")
     base = tmp_path / "base.gguf"
     base.write_bytes(b"GGUF base bytes")
-    manifest = {"name": "tiny", "base": "bundled:smollm2", "adapter_sha256": registry.file_sha256(folder / "adapter.gguf"),
-                "base_file": {"name": "base.gguf", "size": base.stat().st_size, "sha256": registry.file_sha256(base)}}  # fmt: skip
+    manifest = {
+        "name": "tiny",
+        "base": "bundled:smollm2",
+        "adapter_sha256": registry.file_sha256(folder / "adapter.gguf"),
+        "base_file": {"name": "base.gguf", "size": base.stat().st_size, "sha256": registry.file_sha256(base)},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     monkeypatch.setattr(registry, "shipped_root", lambda: root)
     monkeypatch.setenv("ECOAGENT_HOME", str(tmp_path / "home"))
@@ -114,7 +124,9 @@ def test_continuing_from_a_shipped_adapter_trains_the_base_its_manifest_names(sh
     (mine := registry.adapter_dir("mine")).mkdir(parents=True)  # so training stops before any model loads
     (mine / "adapter.gguf").write_bytes(b"mine")
     data = shipped / "train.jsonl"
-    data.write_text(json.dumps({"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}) + "\n")
+    data.write_text(
+        json.dumps({"messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]}) + "\n"
+    )
     runner = CliRunner()
     done = runner.invoke(app, ["finetune", "train", str(data), "--name", "mine", "--from-adapter", "bundled:tiny"])
     assert done.exit_code == 2 and "loading bundled:qwen2.5-coder-0.5b for training" in done.output, done.output

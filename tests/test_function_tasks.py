@@ -55,7 +55,9 @@ def test_the_committed_set_is_what_the_generator_writes() -> None:
     for task in built:
         assert task["entry_point"] in task["query"] and task["tests"].startswith("def check(candidate):")
         assert task["code"].startswith(f"def {task['entry_point']}(")
-    assert {t.entry_point for t in load_tasks(TASKS / "functions.jsonl")} == {t["entry_point"] for t in built}  # the bench reads it
+    assert {t.entry_point for t in load_tasks(TASKS / "functions.jsonl")} == {
+        t["entry_point"] for t in built
+    }  # the bench reads it
 
 
 def test_the_tests_pass_the_reference_and_reject_wrong_answers() -> None:
@@ -91,7 +93,9 @@ def test_a_sample_passes_the_tests_judge_in_the_sandbox(sandbox_settings: Sandbo
     assert asyncio.run(go()) == []
 
 
-def test_a_teacher_run_of_function_tasks_is_confirmed_by_their_tests(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+def test_a_teacher_run_of_function_tasks_is_confirmed_by_their_tests(
+    sandbox_settings: SandboxSettings, tmp_path: Path
+) -> None:
     from ecoagent.embed import Embedder
     from ecoagent.finetune import ExportFilter, export_examples
     from ecoagent.prompts import load_prompt

@@ -36,8 +36,13 @@ def test_the_installed_problems_load_in_halves() -> None:
 
 
 def test_a_file_that_is_not_humaneval_is_refused_with_its_line(tmp_path: Path) -> None:
-    good = {"task_id": "HumanEval/0", "prompt": "def f():\n", "canonical_solution": "    return 1\n",
-            "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"}  # fmt: skip
+    good = {
+        "task_id": "HumanEval/0",
+        "prompt": "def f():\n",
+        "canonical_solution": "    return 1\n",
+        "test": "def check(c):\n    assert c() == 1\n",
+        "entry_point": "f",
+    }
     path = tmp_path / "he.jsonl"
     path.write_text(json.dumps(good) + "\n" + json.dumps({"task_id": "HumanEval/1"}) + "\n", encoding="utf-8")
     with pytest.raises(EcoagentError, match=r"he.jsonl line 2: not a HumanEval problem") as caught:
@@ -56,10 +61,30 @@ def test_both_halves_need_humaneval_under_split(tmp_path: Path, args: list[str])
 
 def test_both_halves_are_measured_and_pooled_in_one_report(tmp_path: Path, sandbox_image: str) -> None:
     solution = load_humaneval()[0].code  # HumanEval/0's canonical solution, whatever the problem
-    cfg = write_scripted_config(tmp_path, {"cheap": [f"```python\n{solution}\n```", "It is defined above. TERMINATE"] * 10})
+    cfg = write_scripted_config(
+        tmp_path, {"cheap": [f"```python\n{solution}\n```", "It is defined above. TERMINATE"] * 10}
+    )
     out = tmp_path / "out"
-    result = runner.invoke(app, ["--config", str(cfg), "bench", "humaneval", "-p", "split", "--measured-half", "both",
-                                 "--limit", "2", "-s", "bottom-only", "--out", str(out), "--no-chart"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "--config",
+            str(cfg),
+            "bench",
+            "humaneval",
+            "-p",
+            "split",
+            "--measured-half",
+            "both",
+            "--limit",
+            "2",
+            "-s",
+            "bottom-only",
+            "--out",
+            str(out),
+            "--no-chart",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report-split.json").read_text())
     (pooled,) = report["strategies"]

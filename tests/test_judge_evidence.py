@@ -38,20 +38,32 @@ def says(expression: str, words: str | None = None) -> list[str]:
 
 def table(**bins: dict[str, tuple[int, int]]) -> Calibration:
     """A calibration: identity -> kind -> (checked, wrong)."""
-    return Calibration(rungs={identity: {kind: BinCount(n=n, wrong=w) for kind, (n, w) in kinds.items()}
-                              for identity, kinds in bins.items()})  # fmt: skip
+    return Calibration(
+        rungs={
+            identity: {kind: BinCount(n=n, wrong=w) for kind, (n, w) in kinds.items()}
+            for identity, kinds in bins.items()
+        }
+    )
 
 
 # Lone answers of every rung are unreliable; agreement is calibrated to pass δ = 0.10.
-CALIBRATED = table(**{
-    "cheap-model": {"single": (100, 60), "samples": (60, 1), "rungs": (40, 0)},
-    "mid-model": {"single": (100, 40), "samples": (40, 10), "rungs": (60, 1)},
-    "top-model": {"single": (100, 30), "samples": (40, 8), "rungs": (50, 0)},
-})  # fmt: skip
+CALIBRATED = table(
+    **{
+        "cheap-model": {"single": (100, 60), "samples": (60, 1), "rungs": (40, 0)},
+        "mid-model": {"single": (100, 40), "samples": (40, 10), "rungs": (60, 1)},
+        "top-model": {"single": (100, 30), "samples": (40, 8), "rungs": (50, 0)},
+    }
+)
 
 
-def climb(scripts: dict[str, Sequence[str]], calibration: Calibration = CALIBRATED, *, samples: int = 2,
-          max_error: float = 0.10, query: str = QUERY) -> tuple[RunRecord, list[Event], dict[str, ScriptedChatCompletionClient]]:  # fmt: skip
+def climb(
+    scripts: dict[str, Sequence[str]],
+    calibration: Calibration = CALIBRATED,
+    *,
+    samples: int = 2,
+    max_error: float = 0.10,
+    query: str = QUERY,
+) -> tuple[RunRecord, list[Event], dict[str, ScriptedChatCompletionClient]]:
     rungs = [r for r in (CHEAP, MID, TOP) if r.name in scripts]
     clients = {name: ScriptedChatCompletionClient(list(script)) for name, script in scripts.items()}
     ladder = Ladder(rungs, lambda rung: clients[rung.name], FakeExecutor, run=RunSettings(max_turns=4))
@@ -66,45 +78,74 @@ def climb(scripts: dict[str, Sequence[str]], calibration: Calibration = CALIBRAT
 
 
 # ---- what an answer is ----------------------------------------------------------------------
-@pytest.mark.parametrize(("a", "b"), [
-    ("The answer is 391.", "391"), ("391.0", "391"), ("Result: 1,234", "1234"), ("78.54", "78.5398"),
-    ("[1, 2, 3]", "1 2 3"), ("True", "yes"), ("The answer is: Paris.", "paris"), ("370 is an Armstrong number: True", "True"),
-    ("answer: 9.560802728869021", "The answer is 9.56."), ("+3.50", "3.5"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The answer is 391.", "391"),
+        ("391.0", "391"),
+        ("Result: 1,234", "1234"),
+        ("78.54", "78.5398"),
+        ("[1, 2, 3]", "1 2 3"),
+        ("True", "yes"),
+        ("The answer is: Paris.", "paris"),
+        ("370 is an Armstrong number: True", "True"),
+        ("answer: 9.560802728869021", "The answer is 9.56."),
+        ("+3.50", "3.5"),
+    ],
+)
 def test_answers_that_say_the_same_thing_agree(a: str, b: str) -> None:
     assert same_answer(answer_key(a), answer_key(b)) and same_answer(answer_key(b), answer_key(a))
 
 
-@pytest.mark.parametrize(("a", "b"), [("391", "381"), ("[1, 2, 3]", "[3, 2, 1]"), ("2cf24dba", "2cf24dbb"),
-                                      ("True", "False"), ("78.54", "78.64"), ("12345678", "12345679"),
-                                      ("10", "9.56"), ("9.56", "9.57"), ("[1, 2]", "[1, 2, 3]")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("391", "381"),
+        ("[1, 2, 3]", "[3, 2, 1]"),
+        ("2cf24dba", "2cf24dbb"),
+        ("True", "False"),
+        ("78.54", "78.64"),
+        ("12345678", "12345679"),
+        ("10", "9.56"),
+        ("9.56", "9.57"),
+        ("[1, 2]", "[1, 2, 3]"),
+    ],
+)
 def test_answers_that_differ_disagree(a: str, b: str) -> None:
     assert not same_answer(answer_key(a), answer_key(b)) and not same_answer(answer_key(b), answer_key(a))
 
 
-@pytest.mark.parametrize(("query", "answer", "why"), [
-    ("How many numbers are in this JSON?", "", "empty"),
-    ("How many numbers are in this JSON?", "The answer is 0.", "0"),
-    ("Which colour is named?", "None", "broken code"),
-    ("Sort [3, 1, 2] ascending.", "[]", "broken code"),
-    ("Find the vowels in 'banana'.", "False", "no yes/no question"),
-    ("Parse the date.", "Traceback (most recent call last):\n  ValueError: bad", "error text"),
-    ("Parse the date.", "NameError: name 'x' is not defined", "error text"),
-    ("Reverse the words of 'red green blue'.", "red green blue", "repeats"),
-    ("Sort [3, 1, 2] in descending order.", "[3, 1, 2]", "repeats"),
-    ("What is the factorial of 10?", "10", "only number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "answer", "why"),
+    [
+        ("How many numbers are in this JSON?", "", "empty"),
+        ("How many numbers are in this JSON?", "The answer is 0.", "0"),
+        ("Which colour is named?", "None", "broken code"),
+        ("Sort [3, 1, 2] ascending.", "[]", "broken code"),
+        ("Find the vowels in 'banana'.", "False", "no yes/no question"),
+        ("Parse the date.", "Traceback (most recent call last):\n  ValueError: bad", "error text"),
+        ("Parse the date.", "NameError: name 'x' is not defined", "error text"),
+        ("Reverse the words of 'red green blue'.", "red green blue", "repeats"),
+        ("Sort [3, 1, 2] in descending order.", "[3, 1, 2]", "repeats"),
+        ("What is the factorial of 10?", "10", "only number"),
+    ],
+)
 def test_void_answers(query: str, answer: str, why: str) -> None:
     reason = void_reason(query, answer)
     assert reason is not None and why in reason
 
 
-@pytest.mark.parametrize(("query", "answer"), [
-    ("Is 91 a prime number?", "False"), ("Does 'level' read the same backwards?", "True"),
-    ("What is the largest of 3, 9 and 4?", "9"), ("What is 17 * 23?", "391"),
-    ("Give the first 8 characters of the SHA-256 of 'abc'.", "ba7816bf"),
-    ("Is 370 an Armstrong number?", "370 is an Armstrong number True"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "answer"),
+    [
+        ("Is 91 a prime number?", "False"),
+        ("Does 'level' read the same backwards?", "True"),
+        ("What is the largest of 3, 9 and 4?", "9"),
+        ("What is 17 * 23?", "391"),
+        ("Give the first 8 characters of the SHA-256 of 'abc'.", "ba7816bf"),
+        ("Is 370 an Armstrong number?", "370 is an Armstrong number True"),
+    ],
+)
 def test_answers_that_say_something_are_not_void(query: str, answer: str) -> None:
     assert void_reason(query, answer) is None
 
@@ -181,7 +222,9 @@ def test_a_lone_answer_of_every_rung_comes_back_unverified_with_its_risk() -> No
 
 def test_the_most_supported_answer_is_returned_when_none_passes_the_bound() -> None:
     # cheap and top agree on 391, but at max_error 0 nothing is ever accepted.
-    record, _, _ = climb({"cheap": says("17 * 23"), "mid": says("999"), "top": says("17 * 23")}, samples=1, max_error=0.0)
+    record, _, _ = climb(
+        {"cheap": says("17 * 23"), "mid": says("999"), "top": says("17 * 23")}, samples=1, max_error=0.0
+    )
     assert record.unverified and record.final_code == "print(17 * 23)" and record.final_rung == "top"
     assert record.risk == 0.0  # top's 'rungs' bin: none of 50 wrong, still not enough for δ = 0
 
@@ -195,8 +238,14 @@ def test_void_answers_never_agree() -> None:
 
 
 def test_a_crash_climbs_and_is_no_evidence() -> None:
-    record, _, _ = climb({"cheap": ["```python\nprint(17 * 23 +)\n```", "Done. TERMINATE"], "mid": says("17 * 23"),
-                          "top": says("17 * 23")}, samples=1)  # fmt: skip
+    record, _, _ = climb(
+        {
+            "cheap": ["```python\nprint(17 * 23 +)\n```", "Done. TERMINATE"],
+            "mid": says("17 * 23"),
+            "top": says("17 * 23"),
+        },
+        samples=1,
+    )
     assert [a.rung for a in record.attempts] == ["cheap", "mid", "top"]
     assert record.resolved and record.final_rung == "top" and record.attempts[-1].verdict
     assert record.attempts[-1].verdict.evidence == "rungs"

@@ -45,14 +45,22 @@ def add_abs(a: int, b: int) -> int:
 ```'''
 
 GOOD = "def add_abs(a, b):\n    return abs(a) + abs(b)\n"
-ALSO_GOOD = "def add_abs(a, b):\n    total = 0\n    for v in (a, b):\n        total += v if v >= 0 else -v\n    return total\n"
+ALSO_GOOD = (
+    "def add_abs(a, b):\n    total = 0\n    for v in (a, b):\n        total += v if v >= 0 else -v\n    return total\n"
+)
 WRONG_ON_EXAMPLE = "def add_abs(a, b):\n    return a + b\n"
-WRONG_ELSEWHERE = "def add_abs(a, b):\n    if (a, b) in ((2, -3), (-1, -1), (0, 4)):\n        return abs(a) + abs(b)\n    return 0\n"
+WRONG_ELSEWHERE = (
+    "def add_abs(a, b):\n    if (a, b) in ((2, -3), (-1, -1), (0, 4)):\n        return abs(a) + abs(b)\n    return 0\n"
+)
 
 # Function answers: a lone function is unreliable, agreement of two rungs passes δ = 0.10.
 BINS = {"function": (100, 50), "function-samples": (40, 10), "function-rungs": (60, 1), "single": (100, 60)}
-FUNCTIONS = Calibration(rungs={m: {kind: BinCount(n=n, wrong=w) for kind, (n, w) in BINS.items()}
-                               for m in ("cheap-model", "mid-model", "top-model")})  # fmt: skip
+FUNCTIONS = Calibration(
+    rungs={
+        m: {kind: BinCount(n=n, wrong=w) for kind, (n, w) in BINS.items()}
+        for m in ("cheap-model", "mid-model", "top-model")
+    }
+)
 
 
 def run_locally(code: str) -> tuple[int, str]:
@@ -83,11 +91,17 @@ def test_the_function_a_query_asks_for() -> None:
 
 def test_examples_are_the_literal_calls_the_query_shows_with_their_stated_results() -> None:
     assert examples(HUMANEVAL_LIKE, "add_abs") == [
-        Example("add_abs(2, -3)", "5"), Example("add_abs(-1, -1)", "2"), Example("add_abs(0, 4)", "4"),
-    ]  # fmt: skip
+        Example("add_abs(2, -3)", "5"),
+        Example("add_abs(-1, -1)", "2"),
+        Example("add_abs(0, 4)", "4"),
+    ]
     query = 'def f(s):\n    """\n    f("a b") # => \'Yes\'\n    f([1, 2]) => true\n    f(3) returns 7 (because it does)\n    f(1)\n    """'
-    assert examples(query, "f") == [Example('f("a b")', "'Yes'"), Example("f([1, 2])", "True"),
-                                    Example("f(3)", "7"), Example("f(1)", None)]  # fmt: skip
+    assert examples(query, "f") == [
+        Example('f("a b")', "'Yes'"),
+        Example("f([1, 2])", "True"),
+        Example("f(3)", "7"),
+        Example("f(1)", None),
+    ]
 
 
 def test_derived_calls_change_one_argument_and_repeat_nothing_shown() -> None:
@@ -129,7 +143,7 @@ def test_a_function_that_misses_an_example_hangs_or_does_not_load_says_so() -> N
 
 def test_a_solution_cannot_fake_the_probes_line() -> None:
     # It does not know the nonce: the line it prints is not the probe's, and ending the process early is no answer.
-    forged = "import os\nprint('deadbeef {\"results\": [[\"5\", true]]}')\nos._exit(0)\n"
+    forged = 'import os\nprint(\'deadbeef {"results": [["5", true]]}\')\nos._exit(0)\n'
     program = probe_program(forged, [("add_abs(2, -3)", "5")], "cafe" * 8)
     code, output = run_locally(program)
     result = read_probe(output, "cafe" * 8, [("add_abs(2, -3)", "5")])

@@ -47,7 +47,9 @@ def local(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def verdict(factory, solution: str, tests: str, entry_point: str | None = None, *, timeout_s: float = 20.0):  # type: ignore[no-untyped-def]
     judge = TestsJudge(factory, SandboxSettings(), timeout_s=timeout_s)
-    attempt = RungAttempt(rung="cheap", executions=[Execution(code=solution, language="python", exit_code=0, output="")])
+    attempt = RungAttempt(
+        rung="cheap", executions=[Execution(code=solution, language="python", exit_code=0, output="")]
+    )
     query = Query("Write add(a, b).", tests=tests, entry_point=entry_point)
     return asyncio.run(judge(JudgeInput(query, attempt, "")))
 
@@ -64,7 +66,10 @@ def test_the_first_failing_assert_is_quoted_with_its_line_and_the_value_it_got(l
     wrong = "def add(a, b):\n    return a - b\n"
     v = verdict(local, wrong, "assert add(0, 0) == 0\nassert add(2, 3) == 5, 'two plus three'\nassert add(1, 1) == 2\n")
     assert not v.ok
-    assert v.reason == "failed: assert add(2, 3) == 5, 'two plus three' (tests line 2) (two plus three); the left side was -1"
+    assert (
+        v.reason
+        == "failed: assert add(2, 3) == 5, 'two plus three' (tests line 2) (two plus three); the left side was -1"
+    )
 
 
 def test_humaneval_shape_check_candidate_with_entry_point(local) -> None:  # type: ignore[no-untyped-def]
@@ -78,15 +83,21 @@ def test_humaneval_shape_check_candidate_with_entry_point(local) -> None:  # typ
 
 def test_tests_that_use_what_the_answer_never_defined(local) -> None:  # type: ignore[no-untyped-def]
     v = verdict(local, ADD, "assert multiply(2, 3) == 6\n")
-    assert not v.ok and v.reason == "the tests use multiply, which the solution does not define (tests line 1: assert multiply(2, 3) == 6)"
+    assert (
+        not v.ok
+        and v.reason
+        == "the tests use multiply, which the solution does not define (tests line 1: assert multiply(2, 3) == 6)"
+    )
 
 
 def test_a_solution_that_raises_when_called_names_both_lines(local) -> None:  # type: ignore[no-untyped-def]
     solution = "def ratio(a, b):\n    return a / b\n"
     v = verdict(local, solution, "assert ratio(4, 2) == 2\nassert ratio(1, 0) == 0\n")
     assert not v.ok
-    assert v.reason == ("the solution raised ZeroDivisionError: division by zero (solution line 2 in ratio) "
-                        "when tests line 2 called it: assert ratio(1, 0) == 0")  # fmt: skip
+    assert v.reason == (
+        "the solution raised ZeroDivisionError: division by zero (solution line 2 in ratio) "
+        "when tests line 2 called it: assert ratio(1, 0) == 0"
+    )
 
 
 def test_syntax_errors_in_the_tests_are_refused_up_front_and_in_the_solution_judged(local) -> None:  # type: ignore[no-untyped-def]
@@ -143,11 +154,17 @@ def test_tests_choose_the_tests_judge_and_a_judge_named_wins() -> None:
 
 def test_batch_rows_take_tests_and_name_the_line_of_bad_ones(tmp_path: Path) -> None:
     rows = tmp_path / "rows.jsonl"
-    rows.write_text("\n".join(json.dumps(r) for r in [
-        {"id": "a", "query": "Write add(a, b).", "tests": "assert add(1, 2) == 3"},
-        {"id": "b", "query": "Write add.", "tests": "assert (", "entry_point": "add"},
-        {"id": "c", "query": "Write add.", "tests": 3},
-    ]) + "\n")  # fmt: skip
+    rows.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"id": "a", "query": "Write add(a, b).", "tests": "assert add(1, 2) == 3"},
+                {"id": "b", "query": "Write add.", "tests": "assert (", "entry_point": "add"},
+                {"id": "c", "query": "Write add.", "tests": 3},
+            ]
+        )
+        + "\n"
+    )
     good, bad_syntax, bad_type = read_batch(str(rows))
     assert getattr(good, "tests", None) == "assert add(1, 2) == 3"
     assert getattr(bad_syntax, "line", None) == 2 and "the tests do not compile" in getattr(bad_syntax, "reason", "")
@@ -199,16 +216,25 @@ def test_the_model_sees_the_tests_only_when_show_tests_is_on(tmp_path: Path, loc
 
 
 def test_bench_counts_a_tests_task_for_the_rung_whose_code_passed(tmp_path: Path, local) -> None:  # type: ignore[no-untyped-def]
-    cfg = write_scripted_config(tmp_path, {"cheap": WRONG_ADD * 4, "top": RIGHT_ADD * 4}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    cfg = write_scripted_config(
+        tmp_path, {"cheap": WRONG_ADD * 4, "top": RIGHT_ADD * 4}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
+    )
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text(json.dumps({"id": "add", "query": "Write add(a, b).", "tests": ADD_TESTS}) + "\n")
-    (report,) = asyncio.run(run_bench(load_settings(cfg), select_strategies(["ladder"]), load_tasks(tasks), protocol="sequential",
-                                      bench_dir=tmp_path / "bench", executor_factory=local))  # fmt: skip
+    (report,) = asyncio.run(
+        run_bench(
+            load_settings(cfg),
+            select_strategies(["ladder"]),
+            load_tasks(tasks),
+            protocol="sequential",
+            bench_dir=tmp_path / "bench",
+            executor_factory=local,
+        )
+    )
     assert report.solved == 1 and report.solved_by_rung == {"top": 1} and report.escalations == 1
     assert report.tested == 1 and report.pass_at_1 == 1.0
     header, row = markdown_table([report]).splitlines()[0], markdown_table([report]).splitlines()[2]
     assert "| pass@1 |" in header and "| 100.0% (1/1) |" in row
-
 
 
 def test_the_server_takes_tests_in_extra_body_and_refuses_bad_ones(tmp_path: Path, local) -> None:  # type: ignore[no-untyped-def]
@@ -218,12 +244,16 @@ def test_the_server_takes_tests_in_extra_body_and_refuses_bad_ones(tmp_path: Pat
     eco = EcoAssistant(settings, executor_factory=local)
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0)
-        reply = client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "Write add(a, b)."}],
-                                               extra_body={"tests": ADD_TESTS})  # fmt: skip
+        reply = client.chat.completions.create(
+            model="ecoagent",
+            messages=[{"role": "user", "content": "Write add(a, b)."}],
+            extra_body={"tests": ADD_TESTS},
+        )
         report = reply.model_extra["ecoagent"]  # type: ignore[index]
         assert report["answered_by"] == "top" and report["verdict"]["judge"] == "tests" and report["verdict"]["ok"]
         with pytest.raises(openai.BadRequestError) as refused:
-            client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "Write add."}],
-                                           extra_body={"tests": "assert ("})  # fmt: skip
+            client.chat.completions.create(
+                model="ecoagent", messages=[{"role": "user", "content": "Write add."}], extra_body={"tests": "assert ("}
+            )
         assert "the tests do not compile" in str(refused.value)
     eco.close()

@@ -27,16 +27,26 @@ GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 QUERY = "What is 17 * 23?"
 
 
-def make(cheap: Sequence[object], top: Sequence[object] | None = None, *, run: RunSettings | None = None,
-         reply=None) -> tuple[Ladder, ScriptedChatCompletionClient, ScriptedChatCompletionClient]:  # type: ignore[no-untyped-def]  # fmt: skip
-    c, t = ScriptedChatCompletionClient(list(cheap)), ScriptedChatCompletionClient(list(top if top is not None else GOOD))
-    clients = {"cheap": RetryingClient(c, "cheap", retries=2, backoff_s=0.01), "top": RetryingClient(t, "top", retries=0)}
-    ladder = Ladder([CHEAP, TOP], lambda rung: clients[rung.name], lambda s: FakeExecutor(s, reply), run=run or RunSettings())
+def make(
+    cheap: Sequence[object], top: Sequence[object] | None = None, *, run: RunSettings | None = None, reply=None
+) -> tuple[Ladder, ScriptedChatCompletionClient, ScriptedChatCompletionClient]:  # type: ignore[no-untyped-def]
+    c, t = (
+        ScriptedChatCompletionClient(list(cheap)),
+        ScriptedChatCompletionClient(list(top if top is not None else GOOD)),
+    )
+    clients = {
+        "cheap": RetryingClient(c, "cheap", retries=2, backoff_s=0.01),
+        "top": RetryingClient(t, "top", retries=0),
+    }
+    ladder = Ladder(
+        [CHEAP, TOP], lambda rung: clients[rung.name], lambda s: FakeExecutor(s, reply), run=run or RunSettings()
+    )
     return ladder, c, t
 
 
-def climb(ladder: Ladder, query: Query | str = QUERY, judge: Judge | None = None,
-          demos: Sequence[Demonstration] = ()) -> tuple[RunRecord, list[Event]]:  # fmt: skip
+def climb(
+    ladder: Ladder, query: Query | str = QUERY, judge: Judge | None = None, demos: Sequence[Demonstration] = ()
+) -> tuple[RunRecord, list[Event]]:
     q = Query(query) if isinstance(query, str) else query
     record = RunRecord(query=q.text, demonstrations=list(demos))
 
@@ -53,7 +63,11 @@ def test_stops_at_the_first_success_and_streams_what_happened() -> None:
     assert record.final_answer == "The answer is 391." and record.final_code == "print(17 * 23)"
     assert [type(e) for e in events] == [RungStarted, ModelMessage, CodeExecuted, ModelMessage, RungJudged]
     executed = next(e for e in events if isinstance(e, CodeExecuted))
-    assert executed.execution.code == "print(17 * 23)" and executed.execution.output == "391\n" and executed.execution.exit_code == 0
+    assert (
+        executed.execution.code == "print(17 * 23)"
+        and executed.execution.output == "391\n"
+        and executed.execution.exit_code == 0
+    )
     judged = events[-1]
     assert isinstance(judged, RungJudged) and judged.ok and judged.attempt.declared_done
 
@@ -63,8 +77,16 @@ def test_stops_at_the_first_success_and_streams_what_happened() -> None:
     [
         (["It is 381. TERMINATE"], None, "no code ran"),
         (["```python\nprint(17 * 23 +)\n```", "Done. TERMINATE"], None, "the last execution exited 1"),
-        (["```python\nprint(17 * 23)\n```", "TERMINATE"], lambda code: (124, "[timed out after 1s]"), "the last execution timed out"),
-        (["```python\nprint(1)\n```", "```python\nprint(2)\n```", "```python\nprint(3)\n```"], None, "did not declare completion"),
+        (
+            ["```python\nprint(17 * 23)\n```", "TERMINATE"],
+            lambda code: (124, "[timed out after 1s]"),
+            "the last execution timed out",
+        ),
+        (
+            ["```python\nprint(1)\n```", "```python\nprint(2)\n```", "```python\nprint(3)\n```"],
+            None,
+            "did not declare completion",
+        ),
     ],
     ids=["no-code", "exit-nonzero", "timeout", "turn-limit"],
 )
@@ -96,8 +118,12 @@ def test_repeated_code_converges_and_the_auto_judge_accepts_it() -> None:
 
 
 def test_convergence_needs_the_same_successful_output() -> None:
-    script = ["```python\nprint(17 * 23 +)\n```", "```python\nprint(17 * 23 +)\n```", "```python\nprint(1)\n```",
-              "```python\nprint(2)\n```"]  # fmt: skip
+    script = [
+        "```python\nprint(17 * 23 +)\n```",
+        "```python\nprint(17 * 23 +)\n```",
+        "```python\nprint(1)\n```",
+        "```python\nprint(2)\n```",
+    ]
     ladder, _, _ = make(script, run=RunSettings(max_turns=9))
     record, _ = climb(ladder)
     assert not record.attempts[0].converged  # failures and changing outputs never converge
@@ -105,7 +131,9 @@ def test_convergence_needs_the_same_successful_output() -> None:
 
 
 def test_convergence_can_be_turned_off() -> None:
-    ladder, cheap, _ = make(["```python\nprint(17 * 23)\n```"] * 4, run=RunSettings(max_turns=8, stop_on_convergence=False))
+    ladder, cheap, _ = make(
+        ["```python\nprint(17 * 23)\n```"] * 4, run=RunSettings(max_turns=8, stop_on_convergence=False)
+    )
     record, _ = climb(ladder)
     assert not record.attempts[0].converged and len(cheap.calls) == 4
     assert "did not declare completion" in (record.attempts[0].verdict.reason if record.attempts[0].verdict else "")
@@ -153,7 +181,11 @@ def test_llm_judge_decides_and_its_tokens_are_paid_for() -> None:
     assert [v.ok for v in verdicts] == [False, True] and "answered 'No" in verdicts[0].reason
     assert QUERY in str(judge_client.calls[0][1].content)
     for v in verdicts:
-        assert v.prompt_tokens > 0 and v.cost > 0 and v.cost == pytest.approx(TOP.cost(v.prompt_tokens, v.completion_tokens))
+        assert (
+            v.prompt_tokens > 0
+            and v.cost > 0
+            and v.cost == pytest.approx(TOP.cost(v.prompt_tokens, v.completion_tokens))
+        )
     judged = sum(v.cost for v in verdicts)
     assert record.total_cost == pytest.approx(sum(a.cost for a in record.attempts) + judged)
     at_top = sum(TOP.cost(a.prompt_tokens, a.completion_tokens) for a in record.attempts)
@@ -163,7 +195,9 @@ def test_llm_judge_decides_and_its_tokens_are_paid_for() -> None:
 def test_unresolved_after_the_last_rung() -> None:
     ladder, _, _ = make(["no idea. TERMINATE"], ["still no idea. TERMINATE"])
     record, _ = climb(ladder)
-    assert not record.resolved and record.final_rung is None and record.final_answer is None and len(record.attempts) == 2
+    assert (
+        not record.resolved and record.final_rung is None and record.final_answer is None and len(record.attempts) == 2
+    )
 
 
 def test_demonstrations_go_in_the_first_message_only_and_never_run() -> None:
@@ -206,7 +240,9 @@ def test_a_conversation_too_long_for_the_rung_says_what_to_do_and_escalates() ->
     ladder, _, _ = make([ValueError("Requested tokens (5120) exceed context window of 4096")])
     record, _ = climb(ladder)
     error = record.attempts[0].error or ""
-    assert "exceed context window" in error and "set compress = true on the rung" in error and record.final_rung == "top"
+    assert (
+        "exceed context window" in error and "set compress = true on the rung" in error and record.final_rung == "top"
+    )
 
 
 def test_each_rung_reads_the_first_message_its_task_source_gives_it() -> None:
@@ -216,7 +252,9 @@ def test_each_rung_reads_the_first_message_its_task_source_gives_it() -> None:
     class PerRung:
         async def for_rung(self, rung: Rung) -> tuple[str, CompressionStep | None]:
             if rung.name == "top":
-                return "short form of the task", CompressionStep(parts=["context"], rate=0.5, tokens_before=900, tokens_after=400)
+                return "short form of the task", CompressionStep(
+                    parts=["context"], rate=0.5, tokens_before=900, tokens_after=400
+                )
             return "the whole task", None
 
     ladder, cheap, top = make(["```python\nprint(1 +)\n```", "Sorry. TERMINATE"])
@@ -240,7 +278,9 @@ def test_the_same_code_failing_the_same_way_twice_stops_the_attempt_and_escalate
     record, events = climb(ladder)
     first = record.attempts[0]
     assert first.stuck and not first.converged and first.stop_reason.startswith("stuck")
-    assert len(first.executions) == 2 and first.turns == 2 and cheap.remaining == 2  # two turns of the budget left unspent
+    assert (
+        len(first.executions) == 2 and first.turns == 2 and cheap.remaining == 2
+    )  # two turns of the budget left unspent
     assert first.verdict is not None and "the same code failed the same way twice" in first.verdict.reason
     assert record.resolved and record.final_rung == "top"
     assert [e.from_rung.name for e in events if isinstance(e, Escalated)] == ["cheap"]
@@ -255,8 +295,9 @@ def test_different_failing_code_is_not_stuck() -> None:
 
 def test_the_turn_budget_never_ends_on_a_block_that_does_not_run() -> None:
     # task, code, its output, code: a plain 4-message limit stopped here, the second block unrun
-    ladder, _, _ = make(["```python\nprint(1 +)\n```", "```python\nprint(17 * 23)\n```", "TERMINATE"], [],
-                        run=RunSettings(max_turns=4))  # fmt: skip
+    ladder, _, _ = make(
+        ["```python\nprint(1 +)\n```", "```python\nprint(17 * 23)\n```", "TERMINATE"], [], run=RunSettings(max_turns=4)
+    )
     record, _ = climb(ladder)
     first = record.attempts[0]
     assert [e.output.strip() for e in first.executions][-1] == "391" and first.messages[-1].source == "executor"

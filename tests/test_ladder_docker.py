@@ -24,7 +24,9 @@ GOOD = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 
 def climb(cheap: list[str], sandbox: SandboxSettings, demos: list[Demonstration] | None = None) -> RunRecord:
     clients = {"cheap": ScriptedChatCompletionClient(cheap), "top": ScriptedChatCompletionClient(GOOD)}
-    ladder = Ladder([CHEAP, TOP], lambda r: clients[r.name], DockerSandboxExecutor, sandbox=sandbox, run=RunSettings(max_turns=6))
+    ladder = Ladder(
+        [CHEAP, TOP], lambda r: clients[r.name], DockerSandboxExecutor, sandbox=sandbox, run=RunSettings(max_turns=6)
+    )
     query = Query("What is 17 * 23?")
     record = RunRecord(query=query.text)
 

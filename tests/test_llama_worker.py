@@ -21,7 +21,9 @@ from ecoagent.models import build_client
 from ecoagent.models.llama import LocalModelCrashed, llama_client
 
 PROMPT = [UserMessage(content="Write Python code that prints 17 * 23.", source="user")]
-LONG = [UserMessage(content="Write a very long story about a dragon who learns to code, with many chapters.", source="user")]
+LONG = [
+    UserMessage(content="Write a very long story about a dragon who learns to code, with many chapters.", source="user")
+]
 
 
 def rung(**kw: object) -> Rung:
@@ -40,6 +42,7 @@ def wait_for_generation(client, started: float) -> int:  # type: ignore[no-untyp
 
 def wait_until_computing(pid: int) -> None:
     """Until the worker has spent a tenth of a second of CPU since now: it is generating."""
+
     def ticks() -> int:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])  # utime + stime
@@ -115,7 +118,9 @@ def test_a_cancelled_call_stops_its_generation() -> None:
 def test_a_sampling_rung_with_a_seed_draws_the_same_reply_every_time() -> None:
     """A retry rung samples (temperature > 0) to draw other code than the greedy rung, and
     its seed makes each run reproducible: same seed, same reply; another seed, another."""
-    first, again, other = (llama_client(rung(name=f"s{seed}-{i}", temperature=1.0, seed=seed)) for i, seed in enumerate((1, 1, 2)))
+    first, again, other = (
+        llama_client(rung(name=f"s{seed}-{i}", temperature=1.0, seed=seed)) for i, seed in enumerate((1, 1, 2))
+    )
     replies = [asyncio.run(c.create(PROMPT)).content for c in (first, again, other)]
     assert replies[0] == replies[1] and replies[0] != replies[2]
     with pytest.raises(ValueError, match="seed"):

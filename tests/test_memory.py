@@ -25,8 +25,10 @@ from ecoagent.testing import GENERIC_MODEL_INFO, ScriptedChatCompletionClient, w
 def turn(i: int, code: bool = True) -> list:  # type: ignore[type-arg]
     messages = [UserMessage(content=f"question {i}: what is {i} * 7?", source="user")]
     if code:
-        messages += [AssistantMessage(content=f"```python\nprint({i} * 7)\n```", source="assistant"),
-                     UserMessage(content=str(i * 7), source="executor")]  # fmt: skip
+        messages += [
+            AssistantMessage(content=f"```python\nprint({i} * 7)\n```", source="assistant"),
+            UserMessage(content=str(i * 7), source="executor"),
+        ]
     messages.append(AssistantMessage(content=f"It is {i * 7}.", source="assistant"))
     return messages
 
@@ -42,7 +44,11 @@ def test_turns_never_split_code_from_its_execution_result() -> None:
     messages = [SystemMessage(content="sys"), *turn(1), *turn(2, code=False), *turn(3)]
     turns = split_turns(messages)
     assert [len(t) for t in turns] == [4, 2, 4]
-    assert isinstance(turns[0][1], AssistantMessage) and isinstance(turns[0][2], UserMessage) and turns[0][2].source == "executor"
+    assert (
+        isinstance(turns[0][1], AssistantMessage)
+        and isinstance(turns[0][2], UserMessage)
+        and turns[0][2].source == "executor"
+    )
 
 
 def test_summarize_folds_all_but_the_last_turns_off_the_response_path() -> None:
@@ -58,7 +64,9 @@ def test_summarize_folds_all_but_the_last_turns_off_the_response_path() -> None:
         after = await ctx.get_messages()
         assert isinstance(after[0], SystemMessage) and "1*7=7" in str(after[0].content)
         assert [m.content for m in after[1:] if isinstance(m, UserMessage) and m.source == "user"] == [
-            "question 3: what is 3 * 7?", "question 4: what is 4 * 7?"]  # fmt: skip
+            "question 3: what is 3 * 7?",
+            "question 4: what is 4 * 7?",
+        ]
         assert "question 1" in str(client.calls[0][0].content) and "question 3" not in str(client.calls[0][0].content)
         assert not await ctx.summarize()  # nothing more to fold
         await filled(ctx, 1)  # a fifth turn (numbered 1 again)
@@ -83,7 +91,9 @@ def test_state_round_trips_and_the_component_config_too() -> None:
         assert await other.get_messages() == await ctx.get_messages()
 
     asyncio.run(go())
-    replay = SummaryBufferContext(ReplayChatCompletionClient(["x"], model_info=GENERIC_MODEL_INFO), keep_turns=4, summary_words=50)
+    replay = SummaryBufferContext(
+        ReplayChatCompletionClient(["x"], model_info=GENERIC_MODEL_INFO), keep_turns=4, summary_words=50
+    )
     config = replay.dump_component()
     assert config.provider == "ecoagent.memory.SummaryBufferContext"
     loaded = ChatCompletionContext.load_component(ComponentModel.model_validate(json.loads(config.model_dump_json())))
@@ -134,7 +144,9 @@ def test_the_bundled_model_summarizes_a_long_chat() -> None:
 
 # ---- recall across sessions (real Qdrant, real embeddings) ----------------------------------
 def record(query: str, answer: str, output: str = "") -> RunRecord:
-    attempt = RungAttempt(rung="cheap", executions=[Execution(code="print(1)", language="python", exit_code=0, output=output)])
+    attempt = RungAttempt(
+        rung="cheap", executions=[Execution(code="print(1)", language="python", exit_code=0, output=output)]
+    )
     return RunRecord(query=query, final_answer=answer, resolved=True, final_rung="cheap", attempts=[attempt])
 
 
@@ -142,7 +154,11 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
     settings = BankSettings(path=tmp_path / "bank")
     bank = SolutionBank(settings)
     monday = Conversation(recall=TurnMemory(bank, "ana"))
-    asyncio.run(monday.add(record("Load sales.csv and give the total revenue for March", "Total March revenue: 48,210 EUR", "48210")))
+    asyncio.run(
+        monday.add(
+            record("Load sales.csv and give the total revenue for March", "Total March revenue: 48,210 EUR", "48210")
+        )
+    )
     asyncio.run(monday.add(record("What is the capital of Peru?", "Lima")))
     bank.close()
 
@@ -150,7 +166,11 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
     tuesday = Conversation(recall=TurnMemory(bank, "ana"))
     asyncio.run(tuesday.add(record("Hi, let's continue the sales analysis", "Sure.")))
     query = asyncio.run(tuesday.query("How does March revenue compare with April?"))
-    assert query.history is not None and "Total March revenue: 48,210 EUR" in query.history and "(the code printed: 48210)" in query.history
+    assert (
+        query.history is not None
+        and "Total March revenue: 48,210 EUR" in query.history
+        and "(the code printed: 48210)" in query.history
+    )
     assert "Peru" not in query.history  # below the threshold
     assert asyncio.run(Conversation(recall=TurnMemory(bank, "bob")).query("first question")).history is None  # per user
     assert asyncio.run(tuesday.query("And the March revenue?")).history.count("March revenue") == 1  # type: ignore[union-attr]
@@ -171,16 +191,22 @@ def test_a_first_turn_gets_no_recall_so_it_stays_cacheable(tmp_path: Path) -> No
 @pytest.mark.docker
 def test_chat_memory_forget_and_resume(tmp_path: Path, sandbox_image: str) -> None:
     good = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
-    cfg = write_scripted_config(tmp_path, {"cheap": good * 4, "top": []}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    cfg = write_scripted_config(
+        tmp_path, {"cheap": good * 4, "top": []}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
+    )
     runner = CliRunner()
     first = runner.invoke(app, ["--config", str(cfg), "chat"], input="What is 17 * 23?\n/memory\n")
     assert first.exit_code == 0, first.output
     shown = first.stdout.split("› /memory")[1]
-    assert "Q: What is 17 * 23?" in shown and "Code:\n```python\nprint(17 * 23)\n```" in shown and "Output: 391" in shown
+    assert (
+        "Q: What is 17 * 23?" in shown and "Code:\n```python\nprint(17 * 23)\n```" in shown and "Output: 391" in shown
+    )
     assert "A: The answer is 391." in shown and "1 turn(s) verbatim" in shown
     session = first.stdout.split("ecoagent chat --resume ")[1].split()[0]
 
-    resumed = runner.invoke(app, ["--config", str(cfg), "chat", "--resume", session], input="/memory\n/forget\n/memory\n")
+    resumed = runner.invoke(
+        app, ["--config", str(cfg), "chat", "--resume", session], input="/memory\n/forget\n/memory\n"
+    )
     assert resumed.exit_code == 0, resumed.output
     before, after = resumed.stdout.split("› /forget")
     assert "Q: What is 17 * 23?" in before and "nothing yet" in after and "forgot" in after
@@ -196,11 +222,17 @@ def test_settings_have_a_memory_section() -> None:
 @pytest.mark.docker
 def test_a_new_chat_session_recalls_an_earlier_sessions_turn(tmp_path: Path, sandbox_image: str) -> None:
     good = ["```python\nprint(48210.5)\n```", "Total March revenue: 48,210.50 EUR. TERMINATE"]
-    cfg = write_scripted_config(tmp_path, {"cheap": good * 4, "top": []}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
+    cfg = write_scripted_config(
+        tmp_path, {"cheap": good * 4, "top": []}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
+    )
     runner = CliRunner()
-    monday = runner.invoke(app, ["--config", str(cfg), "chat"], input="What is the total revenue for March in sales.csv?\n")
+    monday = runner.invoke(
+        app, ["--config", str(cfg), "chat"], input="What is the total revenue for March in sales.csv?\n"
+    )
     assert monday.exit_code == 0, monday.output
-    tuesday = runner.invoke(app, ["--config", str(cfg), "chat"], input="Hello again\n/memory how did March revenue look?\n")
+    tuesday = runner.invoke(
+        app, ["--config", str(cfg), "chat"], input="Hello again\n/memory how did March revenue look?\n"
+    )
     assert tuesday.exit_code == 0, tuesday.output
     shown = tuesday.stdout.split("› /memory")[1]
     assert "Related earlier turns:" in shown and "Q: What is the total revenue for March in sales.csv?" in shown
@@ -209,9 +241,15 @@ def test_a_new_chat_session_recalls_an_earlier_sessions_turn(tmp_path: Path, san
 
 def test_a_retried_turn_replaces_its_first_answer_in_the_buffer_and_in_recall(tmp_path: Path) -> None:
     bank = SolutionBank(BankSettings(path=tmp_path / "bank"))
-    conversation = Conversation(memory=SummaryBufferContext(ScriptedChatCompletionClient([])), recall=TurnMemory(bank, "ana"))
+    conversation = Conversation(
+        memory=SummaryBufferContext(ScriptedChatCompletionClient([])), recall=TurnMemory(bank, "ana")
+    )
     asyncio.run(conversation.add(record("What is the total revenue for March?", "It is 12.")))
-    asyncio.run(conversation.add(record("What is the total revenue for March?", "Total March revenue: 48,210.50 EUR."), retry=True))
+    asyncio.run(
+        conversation.add(
+            record("What is the total revenue for March?", "Total March revenue: 48,210.50 EUR."), retry=True
+        )
+    )
     view = asyncio.run(conversation.memory_for(None))
     assert len(view.verbatim) == 1 and "48,210.50" in view.verbatim[0] and "It is 12." not in view.verbatim[0]
     assert conversation.recall is not None and conversation.recall.count() == 1

@@ -48,25 +48,55 @@ def test_the_most_similar_demonstration_sits_nearest_the_query() -> None:
 
 def test_first_message_without_demonstrations_is_the_query_with_its_context() -> None:
     assert first_message("q") == "q"
-    assert first_message("and doubled?", history="Q: 17 * 23\nA: 391").startswith("Earlier in this conversation:\nQ: 17 * 23")
+    assert first_message("and doubled?", history="Q: 17 * 23\nA: 391").startswith(
+        "Earlier in this conversation:\nQ: 17 * 23"
+    )
 
 
-@pytest.mark.parametrize(("text", "code"), [("```python\nx\n```", True), ("```sh\nls\n```", True), ("```\nx\n```", False),
-                                            ("```text\nx\n```", False), ("TERMINATE", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("```python\nx\n```", True),
+        ("```sh\nls\n```", True),
+        ("```\nx\n```", False),
+        ("```text\nx\n```", False),
+        ("TERMINATE", False),
+    ],
+)
 def test_code_blocks_are_recognized_by_their_language(text: str, code: bool) -> None:
     assert has_code_block(text) is code
 
 
 @pytest.mark.parametrize(
     ("haystack", "expected", "found"),
-    [("391\n", "391", True), ("The answer is 391.", "391", True), ("391.0", "391", True), ("3910", "391", False),
-     ("1391", "391", False), ("391.5", "391", False), ("0.391", "391", False), ("TAGEOCE", "tageoce", True),
-     ("x = tageocex", "tageoce", False), ("[2, 3, 5]", "[2, 3, 5]", True), ("", "391", False), ("391", "", False),
-     ("37", "37.0", True), ("speed: 90.0 km/h", "90", True), ("1,000,000", "1000000", True), ("15050", "5050", False),
-     ("5050\n", "5050", True), ("-7", "7", False), ("2.5e3", "2500", True),
-     ("False True False True False True", "False", False), ("False\n", "False", True), ("It is true.", "True", True),
-     ("12 6\n", "12 6", True), ("12:35", "12:35", True), ("112:35", "12:35", False)],
-)  # fmt: skip
+    [
+        ("391\n", "391", True),
+        ("The answer is 391.", "391", True),
+        ("391.0", "391", True),
+        ("3910", "391", False),
+        ("1391", "391", False),
+        ("391.5", "391", False),
+        ("0.391", "391", False),
+        ("TAGEOCE", "tageoce", True),
+        ("x = tageocex", "tageoce", False),
+        ("[2, 3, 5]", "[2, 3, 5]", True),
+        ("", "391", False),
+        ("391", "", False),
+        ("37", "37.0", True),
+        ("speed: 90.0 km/h", "90", True),
+        ("1,000,000", "1000000", True),
+        ("15050", "5050", False),
+        ("5050\n", "5050", True),
+        ("-7", "7", False),
+        ("2.5e3", "2500", True),
+        ("False True False True False True", "False", False),
+        ("False\n", "False", True),
+        ("It is true.", "True", True),
+        ("12 6\n", "12 6", True),
+        ("12:35", "12:35", True),
+        ("112:35", "12:35", False),
+    ],
+)
 def test_expected_answers_match_whole_tokens_only(haystack: str, expected: str, found: bool) -> None:
     assert contains_answer(haystack, expected) is found
 
@@ -112,8 +142,13 @@ def test_last_good_execution_is_the_runs_last_execution_when_it_succeeded() -> N
 
 def test_cost_tally_counts_rungs_and_paid_verdicts() -> None:
     paid = Verdict(ok=True, judge="llm", reason="", prompt_tokens=10, completion_tokens=1, cost=0.5)
-    record = RunRecord(query="q", resolved=True, total_cost=1.5, top_rung_cost_estimate=4.0, attempts=[
-        RungAttempt(rung="cheap", prompt_tokens=100, completion_tokens=10, cost=1.0, verdict=paid)])  # fmt: skip
+    record = RunRecord(
+        query="q",
+        resolved=True,
+        total_cost=1.5,
+        top_rung_cost_estimate=4.0,
+        attempts=[RungAttempt(rung="cheap", prompt_tokens=100, completion_tokens=10, cost=1.0, verdict=paid)],
+    )
     tally = CostTally()
     tally.add(record)
     tally.add(record)

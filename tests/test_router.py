@@ -23,7 +23,10 @@ from ecoagent.router import (
     outcome,
 )
 
-RUNGS = [Rung(name=n, provider="openai", model=n, input_price_per_mtok=p) for n, p in (("cheap", 1), ("mid", 10), ("top", 100))]
+RUNGS = [
+    Rung(name=n, provider="openai", model=n, input_price_per_mtok=p)
+    for n, p in (("cheap", 1), ("mid", 10), ("top", 100))
+]
 COST = [0.001, 0.01, 0.1]  # 1000 prompt tokens at each rung's price
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -34,7 +37,12 @@ def cascade(verdicts: list[bool], start: int = 0, n: int = 0, query: str = "q") 
 
 
 def test_outcomes_are_exact_where_the_log_covers_the_start_and_bounded_where_it_cannot() -> None:
-    solved_at_bottom, solved_at_mid, unsolved, retried_at_mid = cascade([True]), cascade([False, True]), cascade([False] * 3), cascade([True], start=1)
+    solved_at_bottom, solved_at_mid, unsolved, retried_at_mid = (
+        cascade([True]),
+        cascade([False, True]),
+        cascade([False] * 3),
+        cascade([True], start=1),
+    )
     o = outcome(solved_at_bottom, 0, RUNGS)
     assert o.exact and o.success_low and o.cost_low == o.cost_high == pytest.approx(0.001)
     o = outcome(solved_at_mid, 0, RUNGS)
@@ -148,8 +156,12 @@ def test_router_eval_and_calibrate_read_a_real_run_log_with_real_embeddings(tmp_
     from ecoagent.runlog import RunLog
 
     def attempt(rung: str, ok: bool) -> RungAttempt:
-        return RungAttempt(rung=rung, cost=COST[[r.name for r in RUNGS].index(rung)], prompt_tokens=1000,
-                           verdict=Verdict(ok=ok, judge="expected", reason=""))  # fmt: skip
+        return RungAttempt(
+            rung=rung,
+            cost=COST[[r.name for r in RUNGS].index(rung)],
+            prompt_tokens=1000,
+            verdict=Verdict(ok=ok, judge="expected", reason=""),
+        )
 
     log = RunLog(tmp_path / "runs.sqlite3")
     for n in range(24):  # prime factorizations fail on the cheap rung; greetings in other languages do not
@@ -159,8 +171,13 @@ def test_router_eval_and_calibrate_read_a_real_run_log_with_real_embeddings(tmp_
         log.add(RunRecord(query=query, attempts=attempts, created_at=T0 + timedelta(minutes=n)))
     log.close()
     ladder = tmp_path / "ladder.toml"
-    ladder.write_text("".join(f'[[rungs]]\nname = "{r.name}"\nprovider = "openai"\nmodel = "{r.model}"\n'
-                              f"input_price_per_mtok = {r.input_price_per_mtok}\n" for r in RUNGS))  # fmt: skip
+    ladder.write_text(
+        "".join(
+            f'[[rungs]]\nname = "{r.name}"\nprovider = "openai"\nmodel = "{r.model}"\n'
+            f"input_price_per_mtok = {r.input_price_per_mtok}\n"
+            for r in RUNGS
+        )
+    )
     args = ["router", "eval", "--log", str(tmp_path / "runs.sqlite3"), "--ladder", str(ladder)]
     result = CliRunner().invoke(app, [*args, "--json", "--chart", str(tmp_path / "curve.png")])
     assert result.exit_code == 0, result.output

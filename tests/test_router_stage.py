@@ -13,18 +13,28 @@ from ecoagent.records import RunRecord
 from ecoagent.router import RouterStage
 from ecoagent.testing import FakeExecutor, ScriptedChatCompletionClient
 
-RUNGS = [Rung(name=n, provider="openai", model=n, input_price_per_mtok=p) for n, p in (("cheap", 0.15), ("mid", 2.5), ("top", 10.0))]
+RUNGS = [
+    Rung(name=n, provider="openai", model=n, input_price_per_mtok=p)
+    for n, p in (("cheap", 0.15), ("mid", 2.5), ("top", 10.0))
+]
 WRONG = ["```python\nprint(1 +)\n```", "Sorry. TERMINATE"]
 RIGHT = ["```python\nprint(2 + 2)\n```", "It is 4. TERMINATE"]
 
 
 def assistant(tmp_path: Path, cheap: list[str], mid: list[str], top: list[str], **router: object) -> EcoAssistant:
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS), router=RouterSettings(explore=0.0, **router),  # type: ignore[arg-type]
-                        run=RunSettings(judge="auto"))  # what the router learns from: which rung resolved, one answer a rung
+    settings = Settings(
+        ladder=LadderSettings(rungs=RUNGS),
+        router=RouterSettings(explore=0.0, **router),  # type: ignore[arg-type]
+        run=RunSettings(judge="auto"),
+    )  # what the router learns from: which rung resolved, one answer a rung
     settings.bank.path = tmp_path / "bank"
     settings.runlog_path = tmp_path / "runs.sqlite3"
     settings.cache.enabled = settings.cache.replay = False
-    clients = {"cheap": ScriptedChatCompletionClient(cheap), "mid": ScriptedChatCompletionClient(mid), "top": ScriptedChatCompletionClient(top)}
+    clients = {
+        "cheap": ScriptedChatCompletionClient(cheap),
+        "mid": ScriptedChatCompletionClient(mid),
+        "top": ScriptedChatCompletionClient(top),
+    }
     return EcoAssistant(settings, clients=clients, executor_factory=FakeExecutor)
 
 
@@ -38,13 +48,17 @@ def events(eco: EcoAssistant, text: str) -> tuple[RunRecord, list[object]]:
     return record, items[:-1]
 
 
-def test_the_router_learns_to_skip_a_rung_that_fails_on_similar_queries_and_a_misroute_still_escalates(tmp_path: Path) -> None:
+def test_the_router_learns_to_skip_a_rung_that_fails_on_similar_queries_and_a_misroute_still_escalates(
+    tmp_path: Path,
+) -> None:
     factor = [f"Factor the number {1000 + 37 * n} into primes." for n in range(6)]
     # factorizations: the cheap rung fails each, mid solves them (but the last)
     eco = assistant(tmp_path, WRONG * 4 + RIGHT, RIGHT * 5 + WRONG, RIGHT)
     first, evs = events(eco, factor[0])
     routed = next(e for e in evs if isinstance(e, Routed)).routing
-    assert routed.start == 0 and routed.reason == "no similar logged queries" and first.final_rung == "mid"  # cold start
+    assert (
+        routed.start == 0 and routed.reason == "no similar logged queries" and first.final_rung == "mid"
+    )  # cold start
     for text in factor[1:4]:
         events(eco, text)
     record, evs = events(eco, factor[4])
@@ -63,8 +77,12 @@ def test_the_router_learns_to_skip_a_rung_that_fails_on_similar_queries_and_a_mi
 
 
 def test_exploration_climbs_from_the_bottom_at_the_configured_rate() -> None:
-    stage = RouterStage(RouterSettings(explore=0.2), RUNGS, index=lambda: (_ for _ in ()).throw(AssertionError("not asked")),
-                        rng=random.Random(3))  # fmt: skip
+    stage = RouterStage(
+        RouterSettings(explore=0.2),
+        RUNGS,
+        index=lambda: (_ for _ in ()).throw(AssertionError("not asked")),
+        rng=random.Random(3),
+    )
     explore_draws = random.Random(3)
     expected = sum(explore_draws.random() < 0.2 for _ in range(500))
     decided = []
@@ -90,12 +108,20 @@ def test_the_llm_controller_names_the_start_rung_and_its_tokens_count_in_the_cos
     eco = assistant(tmp_path, ["Use mid for this one."], RIGHT, [], mode="llm")
     record, evs = events(eco, "Factor 1037 into primes.")
     routing = record.routing
-    assert routing is not None and routing.controller == "cheap" and routing.start == 1 and routing.reply == "Use mid for this one."
+    assert (
+        routing is not None
+        and routing.controller == "cheap"
+        and routing.start == 1
+        and routing.reply == "Use mid for this one."
+    )
     assert routing.prompt_tokens > 0 and "mid" in next(e for e in evs if isinstance(e, Routed)).routing.reason
     asked = eco._clients["cheap"].calls[0]  # type: ignore[attr-defined]
     assert "- cheap:" in asked[-1].content and "- top:" in asked[-1].content and "Factor 1037" in asked[-1].content
     mid_cost = record.attempts[0].cost
-    assert record.total_cost == mid_cost + routing.cost and record.prompt_tokens == routing.prompt_tokens + record.attempts[0].prompt_tokens
+    assert (
+        record.total_cost == mid_cost + routing.cost
+        and record.prompt_tokens == routing.prompt_tokens + record.attempts[0].prompt_tokens
+    )
     eco.close()
 
     confused = assistant(tmp_path / "b", ["I am not sure."] + RIGHT, [], [], mode="llm")

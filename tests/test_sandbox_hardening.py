@@ -36,11 +36,13 @@ def _processes(container_attrs_id: str, docker_client) -> list[str]:  # type: ig
 # ---- network ------------------------------------------------------------------
 @pytest.mark.parametrize(
     "target",
-    ["socket.create_connection(('1.1.1.1', 53), timeout=3)",
-     "socket.create_connection(('169.254.169.254', 80), timeout=3)",
-     "socket.getaddrinfo('example.com', 80)"],
+    [
+        "socket.create_connection(('1.1.1.1', 53), timeout=3)",
+        "socket.create_connection(('169.254.169.254', 80), timeout=3)",
+        "socket.getaddrinfo('example.com', 80)",
+    ],
     ids=["outbound-connect", "metadata-address", "dns"],
-)  # fmt: skip
+)
 def test_network_is_unreachable(sandbox_settings: SandboxSettings, target: str) -> None:
     code = f"import socket\ntry:\n    {target}\n    print('REACHED')\nexcept OSError as e:\n    print('BLOCKED', e)\n"
     result = run(sandbox_settings, code)
@@ -112,7 +114,8 @@ def test_dotdot_filename_is_rejected(sandbox_settings: SandboxSettings) -> None:
 
 # ---- time, processes, memory, output ---------------------------------------------
 def test_sigterm_ignoring_process_and_background_child_leave_nothing(
-    sandbox_settings: SandboxSettings, docker_client  # type: ignore[no-untyped-def]
+    sandbox_settings: SandboxSettings,
+    docker_client,  # type: ignore[no-untyped-def]
 ) -> None:
     code = textwrap.dedent(
         """
@@ -223,7 +226,8 @@ def test_blocks_of_one_query_share_the_workspace(sandbox_settings: SandboxSettin
 
 
 def test_crashed_runs_container_is_reaped_at_next_start(
-    sandbox_settings: SandboxSettings, docker_client  # type: ignore[no-untyped-def]
+    sandbox_settings: SandboxSettings,
+    docker_client,  # type: ignore[no-untyped-def]
 ) -> None:
     script = textwrap.dedent(
         f"""
@@ -344,8 +348,10 @@ def test_reaping_leftovers_while_other_containers_come_and_go_never_fails(docker
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     labels = {LABEL: "1", LABEL_OWNER: f"{socket.gethostname()}:{dead.pid}"}
-    made = [docker_client.containers.create(sandbox_image, command=["true"], labels=labels, network_disabled=True)
-            for _ in range(24)]  # fmt: skip
+    made = [
+        docker_client.containers.create(sandbox_image, command=["true"], labels=labels, network_disabled=True)
+        for _ in range(24)
+    ]
     errors: list[BaseException] = []
     start = threading.Barrier(5)
 

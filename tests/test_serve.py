@@ -53,8 +53,12 @@ class SlowClient(ScriptedChatCompletionClient):
         return await super().create(messages, **kwargs)
 
 
-def assistant(tmp: Path, cheap: ScriptedChatCompletionClient | None = None,
-              top: ScriptedChatCompletionClient | None = None, **serve: Any) -> EcoAssistant:  # fmt: skip
+def assistant(
+    tmp: Path,
+    cheap: ScriptedChatCompletionClient | None = None,
+    top: ScriptedChatCompletionClient | None = None,
+    **serve: Any,
+) -> EcoAssistant:
     settings = Settings(ladder=LadderSettings(rungs=RUNGS))
     settings.router.enabled = False  # these tests are about transport; the router has its own
     settings.run.judge = "auto"  # and so do the judges (tests/test_judge_evidence.py, tests/test_unverified.py)
@@ -63,7 +67,10 @@ def assistant(tmp: Path, cheap: ScriptedChatCompletionClient | None = None,
     settings.cache.path = tmp / "cache.sqlite3"
     for name, value in serve.items():
         setattr(settings.serve, name, value)
-    clients = {"cheap": cheap or ScriptedChatCompletionClient([CODE] * 400), "top": top or ScriptedChatCompletionClient([CODE] * 400)}
+    clients = {
+        "cheap": cheap or ScriptedChatCompletionClient([CODE] * 400),
+        "top": top or ScriptedChatCompletionClient([CODE] * 400),
+    }
     return EcoAssistant(settings, clients=clients, executor_factory=FakeExecutor)
 
 
@@ -110,11 +117,20 @@ def test_an_exact_repeat_is_served_from_the_cache_at_zero_tokens(server: LiveSer
 
 
 def test_a_stream_shows_the_ladder_working_then_the_answer_usage_and_done(server: LiveServer) -> None:
-    stream = sdk(server).chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"), stream=True,
-                                                 stream_options={"include_usage": True})  # fmt: skip
+    stream = sdk(server).chat.completions.create(
+        model="ecoagent", messages=ask("What is 17 * 23?"), stream=True, stream_options={"include_usage": True}
+    )
     chunks = list(stream)
-    events = [c.model_extra["ecoagent"]["event"] for c in chunks if c.model_extra and "event" in c.model_extra.get("ecoagent", {})]
-    assert events[:3] == ["demonstrations", "rung_started", "model_message"] and "code_executed" in events and events[-1] == "judged"
+    events = [
+        c.model_extra["ecoagent"]["event"]
+        for c in chunks
+        if c.model_extra and "event" in c.model_extra.get("ecoagent", {})
+    ]
+    assert (
+        events[:3] == ["demonstrations", "rung_started", "model_message"]
+        and "code_executed" in events
+        and events[-1] == "judged"
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "391"
     finish = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
@@ -124,8 +140,12 @@ def test_a_stream_shows_the_ladder_working_then_the_answer_usage_and_done(server
 
 
 def test_the_raw_stream_ends_with_done(server: LiveServer) -> None:
-    with httpx.stream("POST", server.url + "/v1/chat/completions", timeout=30,
-                      json={"model": "ecoagent", "messages": ask("What is 17 * 23?"), "stream": True}) as response:  # fmt: skip
+    with httpx.stream(
+        "POST",
+        server.url + "/v1/chat/completions",
+        timeout=30,
+        json={"model": "ecoagent", "messages": ask("What is 17 * 23?"), "stream": True},
+    ) as response:
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
         lines = [line for line in response.iter_lines() if line.startswith("data: ")]
     assert lines[-1] == "data: [DONE]" and all(json.loads(line[6:]) for line in lines[:-1])
@@ -140,26 +160,38 @@ def test_models_are_the_ladder_and_its_rungs_and_a_rung_name_starts_there(server
 
 def test_options_in_extra_body_reach_the_pipeline(server: LiveServer) -> None:
     client = sdk(server)
-    wrong = client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"expected": "390"})
+    wrong = client.chat.completions.create(
+        model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"expected": "390"}
+    )
     report = wrong.model_extra["ecoagent"]  # type: ignore[index]
     assert not report["resolved"] and report["verdict"]["judge"] == "expected" and report["rungs"] == ["cheap", "top"]
     assert report["escalations"][0]["from"] == "cheap" and report["escalations"][0]["to"] == "top"
     assert wrong.choices[0].message.content.startswith("ecoagent could not resolve this query")  # type: ignore[union-attr]
     client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"))
-    fresh = client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"no_cache": True})
+    fresh = client.chat.completions.create(
+        model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"no_cache": True}
+    )
     assert fresh.model_extra["ecoagent"]["answered_by"] == "cheap"  # type: ignore[index]
 
 
 def test_earlier_turns_are_history_so_a_follow_up_is_never_a_cache_hit(server: LiveServer) -> None:
     client = sdk(server)
     client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"))
-    follow = client.chat.completions.create(model="ecoagent", messages=[
-        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 17 * 23?"},
-        {"role": "assistant", "content": "391"}, {"role": "user", "content": "What is 17 * 23?"}])  # fmt: skip
+    follow = client.chat.completions.create(
+        model="ecoagent",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "What is 17 * 23?"},
+            {"role": "assistant", "content": "391"},
+            {"role": "user", "content": "What is 17 * 23?"},
+        ],
+    )
     assert follow.model_extra["ecoagent"]["answered_by"] == "cheap"  # type: ignore[index]
     cheap = server.eco.client_for(RUNGS[0])  # type: ignore[attr-defined]
     first_message = str(cheap.calls[-1][1].content)
-    assert "Earlier in this conversation" in first_message and "A: 391" in first_message and "Be brief." in first_message
+    assert (
+        "Earlier in this conversation" in first_message and "A: 391" in first_message and "Be brief." in first_message
+    )
 
 
 # ---- the run log and feedback -------------------------------------------------------------------
@@ -180,7 +212,9 @@ def test_metrics_count_queries_hits_escalations_and_tokens(server: LiveServer) -
     client = sdk(server)
     client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"))
     client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"))
-    client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23 again?"), extra_body={"expected": "1"})
+    client.chat.completions.create(
+        model="ecoagent", messages=ask("What is 17 * 23 again?"), extra_body={"expected": "1"}
+    )
     text = httpx.get(server.url + "/metrics").text
     assert 'ecoagent_queries_total{outcome="resolved"} 2.0' in text and "ecoagent_exact_hits_total 1.0" in text
     assert 'ecoagent_escalations_total{from_rung="cheap"} 1.0' in text
@@ -206,16 +240,49 @@ BAD = [
     ("empty messages", "POST", "/v1/chat/completions", _body(messages=[]), 400, "messages"),
     ("messages not a list", "POST", "/v1/chat/completions", _body(messages="hi"), 400, "messages"),
     ("no model", "POST", "/v1/chat/completions", _body(model=...), 400, "model"),
-    ("unknown role", "POST", "/v1/chat/completions", _body(messages=[{"role": "robot", "content": "hi"}]), 400, "messages[0].role"),
-    ("a tool message", "POST", "/v1/chat/completions", _body(messages=[{"role": "tool", "content": "1"}, *ask("hi")]), 400, "messages[0].role"),
+    (
+        "unknown role",
+        "POST",
+        "/v1/chat/completions",
+        _body(messages=[{"role": "robot", "content": "hi"}]),
+        400,
+        "messages[0].role",
+    ),
+    (
+        "a tool message",
+        "POST",
+        "/v1/chat/completions",
+        _body(messages=[{"role": "tool", "content": "1"}, *ask("hi")]),
+        400,
+        "messages[0].role",
+    ),
     ("empty content", "POST", "/v1/chat/completions", _body(messages=ask("")), 400, "messages[0].content"),
     ("blank content", "POST", "/v1/chat/completions", _body(messages=ask("  \n ")), 400, "messages[0].content"),
-    ("last message not the user's", "POST", "/v1/chat/completions",
-     _body(messages=[*ask("hi"), {"role": "assistant", "content": "hello"}]), 400, "messages[1].role"),
-    ("an image part", "POST", "/v1/chat/completions",
-     _body(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]), 400, "messages[0].content[0].type"),
+    (
+        "last message not the user's",
+        "POST",
+        "/v1/chat/completions",
+        _body(messages=[*ask("hi"), {"role": "assistant", "content": "hello"}]),
+        400,
+        "messages[1].role",
+    ),
+    (
+        "an image part",
+        "POST",
+        "/v1/chat/completions",
+        _body(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]),
+        400,
+        "messages[0].content[0].type",
+    ),
     ("a huge body", "POST", "/v1/chat/completions", HUGE, 413, None),
-    ("an oversized question", "POST", "/v1/chat/completions", _body(messages=ask("x" * 20_001)), 400, "messages[0].content"),
+    (
+        "an oversized question",
+        "POST",
+        "/v1/chat/completions",
+        _body(messages=ask("x" * 20_001)),
+        400,
+        "messages[0].content",
+    ),
     ("an unknown model", "POST", "/v1/chat/completions", _body(model="gpt-7"), 404, "model"),
     ("a bad judge", "POST", "/v1/chat/completions", _body(judge="wizard"), 400, "judge"),
     ("the human judge", "POST", "/v1/chat/completions", _body(judge="human"), 400, "judge"),
@@ -223,14 +290,28 @@ BAD = [
     ("a bad no_cache", "POST", "/v1/chat/completions", _body(no_cache=[1]), 400, "no_cache"),
     ("a bad session id", "POST", "/v1/chat/completions", _body(session="../../etc"), 400, "session"),
     ("n = 2", "POST", "/v1/chat/completions", _body(n=2), 400, "n"),
-    ("tools", "POST", "/v1/chat/completions", _body(tools=[{"type": "function", "function": {"name": "f"}}]), 400, "tools"),
+    (
+        "tools",
+        "POST",
+        "/v1/chat/completions",
+        _body(tools=[{"type": "function", "function": {"name": "f"}}]),
+        400,
+        "tools",
+    ),
     ("a bad stream flag", "POST", "/v1/chat/completions", _body(stream="maybe"), 400, "stream"),
     ("context over the limit", "POST", "/v1/chat/completions", _body(context="y" * 400_001), 400, "context"),
     ("GET on completions", "GET", "/v1/chat/completions", b"", 405, None),
     ("an unknown endpoint", "POST", "/v1/completions", _body(), 404, None),
     ("feedback that is not JSON", "POST", "/v1/feedback", b"thumbs up", 400, None),
     ("feedback without good", "POST", "/v1/feedback", json.dumps({"run_id": "x"}).encode(), 400, "good"),
-    ("feedback on an unknown run", "POST", "/v1/feedback", json.dumps({"run_id": "nope", "good": True}).encode(), 404, "run_id"),
+    (
+        "feedback on an unknown run",
+        "POST",
+        "/v1/feedback",
+        json.dumps({"run_id": "nope", "good": True}).encode(),
+        404,
+        "run_id",
+    ),
     ("an unknown run", "GET", "/v1/runs/nope", b"", 404, "run_id"),
     ("a bad limit", "GET", "/v1/runs?limit=lots", b"", 400, "limit"),
 ]
@@ -245,7 +326,7 @@ def test_every_malformed_request_gets_an_openai_error_and_nothing_is_logged(serv
             assert response.status_code == status, (what, response.text[:300])
             error = response.json()["error"]
             assert set(error) == {"message", "type", "param", "code"} and error["message"], what
-            assert "Traceback" not in response.text and "File \"" not in response.text, what
+            assert "Traceback" not in response.text and 'File "' not in response.text, what
             if param is not None:
                 assert error["param"] == param, (what, error)
         assert eco.runlog.count() == 0
@@ -256,8 +337,12 @@ def test_every_malformed_request_gets_an_openai_error_and_nothing_is_logged(serv
 
 # ---- keys and budgets ---------------------------------------------------------------------------
 def test_keys_budgets_and_spend_per_key(tmp_path: Path) -> None:
-    keys = KeyRing([ApiKey(name="alice", sha256=hash_key("sk-alice"), budget_tokens=1),
-                    ApiKey(name="bob", sha256=hash_key("sk-bob"))])  # fmt: skip
+    keys = KeyRing(
+        [
+            ApiKey(name="alice", sha256=hash_key("sk-alice"), budget_tokens=1),
+            ApiKey(name="bob", sha256=hash_key("sk-bob")),
+        ]
+    )
     eco = assistant(tmp_path)
     with LiveServer(create_app(eco, keys=keys)) as live:
         missing = httpx.post(live.url + "/v1/chat/completions", json={"model": "ecoagent", "messages": ask("hi")})
@@ -276,7 +361,9 @@ def test_keys_budgets_and_spend_per_key(tmp_path: Path) -> None:
         bob = sdk(live, "sk-bob")
         hit = bob.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"))
         assert hit.model_extra["ecoagent"]["answered_by"] == "exact"  # type: ignore[index]
-        assert eco.runlog.spend("bob").items == 1 and eco.runlog.spend("bob").tokens == 0  # a $0 hit is still on the ledger
+        assert (
+            eco.runlog.spend("bob").items == 1 and eco.runlog.spend("bob").tokens == 0
+        )  # a $0 hit is still on the ledger
         run_id = first.model_extra["ecoagent"]["run_id"]  # type: ignore[index]
         assert httpx.get(f"{live.url}/v1/runs/{run_id}", headers={"authorization": "Bearer sk-bob"}).status_code == 404
         mine = httpx.get(f"{live.url}/v1/runs", headers={"authorization": "Bearer sk-alice"}).json()["data"]
@@ -335,7 +422,11 @@ def test_a_client_that_disconnects_cancels_its_query_and_it_is_logged_cancelled(
     FakeExecutor.instances.clear()
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         with pytest.raises(httpx.ReadTimeout):
-            httpx.post(live.url + "/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 1 + 1?")}, timeout=1.5)
+            httpx.post(
+                live.url + "/v1/chat/completions",
+                json={"model": "ecoagent", "messages": ask("What is 1 + 1?")},
+                timeout=1.5,
+            )
         service = live.server.config.app.state.service  # type: ignore[attr-defined]
         deadline = time.monotonic() + 10
         while (not eco.runlog.recent(1) or service.gate.admitted) and time.monotonic() < deadline:
@@ -344,8 +435,12 @@ def test_a_client_that_disconnects_cancels_its_query_and_it_is_logged_cancelled(
         assert record.cancelled and not record.resolved and record.attempts[0].error == "cancelled"
         assert service.gate.admitted == 0 and service.gate.on_model == 0
         assert FakeExecutor.instances and FakeExecutor.instances[-1].stopped  # the sandbox went with it
-        with httpx.stream("POST", live.url + "/v1/chat/completions", timeout=30,
-                          json={"model": "ecoagent", "messages": ask("What is 2 + 2?"), "stream": True}) as response:  # fmt: skip
+        with httpx.stream(
+            "POST",
+            live.url + "/v1/chat/completions",
+            timeout=30,
+            json={"model": "ecoagent", "messages": ask("What is 2 + 2?"), "stream": True},
+        ) as response:
             for line in response.iter_lines():
                 if "rung_started" in line:
                     break  # hang up mid-stream
@@ -363,8 +458,9 @@ def test_many_first_queries_at_once_on_a_fresh_home_open_everything_once(tmp_pat
 
     async def burst(url: str) -> list[str]:
         client = openai.AsyncOpenAI(base_url=url + "/v1", api_key="none", max_retries=0)
-        replies = await asyncio.gather(*(client.chat.completions.create(model="ecoagent", messages=ask(f"What is {i} * 23?"))
-                                         for i in range(16)))  # fmt: skip
+        replies = await asyncio.gather(
+            *(client.chat.completions.create(model="ecoagent", messages=ask(f"What is {i} * 23?")) for i in range(16))
+        )
         return [r.model_extra["ecoagent"]["run_id"] for r in replies]  # type: ignore[index]
 
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
@@ -398,12 +494,17 @@ def test_many_first_queries_at_once_on_a_fresh_home_open_everything_once(tmp_pat
 def test_a_session_gives_follow_ups_the_conversation_memory(server: LiveServer) -> None:
     client = sdk(server)
     client.chat.completions.create(model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"session": "s1"})
-    second = client.chat.completions.create(model="ecoagent", messages=ask("And what is that minus 1?"),
-                                            metadata={"session": "s1"})  # fmt: skip
+    second = client.chat.completions.create(
+        model="ecoagent", messages=ask("And what is that minus 1?"), metadata={"session": "s1"}
+    )
     assert second.model_extra["ecoagent"]["answered_by"] == "cheap"  # type: ignore[index]
     cheap = server.eco.client_for(RUNGS[0])  # type: ignore[attr-defined]
     first_message = str(cheap.calls[-1][1].content)
-    assert "Earlier in this conversation" in first_message and "Q: What is 17 * 23?" in first_message and "391" in first_message
+    assert (
+        "Earlier in this conversation" in first_message
+        and "Q: What is 17 * 23?" in first_message
+        and "391" in first_message
+    )
     record = server.eco.runlog.get(second.model_extra["ecoagent"]["run_id"])  # type: ignore[attr-defined, index]
     assert record.session == "s1"  # type: ignore[union-attr]
 
@@ -414,8 +515,12 @@ def test_the_summary_a_session_writes_is_charged_to_its_key_and_counted_in_the_n
     keys = KeyRing([ApiKey(name="alice", sha256=hash_key("sk-alice"))])
     with LiveServer(create_app(eco, keys=keys)) as live:
         client = sdk(live, "sk-alice")
-        replies = [client.chat.completions.create(model="ecoagent", messages=ask(f"What is 17 * {20 + i}?"),
-                                                  extra_body={"session": "long"}) for i in range(3)]  # fmt: skip
+        replies = [
+            client.chat.completions.create(
+                model="ecoagent", messages=ask(f"What is 17 * {20 + i}?"), extra_body={"session": "long"}
+            )
+            for i in range(3)
+        ]
         third = replies[2]
         report = third.model_extra["ecoagent"]  # type: ignore[index]
         record = eco.runlog.get(report["run_id"])
@@ -433,11 +538,16 @@ def test_a_client_that_hangs_up_while_queued_for_a_model_is_logged_cancelled_at_
 
         async def scenario() -> tuple[str, float]:
             async with httpx.AsyncClient(base_url=live.url, timeout=60) as http:
-                busy = asyncio.create_task(http.post("/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 3 * 3?")}))
+                busy = asyncio.create_task(
+                    http.post("/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 3 * 3?")})
+                )
                 while slow.started == 0:  # until it holds the one model slot
                     await asyncio.sleep(0.01)
-                async with http.stream("POST", "/v1/chat/completions",
-                                       json={"model": "ecoagent", "messages": ask("What is 4 * 4?"), "stream": True}) as r:  # fmt: skip
+                async with http.stream(
+                    "POST",
+                    "/v1/chat/completions",
+                    json={"model": "ecoagent", "messages": ask("What is 4 * 4?"), "stream": True},
+                ) as r:
                     run_id = r.headers["x-ecoagent-run-id"]
                     async for line in r.aiter_lines():
                         if "demonstrations" in line:

@@ -29,8 +29,11 @@ SUM_200 = "```python\nprint(sum(range(1, 201)))\n```"
 
 
 def _assistant(sandbox: SandboxSettings, script: list[str]) -> tuple[EcoAssistant, ScriptedChatCompletionClient]:
-    settings = Settings(ladder=LadderSettings(rungs=[Rung(name="cheap", provider="openai", model="c")]), sandbox=sandbox,
-                        run=RunSettings(judge="auto"))  # transport with the real sandbox; the evidence judge's serve test is in test_unverified.py
+    settings = Settings(
+        ladder=LadderSettings(rungs=[Rung(name="cheap", provider="openai", model="c")]),
+        sandbox=sandbox,
+        run=RunSettings(judge="auto"),
+    )  # transport with the real sandbox; the evidence judge's serve test is in test_unverified.py
     client = ScriptedChatCompletionClient(script)
     return EcoAssistant(settings, clients={"cheap": client}), client
 
@@ -48,10 +51,13 @@ def test_thumbs_up_through_the_api_banks_then_a_paraphrase_gets_it_and_a_repeat_
         banked = httpx.post(live.url + "/v1/feedback", json={"run_id": run_id, "good": True}).json()
         assert banked["created"] and banked["note"] == "banked"
 
-        paraphrase = client.chat.completions.create(model="ecoagent",
-                                                    messages=[{"role": "user", "content": "Add up all integers from 1 to 200"}])  # fmt: skip
+        paraphrase = client.chat.completions.create(
+            model="ecoagent", messages=[{"role": "user", "content": "Add up all integers from 1 to 200"}]
+        )
         report = paraphrase.model_extra["ecoagent"]  # type: ignore[index]
-        assert [d["id"] for d in report["demonstrations"]] == [banked["solution_id"]] and report["answered_by"] == "cheap"
+        assert [d["id"] for d in report["demonstrations"]] == [banked["solution_id"]] and report[
+            "answered_by"
+        ] == "cheap"
         assert "sum(range(1, 101))" in str(cheap.calls[-1][1].content)  # the demonstration is in its first message
 
         repeat = client.chat.completions.create(model="ecoagent", messages=question)
@@ -68,10 +74,17 @@ def test_an_autogen_assistant_agent_uses_the_whole_ladder_as_its_model(sandbox_s
     eco, _ = _assistant(sandbox_settings, ["```python\nprint(17 * 23)\n```", "17 * 23 = 391. TERMINATE"])
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         model = OpenAIChatCompletionClient(
-            model="ecoagent", base_url=live.url + "/v1", api_key="none",
-            model_info={"vision": False, "function_calling": False, "json_output": False, "family": "unknown",
-                        "structured_output": False},
-        )  # fmt: skip
+            model="ecoagent",
+            base_url=live.url + "/v1",
+            api_key="none",
+            model_info={
+                "vision": False,
+                "function_calling": False,
+                "json_output": False,
+                "family": "unknown",
+                "structured_output": False,
+            },
+        )
         agent = AssistantAgent("helper", model_client=model, system_message="You are a helpful assistant.")
 
         async def run() -> object:
@@ -86,17 +99,23 @@ def test_an_autogen_assistant_agent_uses_the_whole_ladder_as_its_model(sandbox_s
         assert reply.models_usage is not None and reply.models_usage.prompt_tokens > 0  # the ladder's real usage
         [record] = eco.runlog.recent(5)
         assert record.resolved and record.final_code == "print(17 * 23)"
-        assert record.query == "What is 17 * 23?" and record.context_chars > 0  # the system message came as instructions
+        assert (
+            record.query == "What is 17 * 23?" and record.context_chars > 0
+        )  # the system message came as instructions
 
 
 def test_the_bundled_model_end_to_end_through_the_server(sandbox_settings: SandboxSettings) -> None:
     settings = Settings(sandbox=sandbox_settings)  # the offline default ladder: SmolLM2 in llama.cpp
     settings.run.max_turns = 4
-    settings.run.judge = "auto"  # one rung: the transport is tested (the evidence judge through serve: test_unverified.py)
+    settings.run.judge = (
+        "auto"  # one rung: the transport is tested (the evidence judge through serve: test_unverified.py)
+    )
     eco = EcoAssistant(settings)
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0, timeout=300)
-        reply = client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "Write Python code to print 17 * 23."}])
+        reply = client.chat.completions.create(
+            model="ecoagent", messages=[{"role": "user", "content": "Write Python code to print 17 * 23."}]
+        )
         report = reply.model_extra["ecoagent"]  # type: ignore[index]
         record = eco.runlog.get(report["run_id"])
         assert record is not None and record.attempts[0].rung == eco.rungs[0].name
@@ -106,11 +125,18 @@ def test_the_bundled_model_end_to_end_through_the_server(sandbox_settings: Sandb
 
 # ---- the command line: `ecoagent serve` and its clients --------------------------------------
 @pytest.fixture
-def served(tmp_path: Path, sandbox_image: str, _isolated_home: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+def served(
+    tmp_path: Path, sandbox_image: str, _isolated_home: Path
+) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     script = ["```python\nprint(6 * 7)\n```", "It is 42. TERMINATE"] * 20
     config = write_scripted_config(tmp_path, {"cheap": script}, sandbox_timeout_s=10, judge="auto")
-    proc = subprocess.Popen([sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert "listening on" in line, (line, proc.stderr.read() if proc.poll() is not None else "")  # type: ignore[union-attr]
@@ -125,10 +151,14 @@ def served(tmp_path: Path, sandbox_image: str, _isolated_home: Path) -> Iterator
 
 def _cli(*args: str, config: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     head = [sys.executable, "-m", "ecoagent"] + (["-c", str(config)] if config else [])
-    return subprocess.run([*head, *args], capture_output=True, text=True, timeout=120, input=stdin, env=dict(os.environ))
+    return subprocess.run(
+        [*head, *args], capture_output=True, text=True, timeout=120, input=stdin, env=dict(os.environ)
+    )
 
 
-def test_the_cli_is_a_client_of_a_running_server(served: tuple[str, Path, subprocess.Popen[str]], tmp_path: Path) -> None:
+def test_the_cli_is_a_client_of_a_running_server(
+    served: tuple[str, Path, subprocess.Popen[str]], tmp_path: Path
+) -> None:
     url, config, proc = served
     asked = _cli("ask", "What is 6 * 7?", "--json", "--server", url)
     assert asked.returncode == 0, asked.stderr
@@ -142,7 +172,9 @@ def test_the_cli_is_a_client_of_a_running_server(served: tuple[str, Path, subpro
     assert local.returncode == 1 and f"--server {url}" in local.stderr, local.stderr
 
     rows = tmp_path / "rows.jsonl"
-    rows.write_text('{"id": "a", "query": "What is 6 * 7?"}\n{"id": "b", "query": "Compute 6 times 7", "expected": "42"}\n')
+    rows.write_text(
+        '{"id": "a", "query": "What is 6 * 7?"}\n{"id": "b", "query": "Compute 6 times 7", "expected": "42"}\n'
+    )
     batch = _cli("batch", str(rows), "--out", str(tmp_path / "out.jsonl"), "-j", "2", "--server", url)
     assert batch.returncode == 0, batch.stderr
     results = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -162,13 +194,20 @@ def test_a_server_stopped_by_sigterm_during_a_query_cancels_and_logs_it(tmp_path
     sleepy = "```python\nimport time\ntime.sleep(8)\nprint(1)\n```"
     config = write_scripted_config(tmp_path, {"cheap": [sleepy] * 4}, sandbox_timeout_s=30, judge="auto")
     config.write_text(config.read_text() + "[serve]\ngrace_s = 1\n")
-    proc = subprocess.Popen([sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecoagent", "-c", str(config), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     url = proc.stdout.readline().split("listening on ")[1].split()[0]
-    with httpx.stream("POST", url + "/v1/chat/completions", timeout=60,
-                      json={"model": "ecoagent", "messages": [{"role": "user", "content": "Sleep, then print 1"}],
-                            "stream": True}) as response:  # fmt: skip
+    with httpx.stream(
+        "POST",
+        url + "/v1/chat/completions",
+        timeout=60,
+        json={"model": "ecoagent", "messages": [{"role": "user", "content": "Sleep, then print 1"}], "stream": True},
+    ) as response:
         for line in response.iter_lines():
             if "model_message" in line:
                 break

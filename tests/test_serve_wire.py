@@ -22,18 +22,29 @@ def body(**fields: object) -> bytes:
 
 
 def test_the_last_user_message_is_the_query_and_earlier_turns_its_history() -> None:
-    request = parse_chat_request(body(messages=[
-        {"role": "system", "content": "Answer in French."},
-        {"role": "user", "content": [{"type": "text", "text": "What is 2 + 2?"}]},
-        {"role": "assistant", "content": "4"},
-        {"role": "developer", "content": "Be brief."},
-        {"role": "user", "content": " And times 3? "}], session="s-1", expected="12"))  # fmt: skip
+    request = parse_chat_request(
+        body(
+            messages=[
+                {"role": "system", "content": "Answer in French."},
+                {"role": "user", "content": [{"type": "text", "text": "What is 2 + 2?"}]},
+                {"role": "assistant", "content": "4"},
+                {"role": "developer", "content": "Be brief."},
+                {"role": "user", "content": " And times 3? "},
+            ],
+            session="s-1",
+            expected="12",
+        )
+    )
     turns = split_messages(request, keep_turns=6)
     assert turns.question == "And times 3?" and turns.history == "Q: What is 2 + 2?\nA: 4"
     assert turns.instructions == "Answer in French.\n\nBe brief."
     query = to_query(request, turns, start_rung=1, history=turns.history, key_name="k")
     assert query.text == "And times 3?" and query.follow_up and query.expected == "12" and query.start_rung == 1
-    assert query.context is not None and query.context.startswith("Instructions from the application:") and query.session == "s-1"
+    assert (
+        query.context is not None
+        and query.context.startswith("Instructions from the application:")
+        and query.session == "s-1"
+    )
     assert split_messages(request, keep_turns=0).history is None
 
 
@@ -44,11 +55,18 @@ def test_a_first_turn_without_instructions_stays_cacheable() -> None:
     assert not query.follow_up and query.context is None and query.cache
 
 
-@pytest.mark.parametrize(("raw", "param"), [
-    (b"{", None), (b"\xff", None), (b"null", None), (body(messages=[]), "messages"),
-    (body(messages=[{"role": "user"}]), "messages[0].content"), (body(messages=[{"content": "x"}]), "messages[0].role"),
-    (body(messages=[{"role": "user", "content": "x"}], temperature="hot"), None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "param"),
+    [
+        (b"{", None),
+        (b"\xff", None),
+        (b"null", None),
+        (body(messages=[]), "messages"),
+        (body(messages=[{"role": "user"}]), "messages[0].content"),
+        (body(messages=[{"content": "x"}]), "messages[0].role"),
+        (body(messages=[{"role": "user", "content": "x"}], temperature="hot"), None),
+    ],
+)
 def test_malformed_bodies_name_what_is_wrong(raw: bytes, param: str | None) -> None:
     if param is None and raw.startswith(b'{"model"'):  # unknown fields are OpenAI's sampling options: accepted
         assert parse_chat_request(raw).messages[0].text() == "x"

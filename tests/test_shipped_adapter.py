@@ -35,11 +35,22 @@ class Shipped(NamedTuple):
     by_form: frozenset[str]  # and on new tasks of the trained families; bottom-only is the plain base model
 
 
-SHIPPED = [Shipped("bundled:smollm2-eco", "bundled:smollm2", 0, frozenset({"bottom-only", "bottom+finetuned"}),
-                   frozenset({"bottom-only", "bottom+finetuned"})),
-           Shipped("bundled:qwen-eco", "bundled:qwen2.5-coder-0.5b", 1,
-                   frozenset({"bottom+finetuned", "bottom+demos+finetuned", "ladder"}),
-                   frozenset({"bottom-only", "bottom+finetuned"}))]  # fmt: skip
+SHIPPED = [
+    Shipped(
+        "bundled:smollm2-eco",
+        "bundled:smollm2",
+        0,
+        frozenset({"bottom-only", "bottom+finetuned"}),
+        frozenset({"bottom-only", "bottom+finetuned"}),
+    ),
+    Shipped(
+        "bundled:qwen-eco",
+        "bundled:qwen2.5-coder-0.5b",
+        1,
+        frozenset({"bottom+finetuned", "bottom+demos+finetuned", "ladder"}),
+        frozenset({"bottom-only", "bottom+finetuned"}),
+    ),
+]
 by_name = pytest.mark.parametrize("shipped", SHIPPED, ids=[s.name.removeprefix("bundled:") for s in SHIPPED])
 
 
@@ -70,14 +81,19 @@ def test_the_shipped_adapter_matches_its_manifest_and_records_how_it_was_made(sh
 
 def test_the_offline_default_applies_both_and_the_plain_model_stays_available_by_name() -> None:
     ladder = load_ladder_preset("offline")  # the adapted rungs, then Qwen2.5-Coder as it comes
-    assert [(r.model, r.adapter) for r in ladder] == [*((s.base, s.name) for s in SHIPPED), ("bundled:qwen2.5-coder-0.5b", None)]
+    assert [(r.model, r.adapter) for r in ladder] == [
+        *((s.base, s.name) for s in SHIPPED),
+        ("bundled:qwen2.5-coder-0.5b", None),
+    ]
     (plain,) = load_ladder_preset("offline-plain")
     assert plain.model == "bundled:smollm2" and plain.adapter is None
 
 
 async def _reply(rung: Rung) -> str:
     client = llama_client(rung)
-    result = await client.create([SystemMessage(content=load_prompt("assistant")), UserMessage(content=QUESTION, source="user")])
+    result = await client.create(
+        [SystemMessage(content=load_prompt("assistant")), UserMessage(content=QUESTION, source="user")]
+    )
     return str(result.content)
 
 

@@ -81,15 +81,19 @@ def test_a_fail_and_fix_teacher_run_starts_with_code_that_really_fails() -> None
     assert all(bench.picked(f"t-{i}", 1.0) for i in range(100))
 
 
-def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(
+    sandbox_settings: SandboxSettings, tmp_path: Path
+) -> None:
     from ecoagent.bench import load_tasks
     from ecoagent.embed import Embedder
     from ecoagent.finetune import ExportFilter, export_examples
     from ecoagent.prompts import load_prompt
     from ecoagent.runlog import RunLog
 
-    rows = [{"id": "comb", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
-            {"id": "sum", "query": "What is the sum of 3, 4 and 5?", "expected": "12", "code": "print(sum([3, 4, 5]))"}]  # fmt: skip
+    rows = [
+        {"id": "comb", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
+        {"id": "sum", "query": "What is the sum of 3, 4 and 5?", "expected": "12", "code": "print(sum([3, 4, 5]))"},
+    ]
     (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     bench = _bench_finetune()
     assert asyncio.run(bench.teacher_runs(load_tasks(tasks), tmp_path / "teacher", fail_fraction=1.0)) == (2, 2)
@@ -105,38 +109,64 @@ def test_a_fail_and_fix_run_exports_the_error_and_trains_only_on_the_fix(sandbox
         assert "Error" in error["content"] and "exit code: 1" in error["content"]
 
 
-def test_a_teacher_run_with_demos_reads_the_solution_banked_before_it(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+def test_a_teacher_run_with_demos_reads_the_solution_banked_before_it(
+    sandbox_settings: SandboxSettings, tmp_path: Path
+) -> None:
     import sqlite3
 
     from ecoagent.bench import load_tasks
 
-    rows = [{"id": "c1", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
-            {"id": "c2", "query": "What is 7 choose 3?", "expected": "35", "code": "import math\nprint(math.comb(7, 3))"}]  # fmt: skip
+    rows = [
+        {"id": "c1", "query": "What is 5 choose 2?", "expected": "10", "code": "import math\nprint(math.comb(5, 2))"},
+        {"id": "c2", "query": "What is 7 choose 3?", "expected": "35", "code": "import math\nprint(math.comb(7, 3))"},
+    ]
     (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert asyncio.run(_bench_finetune().teacher_runs(load_tasks(tasks), tmp_path / "teacher", demos_fraction=1.0)) == (2, 2)
+    assert asyncio.run(_bench_finetune().teacher_runs(load_tasks(tasks), tmp_path / "teacher", demos_fraction=1.0)) == (
+        2,
+        2,
+    )
     db = sqlite3.connect(tmp_path / "teacher" / "runs.sqlite3")
-    firsts = {query: json.loads(record)["attempts"][0]["messages"][0]["content"] for query, record in db.execute("select query, record from runs")}
+    firsts = {
+        query: json.loads(record)["attempts"][0]["messages"][0]["content"]
+        for query, record in db.execute("select query, record from runs")
+    }
     db.close()
     assert firsts["What is 5 choose 2?"] == "What is 5 choose 2?"  # nothing banked yet: the query alone
     second = firsts["What is 7 choose 3?"]
-    assert second.startswith("Here are similar queries") and "math.comb(5, 2)" in second and second.endswith("What is 7 choose 3?")
+    assert (
+        second.startswith("Here are similar queries")
+        and "math.comb(5, 2)" in second
+        and second.endswith("What is 7 choose 3?")
+    )
 
 
 def test_the_by_form_set_is_new_tasks_of_families_training_saw(tmp_path: Path) -> None:
-    rows = [{"id": f"{f}-{i}", "family": f, "query": f"{f} {i}", "expected": "1", "half": "seed"}
-            for f in ("seen", "unseen") for i in range(4)]  # fmt: skip
+    rows = [
+        {"id": f"{f}-{i}", "family": f, "query": f"{f} {i}", "expected": "1", "half": "seed"}
+        for f in ("seen", "unseen")
+        for i in range(4)
+    ]
     rows.append({"id": "held-1", "family": "held", "query": "held 1", "expected": "1", "half": "test"})
     (tmp_path / "holdout-tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    examples = [{"split": "train", "metadata": {"query": "seen 0"}}, {"split": "train", "metadata": {"query": "seen 1"}},
-                {"split": "test", "metadata": {"query": "seen 2"}}, {"split": "test", "metadata": {"query": "unseen 0"}}]  # fmt: skip
+    examples = [
+        {"split": "train", "metadata": {"query": "seen 0"}},
+        {"split": "train", "metadata": {"query": "seen 1"}},
+        {"split": "test", "metadata": {"query": "seen 2"}},
+        {"split": "test", "metadata": {"query": "unseen 0"}},
+    ]
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(e) + "\n" for e in examples), encoding="utf-8")
     path = _bench_finetune().byform_tasks(tmp_path, per_family=5)
     halves: dict[str, list[str]] = {"seed": [], "test": []}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         halves[row["half"]].append(row["query"])
-    assert halves == {"seed": ["seen 0", "seen 1"], "test": ["seen 2", "seen 3"]}  # "unseen" reached no training: not a form
-    capped = [json.loads(line) for line in _bench_finetune().byform_tasks(tmp_path, per_family=1).read_text().splitlines()]
+    assert halves == {
+        "seed": ["seen 0", "seen 1"],
+        "test": ["seen 2", "seen 3"],
+    }  # "unseen" reached no training: not a form
+    capped = [
+        json.loads(line) for line in _bench_finetune().byform_tasks(tmp_path, per_family=1).read_text().splitlines()
+    ]
     assert [r["query"] for r in capped if r["half"] == "test"] == ["seen 2"]  # at most per_family a family
 
 
@@ -161,7 +191,11 @@ def test_a_second_solution_binds_the_query_data_to_names_and_prints_the_same_ans
     assert second == "a = 12\nb = 34\nprint(a * b)"
     code = "import json\nnames = [p['name'] for p in json.loads('[{\"name\": \"Ivo\", \"age\": 48}]') if p['age'] > 36]\nprint(names)"
     query = 'From [{"name": "Ivo", "age": 48}], list the names of people older than 36.'
-    assert make.named_givens(query, code).splitlines()[:3] == ["import json", "s = '[{\"name\": \"Ivo\", \"age\": 48}]'", "a = 36"]
+    assert make.named_givens(query, code).splitlines()[:3] == [
+        "import json",
+        's = \'[{"name": "Ivo", "age": 48}]\'',
+        "a = 36",
+    ]
     assert "p['name']" in make.named_givens(query, code)  # a key is the code's own word, not data from the query
     assert make.named_givens("What is 2 plus 2?", "print(2 + 2)") is None  # nothing worth a name
     assert make.named_givens("Reverse 'abc'.", "print('cba')") is None  # 'cba' is not in the query
@@ -177,14 +211,20 @@ def test_every_second_solution_of_the_teacher_set_prints_its_expected_answer() -
             assert second != task["code"] and make.run(second) == task["expected"], task["id"]
 
 
-def test_second_solutions_are_confirmed_runs_added_only_for_training_queries(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+def test_second_solutions_are_confirmed_runs_added_only_for_training_queries(
+    sandbox_settings: SandboxSettings, tmp_path: Path
+) -> None:
     from ecoagent.bench import load_tasks
 
-    rows = [{"id": "p1", "query": "What is 12 times 34?", "expected": "408", "code": "print(12 * 34)"},
-            {"id": "p2", "query": "What is 56 times 78?", "expected": "4368", "code": "print(56 * 78)"}]  # fmt: skip
+    rows = [
+        {"id": "p1", "query": "What is 12 times 34?", "expected": "408", "code": "print(12 * 34)"},
+        {"id": "p2", "query": "What is 56 times 78?", "expected": "4368", "code": "print(56 * 78)"},
+    ]
     (tasks := tmp_path / "tasks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    first = [{"split": "train", "messages": [], "metadata": {"query": "What is 12 times 34?"}},
-             {"split": "test", "messages": [], "metadata": {"query": "What is 56 times 78?"}}]  # fmt: skip
+    first = [
+        {"split": "train", "messages": [], "metadata": {"query": "What is 12 times 34?"}},
+        {"split": "test", "messages": [], "metadata": {"query": "What is 56 times 78?"}},
+    ]
     (data := tmp_path / "train.jsonl").write_text("".join(json.dumps(e) + "\n" for e in first), encoding="utf-8")
     _bench_finetune().add_second_solutions(load_tasks(tasks), tmp_path, data)
     examples = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]

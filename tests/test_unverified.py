@@ -24,8 +24,10 @@ from ecoagent.serve import KeyRing, create_app
 from ecoagent.testing import FakeExecutor, LiveServer, ScriptedChatCompletionClient, write_scripted_config
 
 runner = CliRunner()
-RUNGS = [Rung(name="cheap", provider="openai", model="cheap-model", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
-         Rung(name="top", provider="openai", model="top-model", input_price_per_mtok=2.5, output_price_per_mtok=10.0)]  # fmt: skip
+RUNGS = [
+    Rung(name="cheap", provider="openai", model="cheap-model", input_price_per_mtok=0.15, output_price_per_mtok=0.6),
+    Rung(name="top", provider="openai", model="top-model", input_price_per_mtok=2.5, output_price_per_mtok=10.0),
+]
 WRONG = ["```python\nprint(17 * 24)\n```", "The answer is 408. TERMINATE"]
 RIGHT = ["```python\nprint(17 * 23)\n```", "The answer is 391. TERMINATE"]
 
@@ -38,9 +40,13 @@ def lone_answers_are_risky(path: Path, *identities: str) -> Path:
 
 def assistant(tmp_path: Path, cheap: list[str], top: list[str]) -> EcoAssistant:
     calibration = lone_answers_are_risky(tmp_path / "calibration.json", "cheap-model", "top-model")
-    settings = Settings(ladder=LadderSettings(rungs=RUNGS), bank=BankSettings(path=tmp_path / "bank"),
-                        cache=CacheSettings(path=tmp_path / "cache.sqlite3", replay=True), runlog_path=tmp_path / "runs.sqlite3",
-                        judge=JudgeSettings(calibration=calibration, samples=1))  # fmt: skip
+    settings = Settings(
+        ladder=LadderSettings(rungs=RUNGS),
+        bank=BankSettings(path=tmp_path / "bank"),
+        cache=CacheSettings(path=tmp_path / "cache.sqlite3", replay=True),
+        runlog_path=tmp_path / "runs.sqlite3",
+        judge=JudgeSettings(calibration=calibration, samples=1),
+    )
     settings.router.enabled = False
     clients = {"cheap": ScriptedChatCompletionClient(cheap), "top": ScriptedChatCompletionClient(top)}
     return EcoAssistant(settings, clients=clients, executor_factory=FakeExecutor)
@@ -51,7 +57,9 @@ def test_unverified_answers_are_never_cached_replayed_or_banked_without_a_person
     first = eco.run_sync("What is 17 * 23?")
     assert not first.resolved and first.unverified and first.final_answer == "The answer is 391."
     assert first.risk == pytest.approx(0.3) and first.risk_note == "about 3 in 10 like it are wrong"
-    assert eco.bank_verified(first) is None and eco.bank.count() == 0  # batch --bank-verified banks only key-checked runs
+    assert (
+        eco.bank_verified(first) is None and eco.bank.count() == 0
+    )  # batch --bank-verified banks only key-checked runs
     again = eco.run_sync("What is 17 * 23?")
     assert again.first_turn is None or not again.first_turn.served  # not served from the cache...
     assert len(again.attempts) == 2  # ...the ladder ran again
@@ -75,7 +83,9 @@ def test_serve_returns_the_answer_and_says_it_is_unverified(tmp_path: Path) -> N
     eco = assistant(tmp_path, WRONG, RIGHT)
     with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
         client = openai.OpenAI(base_url=live.url + "/v1", api_key="none", max_retries=0)
-        reply = client.chat.completions.create(model="ecoagent", messages=[{"role": "user", "content": "What is 17 * 23?"}])
+        reply = client.chat.completions.create(
+            model="ecoagent", messages=[{"role": "user", "content": "What is 17 * 23?"}]
+        )
     eco.close()
     assert reply.choices[0].message.content == "The answer is 391."
     report = reply.model_extra["ecoagent"]  # type: ignore[index]
@@ -86,8 +96,12 @@ def test_serve_returns_the_answer_and_says_it_is_unverified(tmp_path: Path) -> N
 
 def scripted(tmp_path: Path, cheap: list[str], top: list[str]) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    config = write_scripted_config(tmp_path, {"cheap": cheap, "top": top}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)})
-    calibration = lone_answers_are_risky(tmp_path / "calibration.json", str(tmp_path / "cheap.json"), str(tmp_path / "top.json"))
+    config = write_scripted_config(
+        tmp_path, {"cheap": cheap, "top": top}, prices={"cheap": (0.15, 0.6), "top": (2.5, 10.0)}
+    )
+    calibration = lone_answers_are_risky(
+        tmp_path / "calibration.json", str(tmp_path / "cheap.json"), str(tmp_path / "top.json")
+    )
     with config.open("a", encoding="utf-8") as f:
         f.write(f'[judge]\nsamples = 1\ncalibration = "{calibration}"\n')
     return config
@@ -102,7 +116,8 @@ def test_batch_counts_unverified_answers_apart_from_success(tmp_path: Path, sand
     result = runner.invoke(app, ["--config", str(config), "batch", str(rows), "--out", str(out)])
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["resolved"], x["unverified"], x["risk"], x["rung"], x["answer"]) for x in lines] == [
-        (False, True, 0.3, "top", "The answer is 391.")] * 2  # fmt: skip
+        (False, True, 0.3, "top", "The answer is 391.")
+    ] * 2
     assert "0/2 (0%)" in result.stderr and "unverified" in result.stderr and "2 answer(s) returned" in result.stderr
     assert "⚠ unverified (top): about 3 in 10 like it are wrong" in result.stderr
     assert result.exit_code == 0  # nothing failed a check: there was no key to check
@@ -128,8 +143,11 @@ def test_ask_prints_the_answer_exits_1_and_says_how_to_confirm(tmp_path: Path, s
     assert "feedback" in result.stderr and "--good" in result.stderr
     # the same query judged by the old default accepts the cheap rung's wrong answer (a home of its
     # own: the router learned from the first run that the cheap rung failed)
-    auto = runner.invoke(app, ["--config", str(scripted(tmp_path / "auto", WRONG, RIGHT)), "ask", "What is 17 * 23?", "--judge", "auto"],
-                         env={"ECOAGENT_HOME": str(tmp_path / "auto-home")})  # fmt: skip
+    auto = runner.invoke(
+        app,
+        ["--config", str(scripted(tmp_path / "auto", WRONG, RIGHT)), "ask", "What is 17 * 23?", "--judge", "auto"],
+        env={"ECOAGENT_HOME": str(tmp_path / "auto-home")},
+    )
     assert auto.exit_code == 0 and "408" in auto.stdout
 
 

@@ -66,8 +66,20 @@ The team agreed to revisit these topics at the next review and to track the acti
 FILLER_SENTENCES = [s for s in FILLER.splitlines() if s.strip()]
 NAMES = ["Atlas", "Borealis", "Cygnus", "Draco", "Eridanus", "Fornax", "Gemini", "Hydra", "Lyra", "Orion"]
 TEAMS = ["platform", "payments", "search", "mobile", "data", "identity", "billing", "growth"]
-PRODUCTS = ["Falcon router", "Heron switch", "Kestrel hub", "Osprey modem", "Merlin bridge", "Swift repeater",
-            "Condor gateway", "Raven access point", "Egret adapter", "Puffin antenna", "Plover cable", "Tern mount"]  # fmt: skip
+PRODUCTS = [
+    "Falcon router",
+    "Heron switch",
+    "Kestrel hub",
+    "Osprey modem",
+    "Merlin bridge",
+    "Swift repeater",
+    "Condor gateway",
+    "Raven access point",
+    "Egret adapter",
+    "Puffin antenna",
+    "Plover cable",
+    "Tern mount",
+]
 SERVICES = ["checkout", "search", "login", "catalog", "payments"]
 
 
@@ -92,12 +104,17 @@ def budget(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]
 
     def material() -> tuple[str, str]:
         x, y = rng.randrange(120, 990) * 1000, rng.randrange(120, 990) * 1000
-        facts = [f"The {a} project was approved with a budget of {x} dollars for the year.",
-                 f"After a long discussion, the {b} project received a budget of {y} dollars."]  # fmt: skip
+        facts = [
+            f"The {a} project was approved with a budget of {x} dollars for the year.",
+            f"After a long discussion, the {b} project received a budget of {y} dollars.",
+        ]
         return report(rng, facts), f"print({x} + {y})"
 
-    return (f"What is the combined budget of the {a} and {b} projects, in dollars?",
-            f"Add up the {a} budget and the {b} budget. How many dollars is that?", material)  # fmt: skip
+    return (
+        f"What is the combined budget of the {a} and {b} projects, in dollars?",
+        f"Add up the {a} budget and the {b} budget. How many dollars is that?",
+        material,
+    )
 
 
 def headcount(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]:
@@ -105,12 +122,17 @@ def headcount(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str
 
     def material() -> tuple[str, str]:
         x, y = rng.randrange(30, 60), rng.randrange(5, 29)
-        facts = [f"The {a} team now has {x} engineers after this quarter's hiring.",
-                 f"The {b} team stayed small, with {y} engineers in total."]  # fmt: skip
+        facts = [
+            f"The {a} team now has {x} engineers after this quarter's hiring.",
+            f"The {b} team stayed small, with {y} engineers in total.",
+        ]
         return report(rng, facts), f"print({x} - {y})"
 
-    return (f"How many more engineers does the {a} team have than the {b} team?",
-            f"By how many engineers is the {a} team larger than the {b} team?", material)  # fmt: skip
+    return (
+        f"How many more engineers does the {a} team have than the {b} team?",
+        f"By how many engineers is the {a} team larger than the {b} team?",
+        material,
+    )
 
 
 def audit(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]:
@@ -119,12 +141,17 @@ def audit(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]:
     def material() -> tuple[str, str]:
         start = rng.randrange(2, 12)
         end = start + rng.randrange(5, 17)
-        facts = [f"The {name} security audit starts on March {start} with the kickoff meeting.",
-                 f"Auditors expect to close the {name} audit on March {end}, when the report is due."]  # fmt: skip
+        facts = [
+            f"The {name} security audit starts on March {start} with the kickoff meeting.",
+            f"Auditors expect to close the {name} audit on March {end}, when the report is due.",
+        ]
         return report(rng, facts), f"print({end} - {start} + 1)"
 
-    return (f"How many days does the {name} audit last, counting both the first and the last day?",
-            f"Counting the start and end days, how long is the {name} audit in days?", material)  # fmt: skip
+    return (
+        f"How many days does the {name} audit last, counting both the first and the last day?",
+        f"Counting the start and end days, how long is the {name} audit in days?",
+        material,
+    )
 
 
 def price_table(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]:
@@ -133,15 +160,22 @@ def price_table(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, s
 
     def material() -> tuple[str, str]:
         prices = {p: rng.randrange(19, 400) for p in PRODUCTS}
-        rows = "\n".join(f"| {p} | {prices[p]} | {rng.choice(['in stock', 'backorder', 'limited'])} |" for p in PRODUCTS)
+        rows = "\n".join(
+            f"| {p} | {prices[p]} | {rng.choice(['in stock', 'backorder', 'limited'])} |" for p in PRODUCTS
+        )
         intro = " ".join(rng.sample(FILLER_SENTENCES, 20))
         outro = " ".join(rng.sample(FILLER_SENTENCES, 20))
-        text = (f"Price list and notes\n\n{intro}\n\n| product | unit price (USD) | availability |\n|---|---|---|\n"
-                f"{rows}\n\n{outro}\n")  # fmt: skip
+        text = (
+            f"Price list and notes\n\n{intro}\n\n| product | unit price (USD) | availability |\n|---|---|---|\n"
+            f"{rows}\n\n{outro}\n"
+        )
         return text, f"print({k} * {prices[product]})"
 
-    return (f"How much do {k} units of the {product} cost in total, in USD?",
-            f"What is the total price in USD of buying {k} {product} units?", material)  # fmt: skip
+    return (
+        f"How much do {k} units of the {product} cost in total, in USD?",
+        f"What is the total price in USD of buying {k} {product} units?",
+        material,
+    )
 
 
 def service_log(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, str]]]:
@@ -154,11 +188,16 @@ def service_log(rng: random.Random) -> tuple[str, str, Callable[[], tuple[str, s
             ms = rng.randrange(20, 900)
             if svc == service:
                 worst = max(worst, ms)
-            lines.append(f"2024-05-14 10:{i // 2:02d}:{(i * 29) % 60:02d} INFO service={svc} latency_ms={ms} status=200")
+            lines.append(
+                f"2024-05-14 10:{i // 2:02d}:{(i * 29) % 60:02d} INFO service={svc} latency_ms={ms} status=200"
+            )
         return "\n".join(lines) + "\n", f"print({worst})"
 
-    return (f"What was the highest latency_ms of the {service} service in this log?",
-            f"In the log, what is the maximum latency_ms recorded for service={service}?", material)  # fmt: skip
+    return (
+        f"What was the highest latency_ms of the {service} service in this log?",
+        f"In the log, what is the maximum latency_ms recorded for service={service}?",
+        material,
+    )
 
 
 TEMPLATES = [budget, headcount, audit, price_table, service_log]
@@ -174,9 +213,19 @@ def main() -> None:
             variant_context, variant_code = material()
             while run(variant_code) == run(code):  # a variant must need its own material
                 variant_context, variant_code = material()
-            tasks.append({"id": f"{template.__name__}-{n + 1}", "query": query, "expected": run(code),
-                          "paraphrase": paraphrase, "context": context, "code": code,
-                          "variant": query, "variant_expected": run(variant_code), "variant_context": variant_context})  # fmt: skip
+            tasks.append(
+                {
+                    "id": f"{template.__name__}-{n + 1}",
+                    "query": query,
+                    "expected": run(code),
+                    "paraphrase": paraphrase,
+                    "context": context,
+                    "code": code,
+                    "variant": query,
+                    "variant_expected": run(variant_code),
+                    "variant_context": variant_context,
+                }
+            )
     path = Path(__file__).with_name("longcontext.jsonl")
     path.write_text("".join(json.dumps(t) + "\n" for t in tasks), encoding="utf-8")
     print(f"wrote {len(tasks)} tasks to {path}")

@@ -84,7 +84,10 @@ class SolutionMemory(Memory):
         """Delete every solution in the collection (the bank stays usable)."""
         bank = self.bank
         await asyncio.to_thread(
-            bank.client.delete, bank.collection, points_selector=models.FilterSelector(filter=models.Filter()), wait=True
+            bank.client.delete,
+            bank.collection,
+            points_selector=models.FilterSelector(filter=models.Filter()),
+            wait=True,
         )
 
     async def close(self) -> None:

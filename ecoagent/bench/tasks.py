@@ -84,19 +84,46 @@ class BenchItem:
 
 def _task(data: object, where: str) -> BenchTask:
     if not isinstance(data, dict):
-        raise EcoagentError(f"{where}: each line must be a JSON object", 'e.g. {"id": "t1", "query": "...", "expected": "..."}', exit_code=2)
+        raise EcoagentError(
+            f"{where}: each line must be a JSON object",
+            'e.g. {"id": "t1", "query": "...", "expected": "..."}',
+            exit_code=2,
+        )
     for key in ("id", "query", "expected" if not data.get("tests") else "tests"):
         if not isinstance(data.get(key), str | int | float) or str(data[key]).strip() == "":
-            raise EcoagentError(f"{where}: missing or empty {key!r}", "every task needs id, query and expected (or tests)", exit_code=2)
+            raise EcoagentError(
+                f"{where}: missing or empty {key!r}", "every task needs id, query and expected (or tests)", exit_code=2
+            )
     if data.get("half") not in (None, "seed", "test"):
-        raise EcoagentError(f"{where}: 'half' must be seed or test, not {data['half']!r}", "or leave it out", exit_code=2)
+        raise EcoagentError(
+            f"{where}: 'half' must be seed or test, not {data['half']!r}", "or leave it out", exit_code=2
+        )
     if (data.get("variant") is None) != (data.get("variant_expected") is None):
-        raise EcoagentError(f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2)
-    known = {"id", "query", "expected", "paraphrase", "variant", "variant_expected", "code", "followups", "context",
-             "variant_context", "tests", "entry_point", "half", "family", "category"}  # fmt: skip
+        raise EcoagentError(
+            f"{where}: 'variant' and 'variant_expected' go together", "give both or neither", exit_code=2
+        )
+    known = {
+        "id",
+        "query",
+        "expected",
+        "paraphrase",
+        "variant",
+        "variant_expected",
+        "code",
+        "followups",
+        "context",
+        "variant_context",
+        "tests",
+        "entry_point",
+        "half",
+        "family",
+        "category",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
-        raise EcoagentError(f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2)
+        raise EcoagentError(
+            f"{where}: unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(sorted(known))}", exit_code=2
+        )
 
     def opt(key: str) -> str | None:
         value = data.get(key)
@@ -106,11 +133,22 @@ def _task(data: object, where: str) -> BenchTask:
         Query(str(data["query"]), tests=opt("tests"), entry_point=opt("entry_point"))
     except EcoagentError as exc:
         raise EcoagentError(f"{where}: {exc.message}", exc.hint, exit_code=2) from None
-    return BenchTask(id=str(data["id"]), query=str(data["query"]), expected=opt("expected"),
-                     paraphrase=opt("paraphrase"), variant=opt("variant"), variant_expected=opt("variant_expected"),
-                     code=opt("code"), followups=_followups(data.get("followups"), where), context=opt("context"),
-                     variant_context=opt("variant_context"), tests=opt("tests"), entry_point=opt("entry_point"),
-                     half=data.get("half"), family=opt("family"))  # fmt: skip
+    return BenchTask(
+        id=str(data["id"]),
+        query=str(data["query"]),
+        expected=opt("expected"),
+        paraphrase=opt("paraphrase"),
+        variant=opt("variant"),
+        variant_expected=opt("variant_expected"),
+        code=opt("code"),
+        followups=_followups(data.get("followups"), where),
+        context=opt("context"),
+        variant_context=opt("variant_context"),
+        tests=opt("tests"),
+        entry_point=opt("entry_point"),
+        half=data.get("half"),
+        family=opt("family"),
+    )
 
 
 def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
@@ -121,8 +159,12 @@ def _followups(raw: object, where: str) -> tuple[tuple[str, str], ...]:
         raise EcoagentError(f"{where}: 'followups' must be a list", example, exit_code=2)
     turns = []
     for i, turn in enumerate(raw):
-        if not (isinstance(turn, dict) and set(turn) == {"query", "expected"} and all(str(v).strip() for v in turn.values())):
-            raise EcoagentError(f"{where}: followups[{i}] needs exactly a non-empty 'query' and 'expected'", example, exit_code=2)
+        if not (
+            isinstance(turn, dict) and set(turn) == {"query", "expected"} and all(str(v).strip() for v in turn.values())
+        ):
+            raise EcoagentError(
+                f"{where}: followups[{i}] needs exactly a non-empty 'query' and 'expected'", example, exit_code=2
+            )
         turns.append((str(turn["query"]), str(turn["expected"])))
     return tuple(turns)
 
@@ -137,7 +179,11 @@ def load_tasks(path: Path) -> list[BenchTask]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise EcoagentError(f"{path}: cannot read it ({exc})", "pass a JSONL task file, e.g. benchmarks/tasks/compute.jsonl", exit_code=2) from exc
+        raise EcoagentError(
+            f"{path}: cannot read it ({exc})",
+            "pass a JSONL task file, e.g. benchmarks/tasks/compute.jsonl",
+            exit_code=2,
+        ) from exc
     stripped = text.lstrip()
     if stripped.startswith("["):
         _refuse_ecoassistant(path, stripped)
@@ -150,7 +196,9 @@ def load_tasks(path: Path) -> list[BenchTask]:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise EcoagentError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", "one JSON object per line", exit_code=2) from exc
+            raise EcoagentError(
+                f"{where}: invalid JSON ({exc.msg} at column {exc.colno})", "one JSON object per line", exit_code=2
+            ) from exc
         task = _task(data, where)
         if task.id in seen:
             raise EcoagentError(f"{where}: duplicate id {task.id!r}", "give every task its own id", exit_code=2)
@@ -182,16 +230,38 @@ def items_for(tasks: list[BenchTask], forms: tuple[Form, ...]) -> list[BenchItem
     for form in forms:
         if form == "followup":  # turn by turn, so every conversation moves on together
             for n in range(max((len(t.followups) for t in tasks), default=0)):
-                items += [BenchItem(f"{t.id}:followup{n + 1}", t.id, form, *t.followups[n], conversation=True)
-                          for t in tasks if n < len(t.followups)]  # fmt: skip
+                items += [
+                    BenchItem(f"{t.id}:followup{n + 1}", t.id, form, *t.followups[n], conversation=True)
+                    for t in tasks
+                    if n < len(t.followups)
+                ]
             continue
         for t in tasks:
             if form == "query":
-                items.append(BenchItem(f"{t.id}:query", t.id, form, t.query, t.expected, conversation=bool(t.followups),
-                                       context=t.context, tests=t.tests, entry_point=t.entry_point))  # fmt: skip
+                items.append(
+                    BenchItem(
+                        f"{t.id}:query",
+                        t.id,
+                        form,
+                        t.query,
+                        t.expected,
+                        conversation=bool(t.followups),
+                        context=t.context,
+                        tests=t.tests,
+                        entry_point=t.entry_point,
+                    )
+                )
             elif form == "paraphrase" and t.paraphrase:
                 items.append(BenchItem(f"{t.id}:paraphrase", t.id, form, t.paraphrase, t.expected, context=t.context))
             elif form == "variant" and t.variant and t.variant_expected:
-                items.append(BenchItem(f"{t.id}:variant", t.id, form, t.variant, t.variant_expected,
-                                       context=t.variant_context or t.context))  # fmt: skip
+                items.append(
+                    BenchItem(
+                        f"{t.id}:variant",
+                        t.id,
+                        form,
+                        t.variant,
+                        t.variant_expected,
+                        context=t.variant_context or t.context,
+                    )
+                )
     return items

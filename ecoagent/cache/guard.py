@@ -52,10 +52,28 @@ _WORD_NUMBERS = {
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
         "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-     "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000,
-     "third": 3, "fourth": 4, "fifth": 5, "tenth": 10, "twice": 2, "half": 0.5,
-     "dozen": 12, "once": 1, "thrice": 3}  # fmt: skip
+} | {
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "tenth": 10,
+    "twice": 2,
+    "half": 0.5,
+    "dozen": 12,
+    "once": 1,
+    "thrice": 3,
+}
 
 _NUMBER = re.compile(
     r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?=st\b|nd\b|rd\b|th\b|[^\w]|$)", re.I
@@ -152,8 +170,17 @@ _STOPWORDS = frozenset(
     up down about across between through via per yields yield equal equals make makes let lets need""".split()
 )
 # Ways of asking for the same thing (after stemming).
-_SYNONYMS = {"many": "count", "count": "count", "tally": "count", "backward": "revers", "revers": "revers",
-             "invert": "revers", "item": "element", "entrie": "element", "element": "element"}  # fmt: skip
+_SYNONYMS = {
+    "many": "count",
+    "count": "count",
+    "tally": "count",
+    "backward": "revers",
+    "revers": "revers",
+    "invert": "revers",
+    "item": "element",
+    "entrie": "element",
+    "element": "element",
+}
 
 
 def _stem(word: str) -> str:
@@ -231,13 +258,17 @@ def facts(text: str) -> Facts:
         if chosen:
             choices.append((group, frozenset(chosen)))
     content = [
-        _stem(w) for w in words
+        _stem(w)
+        for w in words
         if w not in _STOPWORDS and w not in _LEXICON and w not in _WORD_NUMBERS and w not in NEGATIONS
-    ]  # fmt: skip
+    ]
     return Facts(
-        numbers=tuple(_numbers(lower)), names=tuple(names), negations=negations, choices=tuple(choices),
+        numbers=tuple(_numbers(lower)),
+        names=tuple(names),
+        negations=negations,
+        choices=tuple(choices),
         words=tuple(dict.fromkeys(_SYNONYMS.get(w, w) for w in content)),
-    )  # fmt: skip
+    )
 
 
 def mismatch(query: str, other: str) -> str | None:

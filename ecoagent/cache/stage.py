@@ -106,7 +106,9 @@ class FirstTurnStage:
         verdict = await judge(JudgeInput(query, attempt, execution.output))
         if verdict.ok:
             return step
-        return step.model_copy(update={"served": False, "verdict": verdict, "reason": f"cached answer not accepted: {verdict.reason}"})
+        return step.model_copy(
+            update={"served": False, "verdict": verdict, "reason": f"cached answer not accepted: {verdict.reason}"}
+        )
 
     def _exact(self, query: Query) -> FirstTurn | None:
         t0 = time.monotonic()
@@ -116,10 +118,18 @@ class FirstTurnStage:
         verdict = Verdict(
             ok=True, judge=entry.judge or "cache", reason=f"exact repeat of run {entry.run_id}, accepted then"
         )
-        return FirstTurn(kind="exact", served=True, key=entry.key, matched_query=entry.query, verdict=verdict,
-                         reason=f"answered {entry.hits + 1} time(s) from the cache", duration_s=time.monotonic() - t0,
-                         execution=Execution(code=entry.code or "", language=entry.language or "python", exit_code=0,
-                                             output=entry.answer))  # fmt: skip
+        return FirstTurn(
+            kind="exact",
+            served=True,
+            key=entry.key,
+            matched_query=entry.query,
+            verdict=verdict,
+            reason=f"answered {entry.hits + 1} time(s) from the cache",
+            duration_s=time.monotonic() - t0,
+            execution=Execution(
+                code=entry.code or "", language=entry.language or "python", exit_code=0, output=entry.answer
+            ),
+        )
 
     async def _replay(self, query: Query, judge: Judge, token: CancellationToken | None) -> FirstTurn | None:
         t0 = time.monotonic()
@@ -139,8 +149,9 @@ class FirstTurnStage:
                 if not why:
                     return await self._run(query, solution, score, judge, token, t0)
                 why = f"guard: {why}"
-            refusal = refusal or FirstTurn(kind="replay", served=False, key=solution.id, matched_query=solution.query,
-                                           score=score, reason=why)  # fmt: skip
+            refusal = refusal or FirstTurn(
+                kind="replay", served=False, key=solution.id, matched_query=solution.query, score=score, reason=why
+            )
         if refusal is not None:
             refusal.duration_s = time.monotonic() - t0
             if refusal.reason.startswith("guard:"):
@@ -165,18 +176,38 @@ class FirstTurnStage:
             self.spare.discard(executor)  # removed in the background: the answer need not wait for it
         self.spare.prepare()  # and the next replay need not wait for a container either
         timed_out = bool(getattr(result, "timed_out", result.exit_code == 124))
-        execution = Execution(code=solution.code, language=solution.language, exit_code=result.exit_code,
-                              output=result.output, timed_out=timed_out)  # fmt: skip
-        attempt = RungAttempt(rung="replay", executions=[execution], converged=True, declared_done=True, messages=[
-            Message(source="replay", content=f"```{solution.language}\n{solution.code}\n```"),
-            Message(source="executor", content=result.output),
-        ])  # fmt: skip
+        execution = Execution(
+            code=solution.code,
+            language=solution.language,
+            exit_code=result.exit_code,
+            output=result.output,
+            timed_out=timed_out,
+        )
+        attempt = RungAttempt(
+            rung="replay",
+            executions=[execution],
+            converged=True,
+            declared_done=True,
+            messages=[
+                Message(source="replay", content=f"```{solution.language}\n{solution.code}\n```"),
+                Message(source="executor", content=result.output),
+            ],
+        )
         verdict = await judge(JudgeInput(query, attempt, result.output.strip()))
         served = verdict.ok
         await asyncio.to_thread(self._cache().count, "replays_served" if served else "replays_rejected")
         reason = f"re-ran the solution of {solution.query!r}" if served else f"replay not accepted: {verdict.reason}"
-        return FirstTurn(kind="replay", served=served, key=solution.id, matched_query=solution.query, score=score,
-                         execution=execution, verdict=verdict, reason=reason, duration_s=time.monotonic() - t0)  # fmt: skip
+        return FirstTurn(
+            kind="replay",
+            served=served,
+            key=solution.id,
+            matched_query=solution.query,
+            score=score,
+            execution=execution,
+            verdict=verdict,
+            reason=reason,
+            duration_s=time.monotonic() - t0,
+        )
 
     def prepare(self) -> None:
         """Start a sandbox for the next replay in the background (when replay is on and the bank holds something)."""
@@ -197,10 +228,15 @@ class FirstTurnStage:
         last = record.attempts[-1]
         found = record.last_execution
         self._cache().put(
-            self.scope, query.cache_text, answer=record.final_answer or "", run_id=record.run_id, code=record.final_code,
-            language=found[1].language if found else None, rung=record.final_rung,
+            self.scope,
+            query.cache_text,
+            answer=record.final_answer or "",
+            run_id=record.run_id,
+            code=record.final_code,
+            language=found[1].language if found else None,
+            rung=record.final_rung,
             judge=last.verdict.judge if last.verdict else None,
-        )  # fmt: skip
+        )
 
     def forget(self, record: RunRecord) -> list[str]:
         """A thumbs-down on ``record``: evict what served it and what it stored.
@@ -220,7 +256,11 @@ class FirstTurnStage:
         cache.evict(key=step.key)
         # The same code banked for this query would be replayed next: refuse it too.
         code = step.execution.code if step.execution else ""
-        same = [sol.id for sol, _ in self._bank().retrieve(record.query, _CANDIDATES, 0.0, count=False) if code and sol.code == code]
+        same = [
+            sol.id
+            for sol, _ in self._bank().retrieve(record.query, _CANDIDATES, 0.0, count=False)
+            if code and sol.code == code
+        ]
         for solution_id in same:
             cache.refuse(record.query, solution_id)
         return same

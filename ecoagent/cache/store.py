@@ -26,8 +26,14 @@ from .guard import normalize
 __all__ = ["AnswerCache", "CachedAnswer", "COUNTERS"]
 
 COUNTERS = (
-    "exact_hits", "exact_misses", "replays_served", "replays_rejected", "guard_refusals", "evictions", "stores",
-)  # fmt: skip
+    "exact_hits",
+    "exact_misses",
+    "replays_served",
+    "replays_rejected",
+    "guard_refusals",
+    "evictions",
+    "stores",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -83,8 +89,12 @@ class AnswerCache(SqliteFile):
     """
 
     def __init__(self, path: Path, ttl_s: float = 0.0) -> None:
-        super().__init__(path, _SCHEMA, what="answer cache",
-                         if_broken=f"it holds only cached answers: delete {path} and ecoagent starts a new one")  # fmt: skip
+        super().__init__(
+            path,
+            _SCHEMA,
+            what="answer cache",
+            if_broken=f"it holds only cached answers: delete {path} and ecoagent starts a new one",
+        )
         self.ttl_s = ttl_s
 
     @staticmethod
@@ -123,9 +133,17 @@ class AnswerCache(SqliteFile):
         return entry
 
     def put(
-        self, scope: str, query: str, *, answer: str, run_id: str, code: str | None = None,
-        language: str | None = None, rung: str | None = None, judge: str | None = None,
-    ) -> str:  # fmt: skip
+        self,
+        scope: str,
+        query: str,
+        *,
+        answer: str,
+        run_id: str,
+        code: str | None = None,
+        language: str | None = None,
+        rung: str | None = None,
+        judge: str | None = None,
+    ) -> str:
         """Store (or replace) the answer to ``query`` in ``scope``; returns its key."""
         key = self.key(scope, query)
         with self._tx() as db:
@@ -199,8 +217,14 @@ class AnswerCache(SqliteFile):
 def _entry(row: tuple[object, ...]) -> CachedAnswer:
     key, query, answer, code, language, rung, run_id, judge, created_at, hits = row
     return CachedAnswer(
-        key=str(key), query=str(query), answer=str(answer), code=code if code is None else str(code),
-        language=None if language is None else str(language), rung=None if rung is None else str(rung),
-        run_id=str(run_id), judge=None if judge is None else str(judge),
-        created_at=datetime.fromisoformat(str(created_at)), hits=int(str(hits)),
-    )  # fmt: skip
+        key=str(key),
+        query=str(query),
+        answer=str(answer),
+        code=code if code is None else str(code),
+        language=None if language is None else str(language),
+        rung=None if rung is None else str(rung),
+        run_id=str(run_id),
+        judge=None if judge is None else str(judge),
+        created_at=datetime.fromisoformat(str(created_at)),
+        hits=int(str(hits)),
+    )

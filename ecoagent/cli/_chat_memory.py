@@ -58,8 +58,11 @@ class ChatMemory:
                 self._resume = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 known = ", ".join(_saved_sessions()[:5]) or "none yet"
-                raise EcoagentError(f"no saved chat session {resume!r} ({exc.__class__.__name__})",
-                                    f"saved sessions, newest first: {known}", exit_code=2) from exc  # fmt: skip
+                raise EcoagentError(
+                    f"no saved chat session {resume!r} ({exc.__class__.__name__})",
+                    f"saved sessions, newest first: {known}",
+                    exit_code=2,
+                ) from exc
             conversation.session = resume
 
     def attach(self, eco: EcoAssistant) -> None:

@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     from ..records import RunRecord
     from ..serve.client import RemoteAssistant
 
-__all__ = ["SERVER_OPTION", "assistant_from", "err", "fail", "handle_errors", "out", "read_context", "read_runlogs", "remote_from", "settings_from"]
+__all__ = [
+    "SERVER_OPTION",
+    "assistant_from",
+    "err",
+    "fail",
+    "handle_errors",
+    "out",
+    "read_context",
+    "read_runlogs",
+    "remote_from",
+    "settings_from",
+]
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -56,7 +67,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def assistant_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: bool = False, **kwargs: Any) -> EcoAssistant:
+def assistant_from(
+    ctx: typer.Context, *, ladder: str | None = None, no_cache: bool = False, **kwargs: Any
+) -> EcoAssistant:
     """An EcoAssistant for this invocation; ``ladder`` overrides the preset (``--ladder``),
     ``no_cache`` turns the first-turn stage off (``--no-cache``)."""
     from ..assistant import EcoAssistant
@@ -65,9 +78,10 @@ def assistant_from(ctx: typer.Context, *, ladder: str | None = None, no_cache: b
 
 
 SERVER_OPTION = typer.Option(
-    "--server", envvar="ECOAGENT_SERVER",
+    "--server",
+    envvar="ECOAGENT_SERVER",
     help="Send the queries to a running `ecoagent serve` at this URL (key: $ECOAGENT_API_KEY).",
-)  # fmt: skip
+)
 
 
 def remote_from(server: str | None) -> RemoteAssistant | None:
@@ -110,8 +124,11 @@ def read_runlogs(logs: list[Path] | None, settings: Settings) -> list[RunRecord]
     records: list[RunRecord] = []
     for path in logs or [settings.runlog_file()]:
         if not path.is_file():
-            hint = ("pass --log with a runs.sqlite3 file" if logs else
-                    "no runs yet: run queries (ecoagent ask / chat / batch) first, or pass --log")  # fmt: skip
+            hint = (
+                "pass --log with a runs.sqlite3 file"
+                if logs
+                else "no runs yet: run queries (ecoagent ask / chat / batch) first, or pass --log"
+            )
             raise EcoagentError(f"run log {path} does not exist", hint, exit_code=2)
         log = RunLog(path)
         try:
@@ -119,7 +136,6 @@ def read_runlogs(logs: list[Path] | None, settings: Settings) -> list[RunRecord]
         finally:
             log.close()
     return records
-
 
 
 def read_context(path: Path, *, what: str = "context") -> str:
@@ -136,8 +152,12 @@ def read_context(path: Path, *, what: str = "context") -> str:
         except FileNotFoundError:
             raise EcoagentError(f"{what} file {path}: no such file", "check the path", exit_code=2) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise EcoagentError(f"{what} file {path}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2) from exc
+            raise EcoagentError(
+                f"{what} file {path}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2
+            ) from exc
     if not text.strip():
-        hint = "pass the document the question is about" if what == "context" else "write the asserts the answer must pass"
+        hint = (
+            "pass the document the question is about" if what == "context" else "write the asserts the answer must pass"
+        )
         raise EcoagentError(f"{what} file {path} is empty", hint, exit_code=2)
     return text

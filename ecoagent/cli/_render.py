@@ -47,7 +47,10 @@ def money(usd: float) -> str:
 
 def ladder_line(rungs: Sequence[Rung]) -> str:
     """``smollm2 ($0/$0) → gpt-4o ($2.5/$10 per Mtok)``."""
-    return " → ".join(f"{r.name} (${r.input_price_per_mtok:g}/${r.output_price_per_mtok:g})" for r in rungs) + " per Mtok in/out"
+    return (
+        " → ".join(f"{r.name} (${r.input_price_per_mtok:g}/${r.output_price_per_mtok:g})" for r in rungs)
+        + " per Mtok in/out"
+    )
 
 
 def _message_body(content: str) -> Group:
@@ -85,14 +88,19 @@ def footer(record: RunRecord, session: CostTally | None = None) -> Text:
         if record.risk_note is not None:
             text.append(f" ({record.risk_note})", style="dim")
     elif record.unverified:
-        text.append(f"⚠ unverified ({record.final_rung}): {record.risk_note or risk_phrase(record.risk)}", style="bold yellow")
+        text.append(
+            f"⚠ unverified ({record.final_rung}): {record.risk_note or risk_phrase(record.risk)}", style="bold yellow"
+        )
     else:
         text.append("✗ unresolved after every rung", style="bold red")
     text.append(f" · {record.tokens:,} tokens")
     if record.compute_s >= 0.05:
         text.append(f" · {record.compute_s:.1f} s compute")
     text.append(f" · {money(record.total_cost)}")
-    text.append(f" (top-rung estimate {money(record.top_rung_cost_estimate)}, saved {money(record.saving_estimate)})", style="dim")
+    text.append(
+        f" (top-rung estimate {money(record.top_rung_cost_estimate)}, saved {money(record.saving_estimate)})",
+        style="dim",
+    )
     if session is not None:
         text.append(f" · session {session.tokens:,} tokens, {money(session.cost)}", style="dim")
     text.append(f" · run {record.run_id}", style="dim")
@@ -106,8 +114,11 @@ def compression_line(rung: Rung, step: CompressionStep) -> Text:
         return Text(f"⇣ not compressed: {step.skipped}", style="dim")
     ratio = step.tokens_before / step.tokens_after if step.tokens_after else 1.0
     per_call = rung.cost(step.saved, 0)
-    return Text(f"⇣ compressed {parts}: {step.tokens_before:,} → {step.tokens_after:,} tokens ({ratio:.1f}x) "
-                f"in {step.seconds:.1f} s, saves {money(per_call)} per {rung.name} call (cl100k estimate)", style="cyan")  # fmt: skip
+    return Text(
+        f"⇣ compressed {parts}: {step.tokens_before:,} → {step.tokens_after:,} tokens ({ratio:.1f}x) "
+        f"in {step.seconds:.1f} s, saves {money(per_call)} per {rung.name} call (cl100k estimate)",
+        style="cyan",
+    )
 
 
 class LiveRun:
@@ -129,7 +140,14 @@ class LiveRun:
             if step.served and self.verbose and step.execution is not None and step.kind == "replay":
                 body = _message_body(f"```{step.execution.language}\n{step.execution.code}\n```")
                 self.console.print(Panel(body, title="replayed code", title_align="left", border_style="cyan"))
-                self.console.print(Panel(Text(_truncated(step.execution.output)), title="executor", title_align="left", border_style="dim"))
+                self.console.print(
+                    Panel(
+                        Text(_truncated(step.execution.output)),
+                        title="executor",
+                        title_align="left",
+                        border_style="dim",
+                    )
+                )
         elif isinstance(event, Routed):
             routing = event.routing
             if routing.start > 0 or self.verbose:
@@ -146,14 +164,25 @@ class LiveRun:
         elif isinstance(event, ModelMessage):
             if self.verbose:
                 body = _message_body(event.message.content)
-                self.console.print(Panel(body, title=f"assistant · {event.rung.name}", title_align="left", border_style="blue"))
+                self.console.print(
+                    Panel(body, title=f"assistant · {event.rung.name}", title_align="left", border_style="blue")
+                )
         elif isinstance(event, CodeExecuted):
             if self.verbose:
                 ex = event.execution
-                title = "executor" + (" · timed out" if ex.timed_out else f" · exit {ex.exit_code}" if ex.exit_code else "")
-                self.console.print(Panel(Text(_truncated(ex.output)), title=title, title_align="left", border_style="dim"))
+                title = "executor" + (
+                    " · timed out" if ex.timed_out else f" · exit {ex.exit_code}" if ex.exit_code else ""
+                )
+                self.console.print(
+                    Panel(Text(_truncated(ex.output)), title=title, title_align="left", border_style="dim")
+                )
         elif isinstance(event, RungJudged):
             if self.verbose and event.attempt.converged:
                 self.console.print(Text("↺ converged: the code reproduced its previous output", style="dim"))
         elif isinstance(event, Escalated):
-            self.console.print(Text(f"{event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}", style="yellow"))
+            self.console.print(
+                Text(
+                    f"{event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}",
+                    style="yellow",
+                )
+            )

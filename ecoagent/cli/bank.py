@@ -41,8 +41,10 @@ def _show_rows(rows: list[tuple[BankedSolution, float | None]], title: str) -> N
     for sol, score in rows:
         state = "[red]retired[/]" if sol.retired else "[green]active[/]"
         similarity = "" if score is None else f"similarity {score:.2f} · "
-        out.print(f"{sol.id}  {state} · {similarity}rung {sol.rung or '-'} · 👍 {sol.thumbs_up} 👎 {sol.thumbs_down} · "
-                  f"retrieved {sol.times_retrieved} · led to success {sol.times_led_to_success}")  # fmt: skip
+        out.print(
+            f"{sol.id}  {state} · {similarity}rung {sol.rung or '-'} · 👍 {sol.thumbs_up} 👎 {sol.thumbs_down} · "
+            f"retrieved {sol.times_retrieved} · led to success {sol.times_led_to_success}"
+        )
         out.print(f"    {sol.query}", markup=False)
 
 
@@ -81,9 +83,11 @@ def show(ctx: typer.Context, solution_id: Annotated[str, typer.Argument(help="So
         sol = bank.get(solution_id)
     if sol is None:
         raise EcoagentError(f"no solution with id {solution_id!r}", "see `ecoagent bank list`", exit_code=2)
-    out.print(f"[bold]{sol.id}[/] ({'retired' if sol.retired else 'active'}) · rung {sol.rung or '-'} · "
-              f"👍 {sol.thumbs_up} 👎 {sol.thumbs_down} · retrieved {sol.times_retrieved} · "
-              f"led to success {sol.times_led_to_success} · created {sol.created_at} · updated {sol.updated_at}")  # fmt: skip
+    out.print(
+        f"[bold]{sol.id}[/] ({'retired' if sol.retired else 'active'}) · rung {sol.rung or '-'} · "
+        f"👍 {sol.thumbs_up} 👎 {sol.thumbs_down} · retrieved {sol.times_retrieved} · "
+        f"led to success {sol.times_led_to_success} · created {sol.created_at} · updated {sol.updated_at}"
+    )
     out.print(f"query:  {sol.query}")
     out.print(f"answer: {sol.answer or '-'}")
     out.print(Syntax(sol.code, "python", theme="ansi_dark"))
@@ -120,7 +124,9 @@ def stats(ctx: typer.Context) -> None:
 
 @bank_app.command("export")
 @handle_errors
-def export(ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL file to write ('-' for stdout).")]) -> None:
+def export(
+    ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL file to write ('-' for stdout).")]
+) -> None:
     """Write every solution as JSON lines (a backup, or a bank to share)."""
     with _bank(ctx) as bank:
         lines = [sol.model_dump_json() + "\n" for sol in bank]
@@ -133,7 +139,9 @@ def export(ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL f
 
 @bank_app.command("import")
 @handle_errors
-def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL file from `bank export` ('-' for stdin).")]) -> None:
+def import_(
+    ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL file from `bank export` ('-' for stdin).")]
+) -> None:
     """Add solutions from a JSONL export; bad lines are reported and skipped."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
@@ -159,7 +167,10 @@ def import_(ctx: typer.Context, file: Annotated[str, typer.Argument(help="JSONL 
 
 @bank_app.command("migrate")
 @handle_errors
-def migrate(ctx: typer.Context, to: Annotated[str, typer.Option("--to", help="Qdrant server URL (or a folder for another embedded store).")]) -> None:
+def migrate(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="Qdrant server URL (or a folder for another embedded store).")],
+) -> None:
     """Copy the bank to a Qdrant server (qdrant-client's migration); then set bank.url."""
     from qdrant_client import QdrantClient
 
@@ -169,7 +180,9 @@ def migrate(ctx: typer.Context, to: Annotated[str, typer.Option("--to", help="Qd
         try:
             count = bank.migrate_to(dest)
         except Exception as exc:
-            raise EcoagentError(f"migration to {to} failed: {exc}", "check the server is running and reachable") from exc
+            raise EcoagentError(
+                f"migration to {to} failed: {exc}", "check the server is running and reachable"
+            ) from exc
         finally:
             dest.close()
     out.print(f"migrated {count} solution(s) to {to} (collection {settings.collection})")

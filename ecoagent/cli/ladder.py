@@ -25,15 +25,25 @@ def ladder(
     rungs = LadderSettings(preset=preset).resolved() if preset else settings.ladder.resolved()
     with ThreadPoolExecutor(max_workers=4) as pool:
         probes = list(pool.map(probe_rung, rungs))
-    table = Table(title=f"ladder ({preset or ('inline' if settings.ladder.rungs else settings.ladder.preset)})", title_justify="left")
+    table = Table(
+        title=f"ladder ({preset or ('inline' if settings.ladder.rungs else settings.ladder.preset)})",
+        title_justify="left",
+    )
     for col in ("#", "rung", "provider", "model", "$/Mtok in", "$/Mtok out", "reachable"):
         if col == "model":  # can be a long path: it folds and takes the squeeze
             table.add_column(col, overflow="fold", ratio=1)
         else:
             table.add_column(col, no_wrap=True)
     for i, (rung, (ok, _detail)) in enumerate(zip(rungs, probes, strict=True), 1):
-        table.add_row(str(i), rung.name, rung.provider, rung.model, f"{rung.input_price_per_mtok:g}",
-                      f"{rung.output_price_per_mtok:g}", "[green]yes[/]" if ok else "[red]no[/]")  # fmt: skip
+        table.add_row(
+            str(i),
+            rung.name,
+            rung.provider,
+            rung.model,
+            f"{rung.input_price_per_mtok:g}",
+            f"{rung.output_price_per_mtok:g}",
+            "[green]yes[/]" if ok else "[red]no[/]",
+        )
     out.print(table)
     for rung, (ok, detail) in zip(rungs, probes, strict=True):  # whole sentences, at any width
         out.print(f"{'[green]✓[/]' if ok else '[red]✗[/]'} {rung.name}: ", end="")

@@ -35,7 +35,13 @@ def _table(records: list[RunRecord], width: int) -> Table:
     table.add_column("query", overflow="fold", ratio=1, min_width=20)
     for r in records:
         last = r.attempts[-1].verdict if r.attempts else None
-        result = ("✓ " + (r.answered_by or "-")) if r.resolved else "✗ cancelled" if r.cancelled else ("✗ " + (last.judge if last else "-"))
+        result = (
+            ("✓ " + (r.answered_by or "-"))
+            if r.resolved
+            else "✗ cancelled"
+            if r.cancelled
+            else ("✗ " + (last.judge if last else "-"))
+        )
         cells = [r.run_id, f"{r.created_at:%m-%d %H:%M}", result, f"{r.tokens:,}", money(r.total_cost), r.query[:160]]
         table.add_row(*(cells if wide else [cells[0], cells[2], cells[4], cells[5]]))
     return table
@@ -64,13 +70,18 @@ def logs(
             for a in record.attempts:
                 verdict = a.verdict.reason if a.verdict else "-"
                 mark = "[green]✓[/]" if a.verdict and a.verdict.ok else "[red]✗[/]"
-                out.print(f"  {mark} {a.rung}: {verdict} · {a.tokens:,} tokens · {money(a.cost)} · {len(a.executions)} execution(s)")
+                out.print(
+                    f"  {mark} {a.rung}: {verdict} · {a.tokens:,} tokens · {money(a.cost)} · {len(a.executions)} execution(s)"
+                )
             out.print(f"  answer: {record.final_answer or '-'}")
             return
         records = log.recent(n)
         if as_json:
             for record in records:
-                sys.stdout.write(json.dumps({**record.summary(), "query": record.query, "created_at": record.created_at.isoformat()}) + "\n")
+                sys.stdout.write(
+                    json.dumps({**record.summary(), "query": record.query, "created_at": record.created_at.isoformat()})
+                    + "\n"
+                )
             return
         out.print(_table(records, out.width))
     finally:

@@ -23,8 +23,19 @@ from ._common import assistant_from, err, handle_errors, out
 
 __all__ = ["review"]
 
-_CHOICES = {"g": "good", "good": "good", "y": "good", "b": "bad", "bad": "bad", "n": "bad",
-            "s": "skip", "skip": "skip", "": "skip", "q": "quit", "quit": "quit"}  # fmt: skip
+_CHOICES = {
+    "g": "good",
+    "good": "good",
+    "y": "good",
+    "b": "bad",
+    "bad": "bad",
+    "n": "bad",
+    "s": "skip",
+    "skip": "skip",
+    "": "skip",
+    "q": "quit",
+    "quit": "quit",
+}
 
 
 def _ask() -> str:
@@ -49,13 +60,17 @@ def _ask() -> str:
 def review(
     ctx: typer.Context,
     results: Annotated[Path, typer.Argument(help="A results file written by `ecoagent batch --out`.")],
-    unresolved: Annotated[bool, typer.Option("--unresolved", help="Also show rows with no successful execution.")] = False,
+    unresolved: Annotated[
+        bool, typer.Option("--unresolved", help="Also show rows with no successful execution.")
+    ] = False,
 ) -> None:
     """Give each batch result a thumbs-up (bank it) or a thumbs-down."""
     try:
         lines = results.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise EcoagentError(f"{results}: cannot read it ({exc})", "pass the file given to `ecoagent batch --out`", exit_code=2) from exc
+        raise EcoagentError(
+            f"{results}: cannot read it ({exc})", "pass the file given to `ecoagent batch --out`", exit_code=2
+        ) from exc
     eco = assistant_from(ctx)
     tally = {"good": 0, "bad": 0, "skip": 0}
     try:
@@ -91,8 +106,11 @@ def review(
                 continue
             result = eco.feedback(record.run_id, good=choice == "good")
             if result.solution_id:
-                out.print(f"👍 {'banked' if result.created else 'updated'} solution {result.solution_id}"
-                          + (f" ({result.note})" if result.override else ""), markup=False)  # fmt: skip
+                out.print(
+                    f"👍 {'banked' if result.created else 'updated'} solution {result.solution_id}"
+                    + (f" ({result.note})" if result.override else ""),
+                    markup=False,
+                )
             else:
                 out.print(("👍 " if choice == "good" else "👎 ") + result.note)
     finally:

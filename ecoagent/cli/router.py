@@ -25,7 +25,9 @@ router_app = typer.Typer(help="Routing: start each query at the rung likely to s
 
 LogOption = Annotated[
     list[Path] | None,
-    typer.Option("--log", help="Run log(s) to read (default: yours); e.g. ecoagent-bench/sequential/ladder/runs.sqlite3."),
+    typer.Option(
+        "--log", help="Run log(s) to read (default: yours); e.g. ecoagent-bench/sequential/ladder/runs.sqlite3."
+    ),
 ]
 LadderOption = Annotated[str | None, typer.Option("--ladder", help="The ladder the log ran on (preset or TOML path).")]
 SplitOption = Annotated[float, typer.Option("--split", min=0.1, max=0.9, help="Oldest share of the log to train on.")]
@@ -41,8 +43,11 @@ def _evaluate(ctx: typer.Context, logs: list[Path] | None, ladder: str | None, s
     cascades = cascades_from(records, rungs)
     if not cascades:
         names = ", ".join(r.name for r in rungs)
-        raise EcoagentError(f"no logged climbs of the ladder {names} in {len(records)} run(s)",
-                            "pass --ladder with the ladder the log ran on", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"no logged climbs of the ladder {names} in {len(records)} run(s)",
+            "pass --ladder with the ladder the log ran on",
+            exit_code=2,
+        )
     embedder = Embedder(settings.bank.embedding_model, settings.bank.embedding_backend)
     vectors = embedder.vectors([c.query for c in cascades])
     return evaluate_router(cascades, vectors, rungs, split=split), len(records)
@@ -66,20 +71,34 @@ def eval_(
     if as_json:
         rows = [{"policy": r.name, "threshold": None, **_data(r)} for r in result.baselines]
         rows += [{"policy": r.name, "threshold": t, **_data(r)} for t, r in result.sweep]
-        out.print_json(json.dumps({"rungs": result.rungs, "train": result.train, "test": result.test, "policies": rows,
-                                   "summary": {k: {"pessimistic": _num(v[0]), "optimistic": _num(v[1])} for k, v in summary.items()}}))  # fmt: skip
+        out.print_json(
+            json.dumps(
+                {
+                    "rungs": result.rungs,
+                    "train": result.train,
+                    "test": result.test,
+                    "policies": rows,
+                    "summary": {k: {"pessimistic": _num(v[0]), "optimistic": _num(v[1])} for k, v in summary.items()},
+                }
+            )
+        )
     else:
         title = f"router eval: {' → '.join(result.rungs)} · trained on {result.train}, tested on {result.test} (of {runs} runs)"
         out.print(eval_table(result, title))
         for name, (low, high) in summary.items():
             if math.isnan(low) or math.isnan(high):
-                out.print(f"{name}: n/a (always-top solves no more than always-bottom here: there is no gap to recover)")
+                out.print(
+                    f"{name}: n/a (always-top solves no more than always-bottom here: there is no gap to recover)"
+                )
             elif name.startswith("CPT"):
                 out.print(f"{name}: {low:.0%} pessimistic · {high:.0%} optimistic of queries skip the bottom rung")
             else:
                 out.print(f"{name}: {low:.3f} pessimistic · {high:.3f} optimistic")
-        err.print("success and cost show pessimistic–optimistic bounds where a start above the solving rung was never logged; "
-                  "an untried rung's cost is an estimate (logged tokens at its prices)", style="dim")  # fmt: skip
+        err.print(
+            "success and cost show pessimistic–optimistic bounds where a start above the solving rung was never logged; "
+            "an untried rung's cost is an estimate (logged tokens at its prices)",
+            style="dim",
+        )
     if chart is not None:
         write_curve(result, chart, f"router: {' → '.join(result.rungs)}")
         err.print(f"chart: {chart}")
@@ -91,15 +110,22 @@ def _num(value: float) -> float | None:
 
 
 def _data(r: PolicyResult) -> dict[str, object]:
-    return {"success": [r.success_low, r.success_high], "cost": [r.cost_low, r.cost_high], "skip_bottom": r.skip_share,
-            "bounded": r.bounded, "queries": r.queries}  # fmt: skip
+    return {
+        "success": [r.success_low, r.success_high],
+        "cost": [r.cost_low, r.cost_high],
+        "skip_bottom": r.skip_share,
+        "bounded": r.bounded,
+        "queries": r.queries,
+    }
 
 
 @router_app.command("calibrate")
 @handle_errors
 def calibrate_(
     ctx: typer.Context,
-    skip: Annotated[float, typer.Option("--skip", min=0.0, max=1.0, help="Target share of queries that skip the bottom rung.")],
+    skip: Annotated[
+        float, typer.Option("--skip", min=0.0, max=1.0, help="Target share of queries that skip the bottom rung.")
+    ],
     logs: LogOption = None,
     ladder: LadderOption = None,
     split: SplitOption = 0.5,
@@ -109,5 +135,7 @@ def calibrate_(
 
     result, _ = _evaluate(ctx, logs, ladder, split)
     threshold, chosen = calibrate(result, skip)
-    out.print(f"threshold {threshold:.2f}: {chosen.skip_share:.0%} of {chosen.queries} test queries skip the bottom rung · "
-              f"success {chosen.success_low:.1%}–{chosen.success_high:.1%} · cost ${chosen.cost_low:.6f}–${chosen.cost_high:.6f}")  # fmt: skip
+    out.print(
+        f"threshold {threshold:.2f}: {chosen.skip_share:.0%} of {chosen.queries} test queries skip the bottom rung · "
+        f"success {chosen.success_low:.1%}–{chosen.success_high:.1%} · cost ${chosen.cost_low:.6f}–${chosen.cost_high:.6f}"
+    )

@@ -25,9 +25,7 @@ from ._common import err, handle_errors, settings_from
 
 __all__ = ["sandbox_app"]
 
-sandbox_app = typer.Typer(
-    help="Build, verify and use the hardened Docker sandbox.", no_args_is_help=True
-)
+sandbox_app = typer.Typer(help="Build, verify and use the hardened Docker sandbox.", no_args_is_help=True)
 
 _EXT_LANG = {".py": "python", ".sh": "sh", ".bash": "bash"}
 
@@ -53,11 +51,16 @@ def build(
         err.print(f"{settings.image}: {state} (sandbox hash {status.wanted_hash})")
         raise typer.Exit(0 if status.current else 1)
     how = build_image(
-        client, settings.image, offline=True if offline else None, force=force,
+        client,
+        settings.image,
+        offline=True if offline else None,
+        force=force,
         log=lambda msg: err.print(f"[dim]•[/] {msg}"),
-    )  # fmt: skip
+    )
     verb = {"current": "is current", "dockerfile": "built from the Dockerfile", "offline": "built offline"}
-    err.print(f"[green]✓[/] {settings.image} {verb[how]} (sandbox hash {image_status(client, settings.image).wanted_hash})")
+    err.print(
+        f"[green]✓[/] {settings.image} {verb[how]} (sandbox hash {image_status(client, settings.image).wanted_hash})"
+    )
 
 
 @sandbox_app.command("check")
@@ -83,16 +86,12 @@ def check(ctx: typer.Context) -> None:
 @handle_errors
 def run(
     ctx: typer.Context,
-    file: Annotated[
-        str | None, typer.Argument(help="Code file to run; '-' or nothing reads stdin.")
-    ] = None,
+    file: Annotated[str | None, typer.Argument(help="Code file to run; '-' or nothing reads stdin.")] = None,
     lang: Annotated[
         str | None,
         typer.Option("--lang", "-l", help="python or sh (default: from the file extension, else python)."),
     ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", "-t", min=0.1, help="Seconds for this block.")
-    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", "-t", min=0.1, help="Seconds for this block.")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {exit_code, output, timed_out, truncated, duration_s}.")
     ] = False,
@@ -127,9 +126,10 @@ def _read_code(file: str | None) -> str:
     if file in (None, "-"):
         if sys.stdin is None or (file is None and sys.stdin.isatty()):
             raise EcoagentError(
-                "no code given", "pass a file, or pipe code in: echo 'print(1)' | ecoagent sandbox run -",
+                "no code given",
+                "pass a file, or pipe code in: echo 'print(1)' | ecoagent sandbox run -",
                 exit_code=2,
-            )  # fmt: skip
+            )
         return sys.stdin.read()
     path = Path(file)
     try:
@@ -140,9 +140,7 @@ def _read_code(file: str | None) -> str:
         raise EcoagentError(f"{file}: cannot read it ({exc})", "pass a UTF-8 text file", exit_code=2) from exc
 
 
-async def _run_sandboxed(
-    settings: SandboxSettings, code: str, language: str, timeout: float | None
-) -> SandboxResult:
+async def _run_sandboxed(settings: SandboxSettings, code: str, language: str, timeout: float | None) -> SandboxResult:
     async with DockerSandboxExecutor(settings) as executor:
         return await executor.run(code, language, timeout_s=timeout)
 
@@ -167,6 +165,8 @@ async def _run_local(code: str, language: str, timeout: float) -> SandboxResult:
         started = time.monotonic()
         res = await executor.execute_code_blocks([CodeBlock(code=code, language=language)], CancellationToken())
     return SandboxResult(
-        exit_code=res.exit_code, output=res.output, timed_out=res.exit_code == 124,
+        exit_code=res.exit_code,
+        output=res.output,
+        timed_out=res.exit_code == 124,
         duration_s=time.monotonic() - started,
-    )  # fmt: skip
+    )

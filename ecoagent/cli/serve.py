@@ -25,10 +25,17 @@ keys_app = typer.Typer(help="API keys and budgets for `ecoagent serve`.", no_arg
 @handle_errors
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", help="Interface (default: serve.host, 127.0.0.1). Others need keys.")] = None,
-    port: Annotated[int | None, typer.Option("--port", "-p", min=0, max=65535, help="Port (default: serve.port, 8300; 0: any free one).")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface (default: serve.host, 127.0.0.1). Others need keys.")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", "-p", min=0, max=65535, help="Port (default: serve.port, 8300; 0: any free one)."),
+    ] = None,
     ladder: Annotated[str | None, typer.Option("--ladder", help="Ladder preset name or TOML path.")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Queries on a model at once.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Queries on a model at once.")
+    ] = None,
 ) -> None:
     """Serve the pipeline as an OpenAI-compatible API (/v1/chat/completions, /v1/feedback, /metrics)."""
     from ..serve import serve as run_server
@@ -58,8 +65,12 @@ def keys_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A name for the key (kept in the run log with every run it sends).")],
     budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0, help="USD the key may spend.")] = None,
-    budget_tokens: Annotated[int | None, typer.Option("--budget-tokens", min=0, help="Tokens the key may spend.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Change an existing key's budgets (its secret stays).")] = False,
+    budget_tokens: Annotated[
+        int | None, typer.Option("--budget-tokens", min=0, help="Tokens the key may spend.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Change an existing key's budgets (its secret stays).")
+    ] = False,
 ) -> None:
     """Make a key (printed once: only its hash is stored)."""
     from ..serve.keys import add_key
@@ -68,7 +79,10 @@ def keys_add(
     secret, entry = add_key(path, name, budget_usd=budget_usd, budget_tokens=budget_tokens, replace=replace)
     if secret:
         out.print(secret, markup=False)
-        err.print(f"key {entry.name!r} added to {path}; it is shown only now: store it where the client reads it", markup=False)
+        err.print(
+            f"key {entry.name!r} added to {path}; it is shown only now: store it where the client reads it",
+            markup=False,
+        )
     else:
         err.print(f"key {entry.name!r} updated in {path}", markup=False)
 
@@ -92,10 +106,24 @@ def keys_list(ctx: typer.Context) -> None:
     try:
         for k in entries:
             spent = log.spend(k.name) if log else None
-            budget = " · ".join(x for x in (money(k.budget_usd) if k.budget_usd is not None else "",
-                                            f"{k.budget_tokens:,} tokens" if k.budget_tokens is not None else "") if x) or "-"  # fmt: skip
-            table.add_row(k.name, budget, money(spent.cost) if spent else "$0", f"{spent.tokens:,}" if spent else "0",
-                          str(spent.items) if spent else "0")  # fmt: skip
+            budget = (
+                " · ".join(
+                    x
+                    for x in (
+                        money(k.budget_usd) if k.budget_usd is not None else "",
+                        f"{k.budget_tokens:,} tokens" if k.budget_tokens is not None else "",
+                    )
+                    if x
+                )
+                or "-"
+            )
+            table.add_row(
+                k.name,
+                budget,
+                money(spent.cost) if spent else "$0",
+                f"{spent.tokens:,}" if spent else "0",
+                str(spent.items) if spent else "0",
+            )
     finally:
         if log:
             log.close()

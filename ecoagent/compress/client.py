@@ -47,7 +47,9 @@ class CompressingClient(DelegatingClient):
             in order: the caller's record of what was saved and what it cost.
     """
 
-    def __init__(self, inner: ChatCompletionClient, compressor: Compressor | None = None, *, rate: float | None = None) -> None:
+    def __init__(
+        self, inner: ChatCompletionClient, compressor: Compressor | None = None, *, rate: float | None = None
+    ) -> None:
         super().__init__(inner)
         self.compressor = compressor or Compressor()
         self.rate = rate

@@ -43,7 +43,13 @@ from ..bundled import SMOLLM2_FILE, smollm2_path
 from ..errors import EcoagentError
 from ..paths import cache_dir
 
-__all__ = ["OfflinePromptCompressor", "compressor_cache", "ensure_tiktoken_files", "fast_bfloat16", "load_compressor_model"]
+__all__ = [
+    "OfflinePromptCompressor",
+    "compressor_cache",
+    "ensure_tiktoken_files",
+    "fast_bfloat16",
+    "load_compressor_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +211,9 @@ def OfflinePromptCompressor(model: Any, tokenizer: Any) -> Any:  # noqa: N802 - 
     cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     class _Offline(base):  # type: ignore[misc, valid-type]
-        def load_model(self, model_name: str, device_map: str = "cpu", model_config: dict[str, Any] | None = None) -> None:
+        def load_model(
+            self, model_name: str, device_map: str = "cpu", model_config: dict[str, Any] | None = None
+        ) -> None:
             tokenizer.padding_side = "left"
             if tokenizer.pad_token_id is None:
                 tokenizer.pad_token_id = tokenizer.eos_token_id

@@ -49,7 +49,12 @@ class FirstMessages:
     """One query's first message, per rung: plain, or compressed at the rung's rate."""
 
     def __init__(
-        self, stage: CompressionStage, query: Query, demonstrations: Sequence[Demonstration], *, tests: str | None = None
+        self,
+        stage: CompressionStage,
+        query: Query,
+        demonstrations: Sequence[Demonstration],
+        *,
+        tests: str | None = None,
     ) -> None:
         self.stage = stage
         self.query = query
@@ -82,12 +87,14 @@ class FirstMessages:
         done = {name: compressor.compress(text, self.query.text, rate) for name, text in self.parts.items()}
         skipped = [f"{name}: {c.skipped}" for name, c in done.items() if c.skipped]
         step = CompressionStep(
-            parts=list(done), rate=rate,
+            parts=list(done),
+            rate=rate,
             tokens_before=sum(c.tokens_before for c in done.values()),
             tokens_after=sum(c.tokens_after for c in done.values()),
             seconds=sum(c.seconds for c in done.values()),
             skipped="; ".join(skipped) if len(skipped) == len(done) else None,
-        )  # fmt: skip
+        )
         text = {name: c.text for name, c in done.items()}
-        return first_message(self.query.text, text.get("demonstrations"), text.get("history"), text.get("context"),
-                             self.tests), step  # fmt: skip
+        return first_message(
+            self.query.text, text.get("demonstrations"), text.get("history"), text.get("context"), self.tests
+        ), step

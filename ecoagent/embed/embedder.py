@@ -160,5 +160,7 @@ def _mean_pooled_transformer(model: Any) -> bool:
         pooling = model[1]
     except (TypeError, IndexError):
         return False
-    mean = getattr(pooling, "pooling_mode", None) == "mean" or getattr(pooling, "pooling_mode_mean_tokens", False) is True
+    mean = (
+        getattr(pooling, "pooling_mode", None) == "mean" or getattr(pooling, "pooling_mode_mean_tokens", False) is True
+    )
     return kinds[:2] == ["Transformer", "Pooling"] and kinds[2:] in ([], ["Normalize"]) and bool(mean)

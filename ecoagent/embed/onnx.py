@@ -100,8 +100,11 @@ class OnnxEncoder:
             with self._tokenize:
                 enc = self._tokenizer(
                     list(texts[start : start + batch_size]),
-                    padding=True, truncation=True, max_length=self._max_length, return_tensors="np",
-                )  # fmt: skip
+                    padding=True,
+                    truncation=True,
+                    max_length=self._max_length,
+                    return_tensors="np",
+                )
             feed = {name: np.asarray(enc[name], dtype=np.int64) for name in self._inputs}
             rows.append(np.asarray(self._session.run(None, feed)[0], dtype=np.float32))
         if not rows:

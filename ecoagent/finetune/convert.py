@@ -55,8 +55,19 @@ def install_converter(force: bool = False) -> Path:
         return dest
     version = _llama_cpp_version()
     with tempfile.TemporaryDirectory(prefix="ecoagent-sdist-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", f"llama-cpp-python=={version}", "--no-binary",
-               "llama-cpp-python", "--no-deps", "-q", "-d", tmp]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            f"llama-cpp-python=={version}",
+            "--no-binary",
+            "llama-cpp-python",
+            "--no-deps",
+            "-q",
+            "-d",
+            tmp,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
         archives = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
         if not archives:
@@ -68,15 +79,20 @@ def install_converter(force: bool = False) -> Path:
         staging = Path(tempfile.mkdtemp(prefix=".llama-convert-", dir=_mkdir(dest.parent)))
         prefix = f"llama_cpp_python-{version}/vendor/llama.cpp/"
         with tarfile.open(archives[0]) as tar:
-            members = [m for m in tar.getmembers() if m.name.startswith(prefix)
-                       and m.name[len(prefix):].startswith(_KEEP) and (m.isfile() or m.isdir())]  # fmt: skip
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.name.startswith(prefix) and m.name[len(prefix) :].startswith(_KEEP) and (m.isfile() or m.isdir())
+            ]
             for member in members:
-                member.name = member.name[len(prefix):]
+                member.name = member.name[len(prefix) :]
             tar.extractall(staging, members=members, filter="data")
     if not (staging / "convert_lora_to_gguf.py").is_file():
         shutil.rmtree(staging, ignore_errors=True)
-        raise EcoagentError(f"llama-cpp-python {version}'s source has no convert_lora_to_gguf.py",
-                            "pin llama-cpp-python to a release that vendors llama.cpp's converters")  # fmt: skip
+        raise EcoagentError(
+            f"llama-cpp-python {version}'s source has no convert_lora_to_gguf.py",
+            "pin llama-cpp-python to a release that vendors llama.cpp's converters",
+        )
     shutil.rmtree(dest, ignore_errors=True)
     staging.rename(dest)
     return dest
@@ -89,8 +105,13 @@ def _mkdir(path: Path) -> Path:
 
 # transformers' model_type of a model loaded from GGUF → the class name llama.cpp's
 # converter looks its model up by (Llama-architecture models need no entry)
-_ARCHITECTURES = {"gemma3_text": "Gemma3ForCausalLM", "gemma3": "Gemma3ForCausalLM", "gemma2": "Gemma2ForCausalLM",
-                  "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"}  # fmt: skip
+_ARCHITECTURES = {
+    "gemma3_text": "Gemma3ForCausalLM",
+    "gemma3": "Gemma3ForCausalLM",
+    "gemma2": "Gemma2ForCausalLM",
+    "qwen2": "Qwen2ForCausalLM",
+    "qwen3": "Qwen3ForCausalLM",
+}
 
 
 def write_base_config(model_config: dict[str, object], folder: Path) -> Path:
@@ -121,18 +142,36 @@ def convert_adapter(peft_dir: Path, base_dir: Path, out_file: Path) -> Path:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tool), str(tool / "gguf-py")]), "HF_HUB_OFFLINE": "1"}
     env.pop("NO_LOCAL_GGUF", None)
     tmp = out_file.with_name(out_file.name + ".part")
-    cmd = [sys.executable, str(script), "--base", str(base_dir), "--outtype", "f32", "--outfile", str(tmp), str(peft_dir)]
+    cmd = [
+        sys.executable,
+        str(script),
+        "--base",
+        str(base_dir),
+        "--outtype",
+        "f32",
+        "--outfile",
+        str(tmp),
+        str(peft_dir),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tool)
     if done.returncode != 0 or not tmp.is_file():
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise EcoagentError(f"converting the adapter to GGUF failed:\n{tail}", f"the PEFT adapter is kept in {peft_dir}")
+        raise EcoagentError(
+            f"converting the adapter to GGUF failed:\n{tail}", f"the PEFT adapter is kept in {peft_dir}"
+        )
     tmp.replace(out_file)
     return out_file
 
 
-_GGUF_MODULES = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
-                 "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
-                 "ffn_down": "mlp.down_proj"}  # fmt: skip
+_GGUF_MODULES = {
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
 
 
 def adapter_state_from_gguf(gguf_file: Path, n_head: int, n_kv_head: int) -> tuple[dict[str, object], int, float]:
@@ -153,18 +192,27 @@ def adapter_state_from_gguf(gguf_file: Path, n_head: int, n_kv_head: int) -> tup
     try:
         reader = GGUFReader(str(gguf_file))
     except (OSError, ValueError) as exc:
-        raise EcoagentError(f"cannot read the adapter {gguf_file}: {exc}", "point --from-adapter at an adapter GGUF file") from exc
+        raise EcoagentError(
+            f"cannot read the adapter {gguf_file}: {exc}", "point --from-adapter at an adapter GGUF file"
+        ) from exc
     alpha_field = reader.fields.get("adapter.lora.alpha")
     if alpha_field is None:
-        raise EcoagentError(f"{gguf_file} is not a LoRA adapter (no adapter.lora.alpha)", "point --from-adapter at an adapter GGUF file")
+        raise EcoagentError(
+            f"{gguf_file} is not a LoRA adapter (no adapter.lora.alpha)", "point --from-adapter at an adapter GGUF file"
+        )
     alpha = float(alpha_field.parts[alpha_field.data[0]][0])
     state: dict[str, object] = {}
     rank = 0
     for tensor in reader.tensors:
         parts = tensor.name.split(".")  # blk.<i>.<module>.weight.lora_(a|b)
         if len(parts) != 5 or parts[0] != "blk" or parts[2] not in _GGUF_MODULES:
-            raise EcoagentError(f"{gguf_file}: unexpected tensor {tensor.name}", "only llama-architecture LoRA adapters can be read back")
-        value = torch.from_numpy(np.array(tensor.data, dtype=np.float32).reshape([int(d) for d in reversed(tensor.shape)]))
+            raise EcoagentError(
+                f"{gguf_file}: unexpected tensor {tensor.name}",
+                "only llama-architecture LoRA adapters can be read back",
+            )
+        value = torch.from_numpy(
+            np.array(tensor.data, dtype=np.float32).reshape([int(d) for d in reversed(tensor.shape)])
+        )
         side = parts[4][-1].upper()
         if side == "B" and parts[2] in ("attn_q", "attn_k"):
             heads = n_head if parts[2] == "attn_q" else n_kv_head

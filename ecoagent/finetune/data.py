@@ -55,7 +55,9 @@ def load_examples(path: Path) -> tuple[list[Example], list[str], str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise EcoagentError(f"cannot read {path}: {exc.strerror}", "write it with: ecoagent finetune export --out FILE", exit_code=2) from exc
+        raise EcoagentError(
+            f"cannot read {path}: {exc.strerror}", "write it with: ecoagent finetune export --out FILE", exit_code=2
+        ) from exc
     examples: list[Example] = []
     problems: list[str] = []
     for n, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
@@ -72,9 +74,11 @@ def load_examples(path: Path) -> tuple[list[Example], list[str], str]:
             problems.append(f"{path}:{n}: {exc}")
     if not examples:
         raise EcoagentError(
-            f"{path} holds no usable example" + (f" ({problems[0]}{' …' if len(problems) > 1 else ''})" if problems else ""),
-            "export confirmed runs first: ecoagent finetune export --out FILE", exit_code=2,
-        )  # fmt: skip
+            f"{path} holds no usable example"
+            + (f" ({problems[0]}{' …' if len(problems) > 1 else ''})" if problems else ""),
+            "export confirmed runs first: ecoagent finetune export --out FILE",
+            exit_code=2,
+        )
     return examples, problems, hashlib.sha256(raw).hexdigest()[:16]
 
 
@@ -94,7 +98,9 @@ def _example(row: Any, n: int) -> Example:
     split = row.get("split", "train")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    return Example([{"role": m["role"], "content": m["content"], "weight": m.get("weight", 1)} for m in messages], split, n)
+    return Example(
+        [{"role": m["role"], "content": m["content"], "weight": m.get("weight", 1)} for m in messages], split, n
+    )
 
 
 def tokenize(example: Example, tokenizer: Any, max_tokens: int) -> Tokenized:

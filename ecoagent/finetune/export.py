@@ -37,7 +37,15 @@ from ..prompts import has_code_block
 from ..records import VERIFYING_JUDGES, Execution, RungAttempt, RunRecord
 from .scrub import scrub_secrets
 
-__all__ = ["CONFIRMING_JUDGES", "ExportFilter", "ExportReport", "conversation", "export_examples", "messages_rung", "write_examples"]
+__all__ = [
+    "CONFIRMING_JUDGES",
+    "ExportFilter",
+    "ExportReport",
+    "conversation",
+    "export_examples",
+    "messages_rung",
+    "write_examples",
+]
 
 CONFIRMING_JUDGES = ("human", *VERIFYING_JUDGES)
 """Judges whose acceptance confirms a run by default: a thumbs-up, a passed expected check."""
@@ -107,12 +115,19 @@ def export_examples(
         for message in messages:
             message["content"], n = scrub_secrets(message["content"])
             report.secrets += n
-        report.examples.append({
-            "messages": messages,
-            "split": "test" if i >= len(unique) - n_test else "train",
-            "metadata": {"run_id": record.run_id, "query": scrub_secrets(record.query)[0], "rung": record.final_rung or messages_rung(record),
-                         "judge": judge, "created_at": record.created_at.isoformat()},
-        })  # fmt: skip
+        report.examples.append(
+            {
+                "messages": messages,
+                "split": "test" if i >= len(unique) - n_test else "train",
+                "metadata": {
+                    "run_id": record.run_id,
+                    "query": scrub_secrets(record.query)[0],
+                    "rung": record.final_rung or messages_rung(record),
+                    "judge": judge,
+                    "created_at": record.created_at.isoformat(),
+                },
+            }
+        )
     return report
 
 

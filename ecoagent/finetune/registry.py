@@ -55,7 +55,9 @@ def valid_name(name: str) -> str:
         EcoagentError: It cannot (exit code 2).
     """
     if not _NAME.match(name):
-        raise EcoagentError(f"invalid adapter name {name!r}", "use letters, digits, '.', '_' or '-' (e.g. smollm2-ft)", exit_code=2)
+        raise EcoagentError(
+            f"invalid adapter name {name!r}", "use letters, digits, '.', '_' or '-' (e.g. smollm2-ft)", exit_code=2
+        )
     return name
 
 
@@ -137,8 +139,10 @@ def resolve_adapter(ref: str) -> Adapter:
         shipped = _load(shipped_root() / valid_name(ref[len(SHIPPED_PREFIX) :]), SHIPPED_PREFIX)
         if shipped is None:
             names = ", ".join(a.name for a in shipped_adapters()) or "none"
-            raise EcoagentError(f"no shipped adapter {ref!r} (shipped: {names})",
-                                "reinstall ecoagent (pip install --force-reinstall), or name one of those")  # fmt: skip
+            raise EcoagentError(
+                f"no shipped adapter {ref!r} (shipped: {names})",
+                "reinstall ecoagent (pip install --force-reinstall), or name one of those",
+            )
         return shipped
     path = Path(ref).expanduser()
     if path.suffix == ".gguf":
@@ -149,8 +153,10 @@ def resolve_adapter(ref: str) -> Adapter:
     found = _load(adapter_dir(ref))
     if found is None:
         names = ", ".join(a.name for a in list_adapters()) or "none yet"
-        raise EcoagentError(f"no fine-tuned adapter named {ref!r} (registered: {names})",
-                            f"train it: ecoagent finetune train DATA.jsonl --name {ref}")  # fmt: skip
+        raise EcoagentError(
+            f"no fine-tuned adapter named {ref!r} (registered: {names})",
+            f"train it: ecoagent finetune train DATA.jsonl --name {ref}",
+        )
     return found
 
 
@@ -169,7 +175,9 @@ def verify_adapter(adapter: Adapter, base_path: Path) -> list[str]:
     problems = []
     want = adapter.manifest.get("adapter_sha256")
     if want and file_sha256(adapter.gguf) != want:
-        problems.append(f"{adapter.gguf} does not match its manifest (SHA-256 differs): the file is damaged or was replaced")
+        problems.append(
+            f"{adapter.gguf} does not match its manifest (SHA-256 differs): the file is damaged or was replaced"
+        )
     want_base = adapter.manifest.get("base_file", {}).get("sha256")
     if want_base and (not base_path.is_file() or file_sha256(base_path) != want_base):
         problems.append(f"the base model {base_path} is not the one {adapter.name} was trained on (SHA-256 differs)")

@@ -18,17 +18,20 @@ __all__ = ["REDACTED", "scrub_secrets"]
 
 REDACTED = "[REDACTED]"
 
-_PATTERNS = [re.compile(p) for p in (
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
-    r"\bsk-[A-Za-z0-9_-]{20,}",                       # OpenAI, Anthropic
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",                 # AWS access key id
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",                # GitHub tokens
-    r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
-    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",                # Slack
-    r"\bAIza[0-9A-Za-z_-]{35}\b",                     # Google API key
-    r"\bhf_[A-Za-z0-9]{30,}\b",                       # Hugging Face
-    r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",  # JWT
-)]  # fmt: skip
+_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+        r"\bsk-[A-Za-z0-9_-]{20,}",  # OpenAI, Anthropic
+        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",  # AWS access key id
+        r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub tokens
+        r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
+        r"\bxox[abprs]-[A-Za-z0-9-]{10,}",  # Slack
+        r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google API key
+        r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
+        r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",  # JWT
+    )
+]
 # The value only: the name stays, so the example still reads as code.
 _ASSIGNED = re.compile(
     r"(?i)\b([A-Za-z_]*(?:api[_-]?key|secret|token|passw(?:or)?d|pwd)[A-Za-z_]*)(\s*[:=]\s*)"

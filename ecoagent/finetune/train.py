@@ -119,10 +119,15 @@ def train_adapter(
     folder = adapter_dir(name)
     ckpt = folder / "checkpoint"
     if (folder / "adapter.gguf").exists() and not (force or resume):
-        raise EcoagentError(f"an adapter named {name!r} already exists ({folder})",
-                            "pass --force to replace it, or choose another --name", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"an adapter named {name!r} already exists ({folder})",
+            "pass --force to replace it, or choose another --name",
+            exit_code=2,
+        )
     if resume and not (ckpt / "state.pt").is_file():
-        raise EcoagentError(f"nothing to resume for {name!r} (no checkpoint in {ckpt})", "start it without --resume", exit_code=2)
+        raise EcoagentError(
+            f"nothing to resume for {name!r} (no checkpoint in {ckpt})", "start it without --resume", exit_code=2
+        )
     examples, problems, digest = load_examples(data)
     base_path = llama_model_path(base)
     # the cores this process may run on (taskset, a container's cpuset), not the machine's count
@@ -130,10 +135,13 @@ def train_adapter(
     torch.manual_seed(config.seed)
     model, tokenizer = load_compressor_model(base_path, dtype="float32")
     if not getattr(tokenizer, "chat_template", None):  # llama.cpp would fall back to another format than training's
-        raise EcoagentError(f"{base_path} has no chat template in its metadata, so training and llama.cpp cannot agree on "
-                            "how a conversation is written",
-                            "use an instruction-tuned GGUF, or add a template: gguf-new-metadata --chat-template "
-                            "\"$(cat template.jinja)\" IN.gguf OUT.gguf", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"{base_path} has no chat template in its metadata, so training and llama.cpp cannot agree on "
+            "how a conversation is written",
+            "use an instruction-tuned GGUF, or add a template: gguf-new-metadata --chat-template "
+            '"$(cat template.jinja)" IN.gguf OUT.gguf',
+            exit_code=2,
+        )
     model.train()
     tokens: dict[str, list[Tokenized]] = {"train": [], "test": []}
     for example in examples:
@@ -143,14 +151,22 @@ def train_adapter(
             problems.append(f"{data}:{example.line}: {exc}")
     train_set = [t for t in tokens["train"] if t.trained_tokens]
     if not train_set:
-        raise EcoagentError(f"{data} has no training example (split 'train')", "export with a smaller --test-fraction", exit_code=2)
+        raise EcoagentError(
+            f"{data} has no training example (split 'train')", "export with a smaller --test-fraction", exit_code=2
+        )
     per_epoch = math.ceil(len(train_set) / config.batch_size)
     total = config.max_steps or max(1, math.ceil(config.epochs * per_epoch))
     precision = _precision(config.precision)
 
     from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
 
-    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=0.0,
+        target_modules=list(TARGET_MODULES),
+        task_type="CAUSAL_LM",
+    )
     peft_model = get_peft_model(model, lora)
     if config.start_from and not resume:
         _load_start(peft_model, config, base_path, model.config)
@@ -160,13 +176,21 @@ def train_adapter(
     if resume:
         state = torch.load(ckpt / "state.pt", weights_only=False)
         if state["digest"] != digest or state["config"] != asdict(config):
-            raise EcoagentError(f"the checkpoint of {name!r} was made on other data or settings",
-                                "resume with the same file and options, or start over with --force", exit_code=2)  # fmt: skip
+            raise EcoagentError(
+                f"the checkpoint of {name!r} was made on other data or settings",
+                "resume with the same file and options, or start over with --force",
+                exit_code=2,
+            )
         from safetensors.torch import load_file
 
         set_peft_model_state_dict(peft_model, load_file(str(ckpt / "adapter.safetensors")))
         optimizer.load_state_dict(state["optimizer"])
-        step, losses, elapsed, heldout_before = state["step"], state["losses"], state["elapsed"], state["heldout_before"]
+        step, losses, elapsed, heldout_before = (
+            state["step"],
+            state["losses"],
+            state["elapsed"],
+            state["heldout_before"],
+        )
         timings = state.get("timings", [])
     else:
         # an adapter being replaced (--force) stays usable until the new one is converted
@@ -180,9 +204,23 @@ def train_adapter(
         from safetensors.torch import save_file
 
         ckpt.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(peft_model).items()}, str(ckpt / "adapter.safetensors"))
-        torch.save({"step": step, "optimizer": optimizer.state_dict(), "losses": losses, "elapsed": elapsed, "digest": digest,
-                    "config": asdict(config), "heldout_before": heldout_before, "timings": timings}, ckpt / "state.pt.part")  # fmt: skip
+        save_file(
+            {k: v.contiguous() for k, v in get_peft_model_state_dict(peft_model).items()},
+            str(ckpt / "adapter.safetensors"),
+        )
+        torch.save(
+            {
+                "step": step,
+                "optimizer": optimizer.state_dict(),
+                "losses": losses,
+                "elapsed": elapsed,
+                "digest": digest,
+                "config": asdict(config),
+                "heldout_before": heldout_before,
+                "timings": timings,
+            },
+            ckpt / "state.pt.part",
+        )
         (ckpt / "state.pt.part").replace(ckpt / "state.pt")
 
     trained_tokens = sum(t.trained_tokens for t in train_set)
@@ -194,15 +232,26 @@ def train_adapter(
         write_base_config(model.config.to_dict(), target / "base")
         convert_adapter(target / "peft", target / "base", target / "adapter.gguf.tmp")
         manifest = {
-            "name": label, "base": base, "base_file": {"name": base_path.name, "size": base_path.stat().st_size},
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "data": str(data.resolve()), "data_digest": digest,
-            "config": asdict(config), "precision": precision, "threads": torch.get_num_threads(),
-            "steps": step, "train_seconds": round(elapsed, 1), "step_seconds": timings,
-            "train_examples": len(train_set), "test_examples": len(tokens["test"]),
+            "name": label,
+            "base": base,
+            "base_file": {"name": base_path.name, "size": base_path.stat().st_size},
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "data": str(data.resolve()),
+            "data_digest": digest,
+            "config": asdict(config),
+            "precision": precision,
+            "threads": torch.get_num_threads(),
+            "steps": step,
+            "train_seconds": round(elapsed, 1),
+            "step_seconds": timings,
+            "train_examples": len(train_set),
+            "test_examples": len(tokens["test"]),
             "trained_tokens_per_epoch": trained_tokens,
-            "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
-            "heldout_loss_before": heldout_before, "heldout_loss_after": heldout,
-        }  # fmt: skip
+            "loss_first": losses[0] if losses else None,
+            "loss_last": losses[-1] if losses else None,
+            "heldout_loss_before": heldout_before,
+            "heldout_loss_after": heldout,
+        }
         if note:
             manifest["note"] = note
         (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -237,19 +286,30 @@ def train_adapter(
                 epoch = step // per_epoch
                 label = f"{name}-e{epoch}"
                 (snap := adapter_dir(label)).mkdir(parents=True, exist_ok=True)
-                write_adapter(snap, label, f"snapshot of {name} after epoch {epoch} of {total / per_epoch:g} (its schedule)")
+                write_adapter(
+                    snap, label, f"snapshot of {name} after epoch {epoch} of {total / per_epoch:g} (its schedule)"
+                )
     except KeyboardInterrupt:
         save_checkpoint()
-        raise EcoagentError(f"training of {name!r} interrupted at step {step}/{total}; checkpoint saved",
-                            f"continue it: ecoagent finetune train {data} --name {name} --resume") from None  # fmt: skip
+        raise EcoagentError(
+            f"training of {name!r} interrupted at step {step}/{total}; checkpoint saved",
+            f"continue it: ecoagent finetune train {data} --name {name} --resume",
+        ) from None
     heldout_after = write_adapter(folder, name)
     shutil.rmtree(ckpt, ignore_errors=True)
     return TrainResult(
-        adapter=resolve_adapter(name), steps=step, seconds=elapsed, train_examples=len(train_set),
-        test_examples=len(tokens["test"]), trained_tokens=trained_tokens,
-        truncated=sum(t.truncated for t in train_set), losses=losses, heldout_before=heldout_before,
-        heldout_after=heldout_after, problems=problems,
-    )  # fmt: skip
+        adapter=resolve_adapter(name),
+        steps=step,
+        seconds=elapsed,
+        train_examples=len(train_set),
+        test_examples=len(tokens["test"]),
+        trained_tokens=trained_tokens,
+        truncated=sum(t.truncated for t in train_set),
+        losses=losses,
+        heldout_before=heldout_before,
+        heldout_after=heldout_after,
+        problems=problems,
+    )
 
 
 def _load_start(peft_model: Any, config: TrainConfig, base_path: Path, model_config: Any) -> None:
@@ -271,13 +331,21 @@ def _load_start(peft_model: Any, config: TrainConfig, base_path: Path, model_con
         state: dict[str, Any] = dict(load_file(str(peft_file)))
         rank = int(next(v for k, v in state.items() if k.endswith("lora_A.weight")).shape[0])
     else:  # shipped adapters are GGUF only
-        state, rank, _ = adapter_state_from_gguf(start.gguf, model_config.num_attention_heads, model_config.num_key_value_heads)
+        state, rank, _ = adapter_state_from_gguf(
+            start.gguf, model_config.num_attention_heads, model_config.num_key_value_heads
+        )
     if rank != config.rank:
-        raise EcoagentError(f"{start.name} has rank {rank}, not {config.rank}", f"train with --rank {rank} to start from it", exit_code=2)
+        raise EcoagentError(
+            f"{start.name} has rank {rank}, not {config.rank}",
+            f"train with --rank {rank} to start from it",
+            exit_code=2,
+        )
     unexpected = list(getattr(set_peft_model_state_dict(peft_model, state), "unexpected_keys", None) or [])
     if unexpected:
-        raise EcoagentError(f"{start.name} does not fit this model ({len(unexpected)} unknown tensors, e.g. {unexpected[0]})",
-                            "start from an adapter trained on this base model")  # fmt: skip
+        raise EcoagentError(
+            f"{start.name} does not fit this model ({len(unexpected)} unknown tensors, e.g. {unexpected[0]})",
+            "start from an adapter trained on this base model",
+        )
 
 
 class _Schedule:
@@ -363,7 +431,9 @@ def _loss(model: Any, tensors: dict[str, Any]) -> Any:
     targets = tensors["labels"][:, 1:]
     keep = (targets != -100).any(dim=0).nonzero().squeeze(1)  # positions any row learns from
     logits = model(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"], logits_to_keep=keep).logits
-    return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), targets[:, keep].flatten(), ignore_index=-100)
+    return torch.nn.functional.cross_entropy(
+        logits.float().flatten(0, 1), targets[:, keep].flatten(), ignore_index=-100
+    )
 
 
 def _heldout_loss(model: Any, data: Sequence[Tokenized]) -> float | None:

@@ -34,7 +34,7 @@ import traceback
 
 SOLUTION = base64.b64decode("@SOLUTION@").decode()
 TESTS = base64.b64decode("@TESTS@").decode()
-ENTRY_POINT = json.loads('@ENTRY@')
+ENTRY_POINT = json.loads("@ENTRY@")
 NONCE = "@NONCE@"
 
 SOLUTION_FILE, TESTS_FILE = "<solution>", "<tests>"
@@ -120,7 +120,10 @@ def _failure(exc: BaseException, when: str) -> str:
     if isinstance(exc, NameError) and frames and frames[-1].filename == TESTS_FILE:
         name = getattr(exc, "name", None) or detail
         return "the tests use %s, which the solution does not define (tests line %d: %s)" % (
-            name, _no(frames[-1]), _line(TESTS, _no(frames[-1])))
+            name,
+            _no(frames[-1]),
+            _line(TESTS, _no(frames[-1])),
+        )
     what = "%s: %s" % (kind, detail) if detail else kind
     if solution is not None and when == "tests":
         where = "solution line %d in %s" % (_no(solution), solution.name)

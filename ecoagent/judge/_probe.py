@@ -60,7 +60,12 @@ def _norm(value: object, depth: int = 0) -> object:
 
 
 def _same(got: object, want: object) -> bool:
-    if isinstance(got, float | int) and isinstance(want, float | int) and not isinstance(got, bool) and not isinstance(want, bool):
+    if (
+        isinstance(got, float | int)
+        and isinstance(want, float | int)
+        and not isinstance(got, bool)
+        and not isinstance(want, bool)
+    ):
         return got == want or math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(got, list | tuple) and type(got) is type(want):
         return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))

@@ -150,8 +150,11 @@ def contains_answer(haystack: str, expected: str) -> bool:
         return False
     number = _as_number(needle) if _NUMBER.fullmatch(needle) else None
     if number is not None:
-        return any(math.isclose(float(v), number, rel_tol=1e-9, abs_tol=1e-12)
-                   for v in (_as_number(m.group()) for m in _NUMBER.finditer(haystack)) if v is not None)  # fmt: skip
+        return any(
+            math.isclose(float(v), number, rel_tol=1e-9, abs_tol=1e-12)
+            for v in (_as_number(m.group()) for m in _NUMBER.finditer(haystack))
+            if v is not None
+        )
     if needle in _BOOLEANS:
         said = {_BOOLEANS[w] for w in re.findall(r"[a-z]+", _norm(haystack)) if w in _BOOLEANS}
         return said == {_BOOLEANS[needle]}
@@ -212,10 +215,13 @@ class LLMJudge(Judge):
         answer = str(result.content).strip()
         ok = answer.lower().lstrip("*\"' ").startswith("yes")
         return Verdict(
-            ok=ok, judge=self.name, reason=f"{self.rung_name} answered {answer[:40]!r}",
-            prompt_tokens=prompt, completion_tokens=completion,
+            ok=ok,
+            judge=self.name,
+            reason=f"{self.rung_name} answered {answer[:40]!r}",
+            prompt_tokens=prompt,
+            completion_tokens=completion,
             cost=self.prices.cost(prompt, completion) if self.prices else 0.0,
-        )  # fmt: skip
+        )
 
 
 class HumanJudge(Judge):

@@ -48,7 +48,14 @@ __all__ = [
 ]
 
 EvidenceKind = Literal["single", "samples", "rungs", "function", "function-samples", "function-rungs"]
-EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("single", "samples", "rungs", "function", "function-samples", "function-rungs")
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
+    "single",
+    "samples",
+    "rungs",
+    "function",
+    "function-samples",
+    "function-rungs",
+)
 ALONE: tuple[EvidenceKind, ...] = ("single", "function")
 """The kinds in which nothing independent agrees: never borrowed by a rung the table does not know."""
 POOLED = "*"

@@ -260,13 +260,25 @@ class EvidenceJudge(Judge):
 
     @classmethod
     def from_settings(
-        cls, rungs: Sequence[Rung], settings: JudgeSettings, calibration: Calibration | None = None, probe: FunctionProbe | None = None
+        cls,
+        rungs: Sequence[Rung],
+        settings: JudgeSettings,
+        calibration: Calibration | None = None,
+        probe: FunctionProbe | None = None,
     ) -> EvidenceJudge:
         """The judge as ``[judge]`` configures it, on ``calibration`` (default: the shipped and the
         user's, read now)."""
         table = calibration if calibration is not None else load_calibration(settings)
-        return cls(rungs, table, max_error=settings.max_error, confidence=settings.confidence, samples=settings.samples,
-                   sample_temperature=settings.sample_temperature, explore=settings.explore, probe=probe)  # fmt: skip
+        return cls(
+            rungs,
+            table,
+            max_error=settings.max_error,
+            confidence=settings.confidence,
+            samples=settings.samples,
+            sample_temperature=settings.sample_temperature,
+            explore=settings.explore,
+            probe=probe,
+        )
 
     def identity(self, rung: str) -> str:
         """The calibration identity of the rung called ``rung``."""
@@ -311,27 +323,46 @@ class EvidenceJudge(Judge):
         identity = self.identity(attempt.rung)
         answer = await self.answer_of(data.query.text, attempt)
         if answer.key is None:
-            return Verdict(ok=False, judge=self.name, reason=answer.void or "no answer", evidence="void", identity=identity,
-                           more=self._may_sample(data, None))  # fmt: skip
+            return Verdict(
+                ok=False,
+                judge=self.name,
+                reason=answer.void or "no answer",
+                evidence="void",
+                identity=identity,
+                more=self._may_sample(data, None),
+            )
         support = tuple(a for a, k in self._answers(data.query.text, data.earlier) if same_answer(k, answer.key))
         kind = _kind(answer.function, support, attempt.rung)
         est = self.estimate(attempt.rung, kind)
         ok = est.upper <= self.max_error and not self.explore
-        what = ("nothing independent agrees with it" if not support
-                else f"{len(support)} other sample(s) of {attempt.rung} agree" if kind.endswith("samples")
-                else "independent answers of " + ", ".join(sorted({a.rung for a in support})) + " agree")  # fmt: skip
+        what = (
+            "nothing independent agrees with it"
+            if not support
+            else f"{len(support)} other sample(s) of {attempt.rung} agree"
+            if kind.endswith("samples")
+            else "independent answers of " + ", ".join(sorted({a.rung for a in support})) + " agree"
+        )
         if answer.function:
             what = f"the function returns what the query's examples state; {what}"
         if est.source == "none":
             bound = f"no checked answers like it for {attempt.rung} (run `ecoagent calibrate`)"
         else:
-            bound = (f"{est.wrong} of {est.n} {'borrowed ' if est.source == 'borrowed' else ''}checked answers like it "
-                     f"wrong, bound {est.upper:.2f} {'≤' if ok else '>'} max_error {self.max_error:.2f}")  # fmt: skip
+            bound = (
+                f"{est.wrong} of {est.n} {'borrowed ' if est.source == 'borrowed' else ''}checked answers like it "
+                f"wrong, bound {est.upper:.2f} {'≤' if ok else '>'} max_error {self.max_error:.2f}"
+            )
         return Verdict(
-            ok=ok, judge=self.name, reason=f"{what}; {bound}", evidence=kind, identity=identity, answer=answer.key,
-            risk=est.rate, risk_bound=est.upper, checked=est.n,
+            ok=ok,
+            judge=self.name,
+            reason=f"{what}; {bound}",
+            evidence=kind,
+            identity=identity,
+            answer=answer.key,
+            risk=est.rate,
+            risk_bound=est.upper,
+            checked=est.n,
             more=not ok and (self.explore or not support) and self._may_sample(data, answer.key),
-        )  # fmt: skip
+        )
 
     def _answers(self, query: str, attempts: Sequence[RungAttempt]) -> list[tuple[RungAttempt, str]]:
         """Earlier attempts that answered something, with their keys, as this judge saw them

@@ -35,12 +35,23 @@ from autogen_core.code_executor import CodeBlock
 from ..config import SandboxSettings
 from ..sandbox.factory import ExecutorFactory
 
-__all__ = ["Example", "FunctionProbe", "ProbeResult", "defines", "derived_calls", "examples", "function_name", "probe_program"]
+__all__ = [
+    "Example",
+    "FunctionProbe",
+    "ProbeResult",
+    "defines",
+    "derived_calls",
+    "examples",
+    "function_name",
+    "probe_program",
+]
 
 _ASKS = re.compile(r"\b(?:write|complete|implement|define|create|finish)\b[^.\n]{0,80}\bfunction", re.IGNORECASE)
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
 _NAMED = re.compile(r"\bfunction\s+(?:called\s+|named\s+)?`?([A-Za-z_]\w*)`?\s*\(", re.IGNORECASE)
-_STATED = re.compile(r"^\s*#?\s*(?:==>|==|➞|→|->|=>|=|returns?\b|should\s+(?:return|be)\b|gives?\b|is\b)\s*:?\s*(.+?)\s*$", re.IGNORECASE)
+_STATED = re.compile(
+    r"^\s*#?\s*(?:==>|==|➞|→|->|=>|=|returns?\b|should\s+(?:return|be)\b|gives?\b|is\b)\s*:?\s*(.+?)\s*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +107,12 @@ def _call_at(text: str, start: int) -> int | None:
 def _literal(source: str) -> str | None:
     """``source`` if it is one Python literal (a trailing period or comment removed), else None."""
     whole = source.strip().rstrip(".").strip()
-    cut = re.split(r"\s+#|\s+\((?=[a-z])", whole)[0].strip().rstrip(".").strip()  # a comment or "(because ...)" after it
-    candidates = [{"true": "True", "false": "False"}.get(t, t) for t in (whole, cut)]  # "=> true" in a docstring means True
+    cut = (
+        re.split(r"\s+#|\s+\((?=[a-z])", whole)[0].strip().rstrip(".").strip()
+    )  # a comment or "(because ...)" after it
+    candidates = [
+        {"true": "True", "false": "False"}.get(t, t) for t in (whole, cut)
+    ]  # "=> true" in a docstring means True
     for candidate in [*candidates, *(c.rstrip(",") for c in candidates)]:
         try:
             ast.literal_eval(candidate)
@@ -126,7 +141,9 @@ def examples(query: str, name: str, *, limit: int = 12) -> list[Example]:
         call = re.sub(r"\s+", " ", query[match.start() : end])
         try:
             tree = ast.parse(call, mode="eval").body
-            if not isinstance(tree, ast.Call) or not all(_literal(ast.unparse(a)) for a in [*tree.args, *(k.value for k in tree.keywords)]):
+            if not isinstance(tree, ast.Call) or not all(
+                _literal(ast.unparse(a)) for a in [*tree.args, *(k.value for k in tree.keywords)]
+            ):
                 continue
         except (SyntaxError, ValueError, RecursionError):
             continue
@@ -210,10 +227,16 @@ def _template() -> str:
 
 def probe_program(solution: str, calls: list[tuple[str, str | None]], nonce: str) -> str:
     """The program that loads ``solution`` and makes ``calls`` (call source, stated result or None)."""
+
     def encode(text: str) -> str:
         return base64.b64encode(text.encode()).decode()
 
-    return _template().replace("@SOLUTION@", encode(solution)).replace("@CALLS@", encode(json.dumps(calls))).replace("@NONCE@", nonce)
+    return (
+        _template()
+        .replace("@SOLUTION@", encode(solution))
+        .replace("@CALLS@", encode(json.dumps(calls)))
+        .replace("@NONCE@", nonce)
+    )
 
 
 @dataclass(frozen=True)
@@ -251,8 +274,14 @@ class FunctionProbe:
         known: Results already measured, by :meth:`key`.
     """
 
-    def __init__(self, executor_factory: ExecutorFactory | None, sandbox: SandboxSettings, *, timeout_s: float = 20.0,
-                 known: dict[str, ProbeResult] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        executor_factory: ExecutorFactory | None,
+        sandbox: SandboxSettings,
+        *,
+        timeout_s: float = 20.0,
+        known: dict[str, ProbeResult] | None = None,
+    ) -> None:
         self.executor_factory = executor_factory
         self.sandbox = sandbox.model_copy(update={"timeout_s": timeout_s})
         self.known: dict[str, ProbeResult] = known if known is not None else {}
@@ -291,5 +320,9 @@ def read_probe(output: str, nonce: str, calls: list[tuple[str, str | None]]) -> 
         return ProbeResult(error="the probe printed a line it could not read")
     if len(rows) != len(calls):
         return ProbeResult(error="the probe answered a different number of calls")
-    failed = tuple((call, stated, got) for (call, stated), (got, ok) in zip(calls, rows, strict=True) if stated is not None and ok is not True)
+    failed = tuple(
+        (call, stated, got)
+        for (call, stated), (got, ok) in zip(calls, rows, strict=True)
+        if stated is not None and ok is not True
+    )
     return ProbeResult(returned=tuple(r[0] for r in rows), failed=failed, stated=sum(s is not None for _, s in calls))

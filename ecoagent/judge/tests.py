@@ -59,7 +59,7 @@ def harness_program(solution: str, tests: str, entry_point: str | None, nonce: s
         _template()
         .replace("@SOLUTION@", _b64(solution))
         .replace("@TESTS@", _b64(tests))
-        .replace("'@ENTRY@'", repr(json.dumps(entry_point)))
+        .replace('"@ENTRY@"', repr(json.dumps(entry_point)))
         .replace("@NONCE@", nonce)
     )
 
@@ -74,10 +74,14 @@ class TestOutcome:
     reason: str
 
 
-def read_outcome(output: str, exit_code: int, nonce: str, *, timed_out: bool = False, timeout_s: float = 0.0) -> TestOutcome:
+def read_outcome(
+    output: str, exit_code: int, nonce: str, *, timed_out: bool = False, timeout_s: float = 0.0
+) -> TestOutcome:
     """The verdict in the harness's output; anything else is a failure that says why."""
     if timed_out:
-        return TestOutcome(False, f"the tests timed out after {timeout_s:g} s (an endless loop in the solution or the tests?)")
+        return TestOutcome(
+            False, f"the tests timed out after {timeout_s:g} s (an endless loop in the solution or the tests?)"
+        )
     found = re.findall(rf"^{re.escape(nonce)} (\{{.*\}})$", output, flags=re.MULTILINE)
     if not found:
         if exit_code in (137, -9):
@@ -115,7 +119,9 @@ class TestsJudge(Judge):
             return Verdict(ok=False, judge=self.name, reason="no tests were given for this query")
         last = data.attempt.executions[-1]  # hard_failure() made sure it ran and exited 0
         if last.language != "python":
-            return Verdict(ok=False, judge=self.name, reason=f"the tests are Python and the final code is {last.language}")
+            return Verdict(
+                ok=False, judge=self.name, reason=f"the tests are Python and the final code is {last.language}"
+            )
         outcome = await self.run(last.code, query.tests, query.entry_point)
         return Verdict(ok=outcome.ok, judge=self.name, reason=outcome.reason)
 

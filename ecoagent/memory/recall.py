@@ -82,9 +82,12 @@ class TurnMemory:
             return []
         vector = self.bank.embedder.vector(query)
         hits = self.bank.client.query_points(
-            self.collection, query=vector.tolist(), limit=self.k + len(exclude or ()), score_threshold=self.threshold,
+            self.collection,
+            query=vector.tolist(),
+            limit=self.k + len(exclude or ()),
+            score_threshold=self.threshold,
             with_payload=True,
-        ).points  # fmt: skip
+        ).points
         found = []
         for hit in hits:
             turn = RecalledTurn(**(hit.payload or {}))

@@ -198,11 +198,14 @@ class SummaryBufferContext(ChatCompletionContext, Component[SummaryBufferContext
             if len(turns) <= self._keep_turns:
                 return False
             fold, keep = turns[: -self._keep_turns], turns[-self._keep_turns :]
-            prompt = _SUMMARIZE.format(words=self._summary_words, summary=self._summary or "(none yet)", turns=_render(fold))
+            prompt = _SUMMARIZE.format(
+                words=self._summary_words, summary=self._summary or "(none yet)", turns=_render(fold)
+            )
             # A word is about 1.3 tokens: twice the words bounds what a rambling model generates.
             result = await self._client.create(
                 [UserMessage(content=prompt, source="user")],
-                extra_create_args={"max_tokens": 2 * self._summary_words}, cancellation_token=cancellation_token,
+                extra_create_args={"max_tokens": 2 * self._summary_words},
+                cancellation_token=cancellation_token,
             )
             self._usage = RequestUsage(
                 prompt_tokens=self._usage.prompt_tokens + result.usage.prompt_tokens,
@@ -226,9 +229,12 @@ class SummaryBufferContext(ChatCompletionContext, Component[SummaryBufferContext
     async def save_state(self) -> Mapping[str, Any]:
         """Messages, summary and summarizing cost."""
         return SummaryBufferState(
-            messages=self._messages, summary=self._summary, folded_turns=self._folded_turns,
-            prompt_tokens=self._usage.prompt_tokens, completion_tokens=self._usage.completion_tokens,
-        ).model_dump()  # fmt: skip
+            messages=self._messages,
+            summary=self._summary,
+            folded_turns=self._folded_turns,
+            prompt_tokens=self._usage.prompt_tokens,
+            completion_tokens=self._usage.completion_tokens,
+        ).model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` returned."""
@@ -240,13 +246,17 @@ class SummaryBufferContext(ChatCompletionContext, Component[SummaryBufferContext
 
     def _to_config(self) -> SummaryBufferContextConfig:
         return SummaryBufferContextConfig(
-            model_client=self._client.dump_component(), keep_turns=self._keep_turns,
-            summary_words=self._summary_words, initial_messages=self._initial_messages,
-        )  # fmt: skip
+            model_client=self._client.dump_component(),
+            keep_turns=self._keep_turns,
+            summary_words=self._summary_words,
+            initial_messages=self._initial_messages,
+        )
 
     @classmethod
     def _from_config(cls, config: SummaryBufferContextConfig) -> Self:
         return cls(
-            ChatCompletionClient.load_component(config.model_client), keep_turns=config.keep_turns,
-            summary_words=config.summary_words, initial_messages=config.initial_messages,
-        )  # fmt: skip
+            ChatCompletionClient.load_component(config.model_client),
+            keep_turns=config.keep_turns,
+            summary_words=config.summary_words,
+            initial_messages=config.initial_messages,
+        )

@@ -72,9 +72,13 @@ def main() -> int:
         from autogen_ext.models.llama_cpp import LlamaCppChatCompletionClient
 
         client = LlamaCppChatCompletionClient(
-            model_info=config["model_info"], model_path=config["model_path"], n_ctx=config["n_ctx"],
-            verbose=False, seed=config.get("seed", 0), **({"lora_path": config["lora_path"]} if config.get("lora_path") else {}),
-        )  # fmt: skip
+            model_info=config["model_info"],
+            model_path=config["model_path"],
+            n_ctx=config["n_ctx"],
+            verbose=False,
+            seed=config.get("seed", 0),
+            **({"lora_path": config["lora_path"]} if config.get("lora_path") else {}),
+        )
     except Exception as exc:
         write_frame(replies, ("error", (type(exc).__name__, str(exc))))
         return 1

@@ -94,7 +94,8 @@ def build_client(
             inner = OpenAIChatCompletionClient(**kwargs)
         except ValueError as exc:
             raise EcoagentError(
-                f"rung {rung.name}: {exc}", "set model_info for models AutoGen does not know (see agents/ladders/ollama.toml)"
+                f"rung {rung.name}: {exc}",
+                "set model_info for models AutoGen does not know (see agents/ladders/ollama.toml)",
             ) from exc
     # The local model enforces the rung's timeout itself, from when it starts on the call.
     timeout_s = None if rung.provider == "llama-cpp" else rung.timeout_s
@@ -117,7 +118,9 @@ def scripted_client(path: Path) -> ChatCompletionClient:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise EcoagentError(f"scripted rung: cannot read {path}: {exc}", "model must be a JSON file with a list of replies") from exc
+        raise EcoagentError(
+            f"scripted rung: cannot read {path}: {exc}", "model must be a JSON file with a list of replies"
+        ) from exc
     if not isinstance(items, list):
         raise EcoagentError(f"scripted rung: {path} is not a JSON list", "write the replies as a JSON list of strings")
     script: list[str | BaseException] = []
@@ -155,7 +158,9 @@ def probe_rung(rung: Rung, environ: Mapping[str, str] | None = None, timeout: fl
 
     base = (rung.base_url or "https://api.openai.com/v1").rstrip("/")
     try:
-        response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=timeout)
+        response = httpx.get(
+            f"{base}/models", headers={"Authorization": f"Bearer {key}"} if key else {}, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         return False, f"{base} unreachable ({type(exc).__name__}): is the server running?"
     if response.status_code in (401, 403):

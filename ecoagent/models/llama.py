@@ -139,13 +139,22 @@ class LlamaWorker:
         self._ready = False
         proc = subprocess.Popen(
             [sys.executable, "-m", "ecoagent.models._llama_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C in a terminal reaches ecoagent, which decides what stops
-        )  # fmt: skip
+        )
         assert proc.stdin is not None and proc.stderr is not None
         threading.Thread(target=self._drain, args=(proc.stderr,), daemon=True, name="ecoagent-llama-stderr").start()
-        write_frame(proc.stdin, {"model_path": str(self.model_path), "n_ctx": self.n_ctx, "model_info": dict(self.model_info),
-                                 "lora_path": str(self.adapter) if self.adapter else None})  # fmt: skip
+        write_frame(
+            proc.stdin,
+            {
+                "model_path": str(self.model_path),
+                "n_ctx": self.n_ctx,
+                "model_info": dict(self.model_info),
+                "lora_path": str(self.adapter) if self.adapter else None,
+            },
+        )
         self._proc = proc
         return proc
 
@@ -202,8 +211,10 @@ class LlamaWorker:
             name, message = value
             if kind == "ready":
                 self._stop(proc)
-                raise EcoagentError(f"the local model {self.model_path.name} did not load ({name}: {message})",
-                                    "check the GGUF file, or run `ecoagent doctor`")  # fmt: skip
+                raise EcoagentError(
+                    f"the local model {self.model_path.name} did not load ({name}: {message})",
+                    "check the GGUF file, or run `ecoagent doctor`",
+                )
             raise RuntimeError(f"{name}: {message}")
         raise RuntimeError(f"unexpected reply from the local model process: {status!r}")
 
@@ -307,7 +318,9 @@ class LlamaWorkerClient(ChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> AsyncGenerator[str | CreateResult, None]:
         async def one() -> AsyncGenerator[str | CreateResult, None]:
-            yield await self.create(messages, extra_create_args=extra_create_args, cancellation_token=cancellation_token)
+            yield await self.create(
+                messages, extra_create_args=extra_create_args, cancellation_token=cancellation_token
+            )
 
         return one()
 

@@ -97,11 +97,15 @@ def evaluate(name: str, starts: Sequence[int], cascades: Sequence[Cascade], rung
     """A policy's ``starts`` (one per cascade) replayed on the logged ``cascades``."""
     outs = [outcome(c, s, rungs) for c, s in zip(cascades, starts, strict=True)]
     return PolicyResult(
-        name=name, queries=len(outs), solved_low=sum(o.success_low for o in outs),
-        solved_high=sum(o.success_high for o in outs), cost_low=sum(o.cost_low for o in outs),
-        cost_high=sum(o.cost_high for o in outs), bounded=sum(not o.exact for o in outs),
+        name=name,
+        queries=len(outs),
+        solved_low=sum(o.success_low for o in outs),
+        solved_high=sum(o.success_high for o in outs),
+        cost_low=sum(o.cost_low for o in outs),
+        cost_high=sum(o.cost_high for o in outs),
+        bounded=sum(not o.exact for o in outs),
         skipped_bottom=sum(s > 0 for s in starts),
-    )  # fmt: skip
+    )
 
 
 def baselines(cascades: Sequence[Cascade], rungs: Sequence[Rung], *, seed: int = 0) -> list[PolicyResult]:

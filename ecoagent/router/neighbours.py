@@ -73,9 +73,9 @@ class NeighbourRouter:
     def fit(self, vectors: npt.NDArray[np.float32], labels: Sequence[Sequence[float | None]]) -> NeighbourRouter:
         """Learn from logged queries' unit vectors and their per-rung labels (1, 0 or None)."""
         self._vectors = np.asarray(vectors, dtype=np.float32)
-        self._labels = np.array([[np.nan if x is None else x for x in row] for row in labels], dtype=np.float64).reshape(
-            len(labels), self.rungs
-        )
+        self._labels = np.array(
+            [[np.nan if x is None else x for x in row] for row in labels], dtype=np.float64
+        ).reshape(len(labels), self.rungs)
         with np.errstate(invalid="ignore"):
             rates = np.nanmean(self._labels, axis=0) if len(labels) else np.full(self.rungs, np.nan)
         self._rates = np.where(np.isnan(rates), 0.5, rates)

@@ -48,13 +48,16 @@ class RouteIndex:
             with a log starts routing from what it already knows.
     """
 
-    def __init__(self, bank: SolutionBank, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None) -> None:
+    def __init__(
+        self, bank: SolutionBank, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None
+    ) -> None:
         self.bank = bank
         self.rungs = list(rungs)
         self.collection = "routes-" + hashlib.sha256(ladder_scope(rungs).encode()).hexdigest()[:12]
         if not bank.client.collection_exists(self.collection):
             bank.client.create_collection(
-                self.collection, vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT)
+                self.collection,
+                vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT),
             )
             if history is not None:
                 self.add_all(history())
@@ -69,19 +72,27 @@ class RouteIndex:
         if not climbs:
             return 0
         vectors = self.bank.embedder.vectors([r.query for r, _ in climbs])
-        points = [models.PointStruct(id=str(uuid.uuid5(uuid.NAMESPACE_URL, r.run_id)), vector=v.tolist(),
-                                     payload={"query": r.query, "run_id": r.run_id, "labels": c.labels(len(self.rungs))})
-                  for (r, c), v in zip(climbs, vectors, strict=True)]  # fmt: skip
+        points = [
+            models.PointStruct(
+                id=str(uuid.uuid5(uuid.NAMESPACE_URL, r.run_id)),
+                vector=v.tolist(),
+                payload={"query": r.query, "run_id": r.run_id, "labels": c.labels(len(self.rungs))},
+            )
+            for (r, c), v in zip(climbs, vectors, strict=True)
+        ]
         for start in range(0, len(points), 256):
             self.bank.client.upsert(self.collection, points=points[start : start + 256], wait=True)
         return len(points)
 
     def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` logged queries nearest to ``query``: their similarities and labels (NaN: unknown)."""
-        hits = self.bank.client.query_points(self.collection, query=self.bank.embedder.vector(query).tolist(), limit=k,
-                                             with_payload=True).points  # fmt: skip
+        hits = self.bank.client.query_points(
+            self.collection, query=self.bank.embedder.vector(query).tolist(), limit=k, with_payload=True
+        ).points
         sims = np.array([float(h.score) for h in hits])
-        labels = np.array([[np.nan if x is None else x for x in (h.payload or {})["labels"]] for h in hits], dtype=np.float64)
+        labels = np.array(
+            [[np.nan if x is None else x for x in (h.payload or {})["labels"]] for h in hits], dtype=np.float64
+        )
         return sims, labels.reshape(len(hits), len(self.rungs))
 
     def count(self) -> int:
@@ -99,15 +110,22 @@ class RouterStage:
         rng: Decides exploration (seedable for tests).
     """
 
-    def __init__(self, settings: RouterSettings, rungs: Sequence[Rung], index: Callable[[], RouteIndex],
-                 rng: random.Random | None = None, client_for: Callable[[Rung], ChatCompletionClient] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: RouterSettings,
+        rungs: Sequence[Rung],
+        index: Callable[[], RouteIndex],
+        rng: random.Random | None = None,
+        client_for: Callable[[Rung], ChatCompletionClient] | None = None,
+    ) -> None:
         self.settings = settings
         self.rungs = list(rungs)
         self._index = index
         self._client_for = client_for
         self.rng = rng or random.Random(settings.seed)
-        self.model = NeighbourRouter(len(rungs), k=settings.k, min_similarity=settings.min_similarity,
-                                     min_evidence=settings.min_evidence)  # fmt: skip
+        self.model = NeighbourRouter(
+            len(rungs), k=settings.k, min_similarity=settings.min_similarity, min_evidence=settings.min_evidence
+        )
 
     @property
     def active(self) -> bool:
@@ -119,16 +137,28 @@ class RouterStage:
         if not self.active or query.start_rung > 0:
             return None
         if self.rng.random() < self.settings.explore:
-            return Routing(start=0, start_rung=self.rungs[0].name, explored=True, threshold=self.settings.threshold,
-                           reason="exploration: the whole ladder from the bottom")  # fmt: skip
+            return Routing(
+                start=0,
+                start_rung=self.rungs[0].name,
+                explored=True,
+                threshold=self.settings.threshold,
+                reason="exploration: the whole ladder from the bottom",
+            )
         if self.settings.mode == "llm":
             return await self._ask_controller(query)
         sims, labels = await asyncio.to_thread(self._index().nearest, query.text, self.settings.k)
         start = self.model.start_from(self.model.estimate_from(sims, labels), self.settings.threshold)
-        estimates = [RouteEstimate(rung=r.name, p=e.p, evidence=e.evidence, neighbours=e.neighbours)
-                     for r, e in zip(self.rungs, start.estimates, strict=True)]  # fmt: skip
-        return Routing(start=start.rung, start_rung=self.rungs[start.rung].name, reason=start.reason,
-                       threshold=self.settings.threshold, estimates=estimates)  # fmt: skip
+        estimates = [
+            RouteEstimate(rung=r.name, p=e.p, evidence=e.evidence, neighbours=e.neighbours)
+            for r, e in zip(self.rungs, start.estimates, strict=True)
+        ]
+        return Routing(
+            start=start.rung,
+            start_rung=self.rungs[start.rung].name,
+            reason=start.reason,
+            threshold=self.settings.threshold,
+            estimates=estimates,
+        )
 
     async def _ask_controller(self, query: Query) -> Routing:
         """The cheapest rung names the start rung from the rungs' descriptions (HuggingGPT-style)."""
@@ -139,20 +169,31 @@ class RouterStage:
             f"- {r.name}: {r.description or r.model} (${r.input_price_per_mtok:g}/${r.output_price_per_mtok:g} per Mtok)"
             for r in self.rungs
         )
-        messages: list[LLMMessage] = [SystemMessage(content=load_prompt("router")),
-                    UserMessage(content=f"Models:\n{listing}\n\nQuestion: {query.text}\n\nModel:", source="user")]  # fmt: skip
+        messages: list[LLMMessage] = [
+            SystemMessage(content=load_prompt("router")),
+            UserMessage(content=f"Models:\n{listing}\n\nQuestion: {query.text}\n\nModel:", source="user"),
+        ]
         result = await self._client_for(controller).create(messages)
         reply = result.content if isinstance(result.content, str) else ""
         usage = result.usage
         start, reason = 0, "the controller named no rung of the ladder: the plain ladder"
-        named = [(reply.lower().find(r.name.lower()), i) for i, r in enumerate(self.rungs) if r.name.lower() in reply.lower()]
+        named = [
+            (reply.lower().find(r.name.lower()), i) for i, r in enumerate(self.rungs) if r.name.lower() in reply.lower()
+        ]
         if named:
             start = min(named)[1]  # the first name in the reply
             reason = f"{controller.name} chose {self.rungs[start].name}"
-        return Routing(start=start, start_rung=self.rungs[start].name, reason=reason, threshold=self.settings.threshold,
-                       controller=controller.name, reply=reply.strip()[:200], prompt_tokens=usage.prompt_tokens,
-                       completion_tokens=usage.completion_tokens,
-                       cost=controller.cost(usage.prompt_tokens, usage.completion_tokens))  # fmt: skip
+        return Routing(
+            start=start,
+            start_rung=self.rungs[start].name,
+            reason=reason,
+            threshold=self.settings.threshold,
+            controller=controller.name,
+            reply=reply.strip()[:200],
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost=controller.cost(usage.prompt_tokens, usage.completion_tokens),
+        )
 
     def learn(self, record: RunRecord) -> None:
         """Add a finished run's climb to the index (called after every run)."""

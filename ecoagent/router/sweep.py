@@ -71,11 +71,16 @@ def evaluate_router(
         EcoagentError: Too few cascades to split, or a ladder of one rung (nothing to route).
     """
     if len(rungs) < 2:
-        raise EcoagentError("routing needs a ladder of two rungs or more", "pass --ladder with the ladder the log ran on", exit_code=2)
+        raise EcoagentError(
+            "routing needs a ladder of two rungs or more", "pass --ladder with the ladder the log ran on", exit_code=2
+        )
     cut = int(len(cascades) * split)
     if cut < 1 or cut >= len(cascades):
-        raise EcoagentError(f"{len(cascades)} logged cascade(s) cannot be split {split:.0%}/{1 - split:.0%}",
-                            "log more runs on this ladder (ecoagent bench writes a run log per strategy)", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"{len(cascades)} logged cascade(s) cannot be split {split:.0%}/{1 - split:.0%}",
+            "log more runs on this ladder (ecoagent bench writes a run log per strategy)",
+            exit_code=2,
+        )
     train, test = list(cascades[:cut]), list(cascades[cut:])
     model = (router or NeighbourRouter(len(rungs))).fit(vectors[:cut], [c.labels(len(rungs)) for c in train])
     result = RouterEval([r.name for r in rungs], len(train), len(test), baselines(test, rungs))
@@ -120,7 +125,9 @@ def write_curve(result: RouterEval, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     sweep = [r for _, r in result.sweep]
     ax.plot([r.cost_low for r in sweep], [100 * r.success_high for r in sweep], "-o", ms=3, label="router (optimistic)")
-    ax.plot([r.cost_high for r in sweep], [100 * r.success_low for r in sweep], "--o", ms=3, label="router (pessimistic)")
+    ax.plot(
+        [r.cost_high for r in sweep], [100 * r.success_low for r in sweep], "--o", ms=3, label="router (pessimistic)"
+    )
     at: dict[tuple[float, float], list[str]] = {}  # baselines at the same point share one label
     for r in result.baselines:
         at.setdefault(((r.cost_low + r.cost_high) / 2, 100 * (r.success_low + r.success_high) / 2), []).append(r.name)

@@ -29,7 +29,15 @@ __all__ = [
     "verify_hardening",
 ]
 
-__getattr__ = lazy_getattr(__name__, {
-    "DockerSandboxExecutor": "executor", "SandboxResult": "executor", "normalize_language": "executor",
-    "safe_filename": "executor", "verify_hardening": "hardening", "build_image": "image", "image_status": "image",
-})  # fmt: skip
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "DockerSandboxExecutor": "executor",
+        "SandboxResult": "executor",
+        "normalize_language": "executor",
+        "safe_filename": "executor",
+        "verify_hardening": "hardening",
+        "build_image": "image",
+        "image_status": "image",
+    },
+)

@@ -56,9 +56,7 @@ def connect(timeout: float = 30.0) -> docker.DockerClient:
         client = docker.from_env(timeout=int(timeout))
         client.ping()
     except DockerException as exc:
-        raise DockerUnavailableError(
-            f"the Docker engine is not answering ({_short(exc)})", START_HINT
-        ) from exc
+        raise DockerUnavailableError(f"the Docker engine is not answering ({_short(exc)})", START_HINT) from exc
     return client
 
 

@@ -240,9 +240,13 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
         uid, gid = s.user.split(":")
         env = {k: os.environ[k] for k in s.env_allowlist if k in os.environ}
         env.update(
-            HOME=WORKSPACE, TMPDIR=f"{WORKSPACE}/.tmp", LANG="C.UTF-8", PYTHONUNBUFFERED="1",
-            PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg",
-        )  # fmt: skip
+            HOME=WORKSPACE,
+            TMPDIR=f"{WORKSPACE}/.tmp",
+            LANG="C.UTF-8",
+            PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            MPLBACKEND="Agg",
+        )
         return dict(
             command=["python3", "-I", "-S", "-c", _RUNNER_SOURCE],
             stdin_open=True,
@@ -368,10 +372,20 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
         if channel is None:
             return None
         nonce = secrets.token_hex(8)
-        request = " ".join([
-            nonce, f"{timeout:g}", f"{s.kill_grace_s:g}", str(s.output_cap_bytes), lang,
-            base64.b64encode(filename.encode()).decode(), base64.b64encode(code.encode()).decode(),
-        ]) + "\n"  # fmt: skip
+        request = (
+            " ".join(
+                [
+                    nonce,
+                    f"{timeout:g}",
+                    f"{s.kill_grace_s:g}",
+                    str(s.output_cap_bytes),
+                    lang,
+                    base64.b64encode(filename.encode()).decode(),
+                    base64.b64encode(code.encode()).decode(),
+                ]
+            )
+            + "\n"
+        )
         try:
             channel.send(request.encode())
             fields = channel.read_line(256).split()
@@ -422,4 +436,3 @@ class DockerSandboxExecutor(CodeExecutor, Component[DockerSandboxExecutorConfig]
     @classmethod
     def _from_config(cls, config: DockerSandboxExecutorConfig) -> Self:
         return cls(config.sandbox)
-

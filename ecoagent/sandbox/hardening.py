@@ -81,8 +81,17 @@ async def verify_hardening(settings: SandboxSettings | None = None) -> list[Chec
     host = attrs.get("HostConfig", {})
     mounts = [m.get("Destination") for m in attrs.get("Mounts", [])]
     tmpfs = sorted((host.get("Tmpfs") or {}).keys())
-    allowed_env = {"HOME", "TMPDIR", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
-                   "MPLBACKEND", "PATH", "HOSTNAME", *settings.env_allowlist}  # fmt: skip
+    allowed_env = {
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "MPLBACKEND",
+        "PATH",
+        "HOSTNAME",
+        *settings.env_allowlist,
+    }
     extra_env = sorted(set(inside["env"]) - allowed_env)
     mem = int(host.get("Memory") or 0)
 
@@ -97,14 +106,35 @@ async def verify_hardening(settings: SandboxSettings | None = None) -> list[Chec
         row("metadata address", "fails", "reached" if inside["metadata"] else "fails", not inside["metadata"]),
         row("DNS", "fails", "resolved" if inside["dns"] else "fails", not inside["dns"]),
         row("network mode", "none", host.get("NetworkMode"), host.get("NetworkMode") == "none"),
-        row("root filesystem", "read-only", "read-only" if not inside["write_root"] and not inside["write_usr"] else "writable",
-            not inside["write_root"] and not inside["write_usr"] and bool(host.get("ReadonlyRootfs"))),
-        row("workspace", f"tmpfs {WORKSPACE}, writable", ", ".join(tmpfs) or "-", tmpfs == [WORKSPACE] and inside["write_workspace"]),
+        row(
+            "root filesystem",
+            "read-only",
+            "read-only" if not inside["write_root"] and not inside["write_usr"] else "writable",
+            not inside["write_root"] and not inside["write_usr"] and bool(host.get("ReadonlyRootfs")),
+        ),
+        row(
+            "workspace",
+            f"tmpfs {WORKSPACE}, writable",
+            ", ".join(tmpfs) or "-",
+            tmpfs == [WORKSPACE] and inside["write_workspace"],
+        ),
         row("host mounts", "none", ", ".join(str(m) for m in mounts) or "none", not mounts),
         row("host environment", "allow-list only", ", ".join(extra_env) or "allow-list only", not extra_env),
         row("dropped capabilities", "ALL", ",".join(host.get("CapDrop") or []), (host.get("CapDrop") or []) == ["ALL"]),
-        row("pids limit", str(settings.pids_limit), host.get("PidsLimit"), host.get("PidsLimit") == settings.pids_limit),
-        row("memory limit", settings.memory, f"{mem // 2**20}m" if mem else "none", mem > 0 and host.get("MemorySwap") == mem),
-        row("cpu limit", f"{settings.cpus:g}", f"{(host.get('NanoCpus') or 0) / 1e9:g}", host.get("NanoCpus") == int(settings.cpus * 1e9)),
+        row(
+            "pids limit", str(settings.pids_limit), host.get("PidsLimit"), host.get("PidsLimit") == settings.pids_limit
+        ),
+        row(
+            "memory limit",
+            settings.memory,
+            f"{mem // 2**20}m" if mem else "none",
+            mem > 0 and host.get("MemorySwap") == mem,
+        ),
+        row(
+            "cpu limit",
+            f"{settings.cpus:g}",
+            f"{(host.get('NanoCpus') or 0) / 1e9:g}",
+            host.get("NanoCpus") == int(settings.cpus * 1e9),
+        ),
         row("init process", "yes", "yes" if host.get("Init") else "no", bool(host.get("Init"))),
-    ]  # fmt: skip
+    ]

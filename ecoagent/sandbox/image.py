@@ -199,9 +199,7 @@ def build_image(
         return "offline"
     log(f"building {image} from sandbox/Dockerfile (FROM {base})")
     try:
-        client.images.build(
-            path=str(folder), tag=image, labels={LABEL_HASH: status.wanted_hash}, rm=True, pull=False
-        )
+        client.images.build(path=str(folder), tag=image, labels={LABEL_HASH: status.wanted_hash}, rm=True, pull=False)
     except (BuildError, DockerException) as exc:
         raise SandboxError(
             f"docker build of {image} failed: {exc}",
@@ -214,13 +212,10 @@ def _build_offline(client: Any, image: str, folder: Path, wanted: str, log: Log)
     if os.geteuid() != 0:
         raise SandboxError(
             "the offline builder needs root (debootstrap and chroot)",
-            "run `sudo ecoagent sandbox build --offline`, or build from the Dockerfile on a machine "
-            "with a registry",
+            "run `sudo ecoagent sandbox build --offline`, or build from the Dockerfile on a machine with a registry",
         )
     if shutil.which("debootstrap") is None:
-        raise SandboxError(
-            "debootstrap is not installed", "install it: `apt-get install -y debootstrap`"
-        )
+        raise SandboxError("debootstrap is not installed", "install it: `apt-get install -y debootstrap`")
     suite = _os_codename()
     mirror = apt_mirror(suite)
     with tempfile.TemporaryDirectory(prefix="ecoagent-rootfs-") as tmp:
@@ -263,9 +258,24 @@ def _pip_into_rootfs(rootfs: Path, requirements: Path, log: Log) -> None:
         f"linux_{arch}",
     ]
     log(f"pip: installing sandbox/requirements.txt for Python {version} into the image")
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           "--no-compile", "--only-binary=:all:", "--python-version", version,
-           "--implementation", "cp", "--target", str(target), "-r", str(requirements)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--python-version",
+        version,
+        "--implementation",
+        "cp",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
     for plat in platforms:
         cmd += ["--platform", plat]
     _run(cmd, "pip install of sandbox/requirements.txt")

@@ -10,9 +10,14 @@ from __future__ import annotations
 __all__ = ["FENCE_LANGUAGES", "LANGUAGE_ALIASES", "normalize_language"]
 
 LANGUAGE_ALIASES: dict[str, str] = {
-    "python": "python", "py": "python", "python3": "python",
-    "sh": "sh", "shell": "sh", "bash": "bash", "console": "sh",
-}  # fmt: skip
+    "python": "python",
+    "py": "python",
+    "python3": "python",
+    "sh": "sh",
+    "shell": "sh",
+    "bash": "bash",
+    "console": "sh",
+}
 """Fence name → interpreter (``python``, ``sh`` or ``bash``)."""
 
 FENCE_LANGUAGES: list[str] = list(LANGUAGE_ALIASES)

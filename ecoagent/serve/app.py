@@ -82,22 +82,34 @@ class Service:
             if rung.name == model:
                 return i
         names = ", ".join([LADDER_MODEL, *(r.name for r in self.eco.rungs)])
-        raise APIError(404, f"model {model!r} does not exist here; use one of: {names} (GET /v1/models)",
-                       param="model", code="model_not_found")  # fmt: skip
+        raise APIError(
+            404,
+            f"model {model!r} does not exist here; use one of: {names} (GET /v1/models)",
+            param="model",
+            code="model_not_found",
+        )
 
 
 async def _body(request: Request, limit: int) -> bytes:
     """The request body, refused with a 413 past ``limit`` bytes (before reading it all)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise APIError(413, f"the request body is {int(declared):,} bytes, over this server's {limit:,}-byte limit; "
-                       "send less context, or raise [serve] max_body_bytes", code="request_too_large")  # fmt: skip
+        raise APIError(
+            413,
+            f"the request body is {int(declared):,} bytes, over this server's {limit:,}-byte limit; "
+            "send less context, or raise [serve] max_body_bytes",
+            code="request_too_large",
+        )
     chunks, size = [], 0
     async for part in request.stream():
         size += len(part)
         if size > limit:
-            raise APIError(413, f"the request body is over this server's {limit:,}-byte limit; "
-                           "send less context, or raise [serve] max_body_bytes", code="request_too_large")  # fmt: skip
+            raise APIError(
+                413,
+                f"the request body is over this server's {limit:,}-byte limit; "
+                "send less context, or raise [serve] max_body_bytes",
+                code="request_too_large",
+            )
         chunks.append(part)
     return b"".join(chunks)
 
@@ -181,8 +193,11 @@ class _Run:
 
 def _pipeline_error(exc: BaseException) -> APIError:
     if isinstance(exc, SandboxError):
-        return APIError(503, f"the code sandbox is unavailable: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
-                        code="sandbox_unavailable")  # fmt: skip
+        return APIError(
+            503,
+            f"the code sandbox is unavailable: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
+            code="sandbox_unavailable",
+        )
     if isinstance(exc, EcoagentError):
         return APIError(500, exc.message + (f" ({exc.hint})" if exc.hint else ""), code="pipeline_error")
     log.error("query failed", exc_info=exc)
@@ -198,8 +213,13 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         keys: The accepted keys (default: loaded from the settings).
     """
     cfg = settings or eco.settings.serve
-    service = Service(eco, cfg, keys if keys is not None else KeyRing.load(cfg),
-                      Gate(cfg.concurrency, cfg.queue, cfg.retry_after_s), Sessions(eco))  # fmt: skip
+    service = Service(
+        eco,
+        cfg,
+        keys if keys is not None else KeyRing.load(cfg),
+        Gate(cfg.concurrency, cfg.queue, cfg.retry_after_s),
+        Sessions(eco),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -212,8 +232,13 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         await service.sessions.drain()
         await asyncio.to_thread(eco.close)
 
-    app = FastAPI(title="ecoagent", summary="The ecoagent pipeline behind OpenAI's chat completions API.",
-                  lifespan=lifespan, docs_url=None, redoc_url=None)  # fmt: skip
+    app = FastAPI(
+        title="ecoagent",
+        summary="The ecoagent pipeline behind OpenAI's chat completions API.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service = service
     install_handlers(app)
 
@@ -234,8 +259,13 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         gate = service.gate
-        return {"status": "stopping" if gate.closed else "ok", "ladder": [r.name for r in eco.rungs],
-                "in_flight": gate.admitted, "on_model": gate.on_model, "capacity": gate.capacity}  # fmt: skip
+        return {
+            "status": "stopping" if gate.closed else "ok",
+            "ladder": [r.name for r in eco.rungs],
+            "in_flight": gate.admitted,
+            "on_model": gate.on_model,
+            "capacity": gate.capacity,
+        }
 
     @app.get("/metrics")
     @refused
@@ -246,14 +276,29 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     def model_card(name: str, description: str, rung: Rung | None = None) -> dict[str, Any]:
-        extra = {"rung": rung.model_dump(mode="json", exclude={"api_key_env", "base_url"})} if rung else {"ladder": [r.name for r in eco.rungs]}
-        return {"id": name, "object": "model", "created": 0, "owned_by": "ecoagent", "description": description, "ecoagent": extra}
+        extra = (
+            {"rung": rung.model_dump(mode="json", exclude={"api_key_env", "base_url"})}
+            if rung
+            else {"ladder": [r.name for r in eco.rungs]}
+        )
+        return {
+            "id": name,
+            "object": "model",
+            "created": 0,
+            "owned_by": "ecoagent",
+            "description": description,
+            "ecoagent": extra,
+        }
 
     def models_list() -> list[dict[str, Any]]:
         ladder = " → ".join(r.name for r in eco.rungs)
         cards = [model_card(LADDER_MODEL, f"the whole ladder, cheapest rung first: {ladder}")]
-        cards += [model_card(r.name, f"start the ladder at {r.name} ({r.model})" + (f": {r.description}" if r.description else ""), r)
-                  for r in eco.rungs]  # fmt: skip
+        cards += [
+            model_card(
+                r.name, f"start the ladder at {r.name} ({r.model})" + (f": {r.description}" if r.description else ""), r
+            )
+            for r in eco.rungs
+        ]
         return cards
 
     @app.get("/v1/models")
@@ -288,14 +333,19 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         watcher = asyncio.create_task(_disconnected(request))
         watcher.add_done_callback(lambda w: run.cancel() if not w.cancelled() else None)
         if chat.stream:
-            return StreamingResponse(_stream(run, chat, watcher), media_type="text/event-stream",
-                                     headers={"x-ecoagent-run-id": run.run_id, "cache-control": "no-cache"})  # fmt: skip
+            return StreamingResponse(
+                _stream(run, chat, watcher),
+                media_type="text/event-stream",
+                headers={"x-ecoagent-run-id": run.run_id, "cache-control": "no-cache"},
+            )
         try:
             await asyncio.wait({run.task})
         finally:
             watcher.cancel()
         if run.task.cancelled():  # the client is gone; nobody reads this
-            return JSONResponse(error_body(499, "the client closed the request; the query was cancelled"), status_code=499)
+            return JSONResponse(
+                error_body(499, "the client closed the request; the query was cancelled"), status_code=499
+            )
         exc = run.task.exception()
         if exc is not None:
             raise _pipeline_error(exc)
@@ -312,19 +362,40 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise APIError(400, "the body must be JSON: {\"run_id\": \"...\", \"good\": true}", code="invalid_json") from None
+            raise APIError(400, 'the body must be JSON: {"run_id": "...", "good": true}', code="invalid_json") from None
         if not isinstance(data, dict) or not isinstance(data.get("run_id"), str) or not data["run_id"]:
-            raise APIError(400, "run_id: required, the id a completion returned (ecoagent.run_id)", param="run_id", code="invalid_value")
+            raise APIError(
+                400,
+                "run_id: required, the id a completion returned (ecoagent.run_id)",
+                param="run_id",
+                code="invalid_value",
+            )
         if not isinstance(data.get("good"), bool):
-            raise APIError(400, "good: required, true (thumbs-up: bank it) or false (thumbs-down)", param="good", code="invalid_value")
+            raise APIError(
+                400,
+                "good: required, true (thumbs-up: bank it) or false (thumbs-down)",
+                param="good",
+                code="invalid_value",
+            )
         run_id = data["run_id"]
         await _owned_run(service, run_id, key)
         try:
             result = await asyncio.to_thread(eco.feedback, run_id, data["good"])
         except EcoagentError as exc:
-            raise APIError(404 if exc.exit_code == 2 else 500, exc.message, param="run_id", code="run_not_found") from None
-        return JSONResponse({"run_id": run_id, "good": result.good, "solution_id": result.solution_id, "created": result.created,
-                             "override": result.override, "retired": result.retired, "note": result.note})  # fmt: skip
+            raise APIError(
+                404 if exc.exit_code == 2 else 500, exc.message, param="run_id", code="run_not_found"
+            ) from None
+        return JSONResponse(
+            {
+                "run_id": run_id,
+                "good": result.good,
+                "solution_id": result.solution_id,
+                "created": result.created,
+                "override": result.override,
+                "retired": result.retired,
+                "note": result.note,
+            }
+        )
 
     @app.get("/v1/runs/{run_id}")
     @refused
@@ -338,7 +409,9 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         key = auth(request)
         raw = request.query_params.get("limit", "20")
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-            raise APIError(400, f"limit: {raw!r} is not a whole number from 1 to 1000", param="limit", code="invalid_value")
+            raise APIError(
+                400, f"limit: {raw!r} is not a whole number from 1 to 1000", param="limit", code="invalid_value"
+            )
         records = await asyncio.to_thread(eco.runlog.recent, int(raw), key=key.name if key else None)
         return JSONResponse({"object": "list", "data": [r.model_dump(mode="json") for r in records]})
 
@@ -348,8 +421,12 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
 async def _owned_run(service: Service, run_id: str, key: ApiKey | None) -> RunRecord:
     record = await asyncio.to_thread(service.eco.runlog.get, run_id)
     if record is None or (key is not None and record.key_name != key.name):
-        raise APIError(404, f"no run with id {run_id!r}" + (" for this key" if key is not None else ""), param="run_id",
-                       code="run_not_found")  # fmt: skip
+        raise APIError(
+            404,
+            f"no run with id {run_id!r}" + (" for this key" if key is not None else ""),
+            param="run_id",
+            code="run_not_found",
+        )
     return record
 
 
@@ -412,8 +489,15 @@ async def _stream(run: _Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> 
                 body = completion(record, model, summary_tokens=pending, summary_cost=cost)
                 content = body["choices"][0]["message"]["content"]
                 yield _sse(chunk(record.run_id, model, created, delta={"content": content}))
-                yield _sse(chunk(record.run_id, model, created, finish="stop",
-                                 extra=report(record, summary_tokens=sum(pending), summary_cost=cost)))  # fmt: skip
+                yield _sse(
+                    chunk(
+                        record.run_id,
+                        model,
+                        created,
+                        finish="stop",
+                        extra=report(record, summary_tokens=sum(pending), summary_cost=cost),
+                    )
+                )
                 if chat.include_usage:
                     yield _sse(chunk(record.run_id, model, created, usage=usage(record, pending), choices=False))
                 continue

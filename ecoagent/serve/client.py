@@ -53,13 +53,20 @@ class RemoteAssistant:
             message = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = response.text[:300]
-        hint = {401: f"pass the key: --api-key KEY or {KEY_ENV}=KEY", 429: "ask the server's owner for more budget",
-                503: "the server is busy or stopping: retry shortly"}.get(response.status_code)  # fmt: skip
-        return EcoagentError(f"server {self.url}: {message}", hint, exit_code=2 if response.status_code in (400, 404) else 1)
+        hint = {
+            401: f"pass the key: --api-key KEY or {KEY_ENV}=KEY",
+            429: "ask the server's owner for more budget",
+            503: "the server is busy or stopping: retry shortly",
+        }.get(response.status_code)
+        return EcoagentError(
+            f"server {self.url}: {message}", hint, exit_code=2 if response.status_code in (400, 404) else 1
+        )
 
     def _unreachable(self, exc: Exception) -> EcoagentError:
-        return EcoagentError(f"no ecoagent server answers at {self.url} ({type(exc).__name__})",
-                             "start one with `ecoagent serve`, or drop --server / ECOAGENT_SERVER to run locally")  # fmt: skip
+        return EcoagentError(
+            f"no ecoagent server answers at {self.url} ({type(exc).__name__})",
+            "start one with `ecoagent serve`, or drop --server / ECOAGENT_SERVER to run locally",
+        )
 
     def _get(self, path: str) -> Any:
         try:
@@ -75,7 +82,9 @@ class RemoteAssistant:
         """The server's ladder (from ``/v1/models``)."""
         if self._rungs is None:
             cards = self._get("/v1/models")["data"]
-            self._rungs = {c["id"]: Rung.model_validate(c["ecoagent"]["rung"]) for c in cards if c.get("ecoagent", {}).get("rung")}
+            self._rungs = {
+                c["id"]: Rung.model_validate(c["ecoagent"]["rung"]) for c in cards if c.get("ecoagent", {}).get("rung")
+            }
         return list(self._rungs.values())
 
     def check_ladder(self) -> None:
@@ -86,7 +95,9 @@ class RemoteAssistant:
         """Nothing to release: the server owns everything."""
 
     # ---- the pipeline, remotely ---------------------------------------------------
-    async def run(self, query: Query | str, *, on_event: Callable[[Event], None] | None = None, **fields: Any) -> RunRecord:
+    async def run(
+        self, query: Query | str, *, on_event: Callable[[Event], None] | None = None, **fields: Any
+    ) -> RunRecord:
         """Run a query on the server; events as they happen, then its record.
 
         Raises:
@@ -94,8 +105,11 @@ class RemoteAssistant:
         """
         if isinstance(query, str):
             query = Query(query, **fields)
-        body: dict[str, Any] = {"model": self._model(query), "stream": True,
-                                "messages": [{"role": "user", "content": query.text}]}  # fmt: skip
+        body: dict[str, Any] = {
+            "model": self._model(query),
+            "stream": True,
+            "messages": [{"role": "user", "content": query.text}],
+        }
         for name in ("expected", "expected_regex", "tests", "entry_point", "context", "session"):
             if getattr(query, name) is not None:
                 body[name] = getattr(query, name)
@@ -146,16 +160,36 @@ class RemoteAssistant:
         if kind == "model_message":
             return ModelMessage(self._rung(f["rung"]), Message(source="assistant", content=f["content"]))
         if kind == "code_executed":
-            return CodeExecuted(self._rung(f["rung"]), Execution(code=f["code"], language="python", exit_code=f["exit_code"],
-                                                                  output=f["output"], timed_out=f["timed_out"]))  # fmt: skip
+            return CodeExecuted(
+                self._rung(f["rung"]),
+                Execution(
+                    code=f["code"],
+                    language="python",
+                    exit_code=f["exit_code"],
+                    output=f["output"],
+                    timed_out=f["timed_out"],
+                ),
+            )
         if kind == "escalated":
             return Escalated(self._rung(f["from"]), self._rung(f["to"]), f["reason"])
         if kind == "demonstrations":
-            return DemonstrationsFound([Demonstration(id=d["id"], score=d["score"], query=d["query"], code=d.get("code", ""))
-                                        for d in f["found"]])  # fmt: skip
+            return DemonstrationsFound(
+                [
+                    Demonstration(id=d["id"], score=d["score"], query=d["query"], code=d.get("code", ""))
+                    for d in f["found"]
+                ]
+            )
         if kind == "first_turn":
-            return CacheChecked(FirstTurn(kind=f["kind"], served=f["served"], key="", matched_query=f.get("matched_query", ""),
-                                          score=f.get("score"), reason=f["reason"]))  # fmt: skip
+            return CacheChecked(
+                FirstTurn(
+                    kind=f["kind"],
+                    served=f["served"],
+                    key="",
+                    matched_query=f.get("matched_query", ""),
+                    score=f.get("score"),
+                    reason=f["reason"],
+                )
+            )
         return None
 
     def feedback(self, run_id: str, good: bool) -> Any:
@@ -167,14 +201,23 @@ class RemoteAssistant:
         from ..assistant import FeedbackResult
 
         try:
-            response = httpx.post(self.url + "/v1/feedback", json={"run_id": run_id, "good": good}, headers=self._headers, timeout=60)
+            response = httpx.post(
+                self.url + "/v1/feedback", json={"run_id": run_id, "good": good}, headers=self._headers, timeout=60
+            )
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from exc
         if response.status_code != 200:
             raise self._error(response)
         data = response.json()
-        return FeedbackResult(run_id=run_id, good=good, solution_id=data["solution_id"], created=data["created"],
-                              override=data["override"], retired=data["retired"], note=data["note"])  # fmt: skip
+        return FeedbackResult(
+            run_id=run_id,
+            good=good,
+            solution_id=data["solution_id"],
+            created=data["created"],
+            override=data["override"],
+            retired=data["retired"],
+            note=data["note"],
+        )
 
     def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None:
         """Bank a run whose ``expected`` check or tests passed (``batch --bank-verified``), through

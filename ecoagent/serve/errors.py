@@ -45,9 +45,14 @@ class APIError(Exception):
     """
 
     def __init__(
-        self, status: int, message: str, *, param: str | None = None, code: str | None = None,
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -66,7 +71,9 @@ class APIError(Exception):
 
 def error_body(status: int, message: str, *, param: str | None = None, code: str | None = None) -> dict[str, Any]:
     """OpenAI's error object."""
-    return {"error": {"message": message, "type": _TYPES.get(status, "invalid_request_error"), "param": param, "code": code}}
+    return {
+        "error": {"message": message, "type": _TYPES.get(status, "invalid_request_error"), "param": param, "code": code}
+    }
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -79,7 +86,9 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
-            message = f"no such endpoint: {request.method} {request.url.path} (see GET /v1/models, POST /v1/chat/completions)"
+            message = (
+                f"no such endpoint: {request.method} {request.url.path} (see GET /v1/models, POST /v1/chat/completions)"
+            )
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:

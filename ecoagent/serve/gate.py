@@ -42,12 +42,20 @@ class Gate:
             APIError: 503 when the server is full or shutting down.
         """
         if self.closed:
-            raise APIError(503, "the server is shutting down; retry on another instance or after it restarts",
-                           code="shutting_down", headers={"Retry-After": str(self.retry_after_s)})  # fmt: skip
+            raise APIError(
+                503,
+                "the server is shutting down; retry on another instance or after it restarts",
+                code="shutting_down",
+                headers={"Retry-After": str(self.retry_after_s)},
+            )
         if self.admitted >= self.capacity:
-            raise APIError(503, f"the server is at capacity ({self.admitted} queries in flight or queued); "
-                           f"retry after {self.retry_after_s} s", code="overloaded",
-                           headers={"Retry-After": str(self.retry_after_s)})  # fmt: skip
+            raise APIError(
+                503,
+                f"the server is at capacity ({self.admitted} queries in flight or queued); "
+                f"retry after {self.retry_after_s} s",
+                code="overloaded",
+                headers={"Retry-After": str(self.retry_after_s)},
+            )
         self.admitted += 1
 
     def leave(self) -> None:

@@ -71,8 +71,11 @@ class KeyRing:
             keys.append(ApiKey(name=name.strip(), sha256=hash_key(key.strip())))
         names = [k.name for k in keys]
         if len(set(names)) != len(names):
-            raise EcoagentError(f"two API keys share a name: {sorted(n for n in names if names.count(n) > 1)}",
-                                "give every key its own name (ecoagent keys list)", exit_code=2)  # fmt: skip
+            raise EcoagentError(
+                f"two API keys share a name: {sorted(n for n in names if names.count(n) > 1)}",
+                "give every key its own name (ecoagent keys list)",
+                exit_code=2,
+            )
         return cls(keys)
 
     @property
@@ -89,14 +92,18 @@ class KeyRing:
         if self.open:
             return None
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise APIError(401, "no API key: send 'Authorization: Bearer KEY' (the openai SDK's api_key)",
-                           code="missing_api_key")  # fmt: skip
+            raise APIError(
+                401, "no API key: send 'Authorization: Bearer KEY' (the openai SDK's api_key)", code="missing_api_key"
+            )
         digest = hash_key(authorization[7:].strip())
         for key in self.keys:
             if hmac.compare_digest(key.sha256, digest):
                 return key
-        raise APIError(401, "the API key is not valid for this server (ecoagent keys list shows the names it accepts)",
-                       code="invalid_api_key")  # fmt: skip
+        raise APIError(
+            401,
+            "the API key is not valid for this server (ecoagent keys list shows the names it accepts)",
+            code="invalid_api_key",
+        )
 
     @staticmethod
     def check_budget(key: ApiKey | None, runlog: RunLog) -> None:
@@ -109,13 +116,19 @@ class KeyRing:
             return
         spent = runlog.spend(key.name)
         if key.budget_usd is not None and spent.cost >= key.budget_usd:
-            raise APIError(429, f"key {key.name!r} has spent ${spent.cost:.6f} of its ${key.budget_usd:.6f} budget "
-                           f"over {spent.items} item(s); raise it with `ecoagent keys add {key.name} --budget-usd N --replace`",
-                           code="budget_exceeded")  # fmt: skip
+            raise APIError(
+                429,
+                f"key {key.name!r} has spent ${spent.cost:.6f} of its ${key.budget_usd:.6f} budget "
+                f"over {spent.items} item(s); raise it with `ecoagent keys add {key.name} --budget-usd N --replace`",
+                code="budget_exceeded",
+            )
         if key.budget_tokens is not None and spent.tokens >= key.budget_tokens:
-            raise APIError(429, f"key {key.name!r} has spent {spent.tokens:,} of its {key.budget_tokens:,} token budget "
-                           f"over {spent.items} item(s); raise it with `ecoagent keys add {key.name} --budget-tokens N --replace`",
-                           code="budget_exceeded")  # fmt: skip
+            raise APIError(
+                429,
+                f"key {key.name!r} has spent {spent.tokens:,} of its {key.budget_tokens:,} token budget "
+                f"over {spent.items} item(s); raise it with `ecoagent keys add {key.name} --budget-tokens N --replace`",
+                code="budget_exceeded",
+            )
 
 
 def _read_file(path: Path) -> list[ApiKey]:
@@ -124,15 +137,20 @@ def _read_file(path: Path) -> list[ApiKey]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise EcoagentError(f"keys file {path}: cannot read it ({exc})", "fix it, or remove it and add keys again", exit_code=2) from exc
+        raise EcoagentError(
+            f"keys file {path}: cannot read it ({exc})", "fix it, or remove it and add keys again", exit_code=2
+        ) from exc
     out = []
     for i, raw in enumerate(data.get("keys", [])):
         try:
             out.append(ApiKey.model_validate(raw))
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise EcoagentError(f"keys file {path}: keys[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}",
-                                "each [[keys]] has name, sha256 and optional budget_usd / budget_tokens", exit_code=2) from exc  # fmt: skip
+            raise EcoagentError(
+                f"keys file {path}: keys[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}",
+                "each [[keys]] has name, sha256 and optional budget_usd / budget_tokens",
+                exit_code=2,
+            ) from exc
     return out
 
 
@@ -151,8 +169,15 @@ def _write_file(path: Path, keys: list[ApiKey]) -> None:
     tmp.replace(path)
 
 
-def add_key(path: Path, name: str, *, budget_usd: float | None = None, budget_tokens: int | None = None,
-            replace: bool = False, key: str | None = None) -> tuple[str | None, ApiKey]:  # fmt: skip
+def add_key(
+    path: Path,
+    name: str,
+    *,
+    budget_usd: float | None = None,
+    budget_tokens: int | None = None,
+    replace: bool = False,
+    key: str | None = None,
+) -> tuple[str | None, ApiKey]:
     """Add a key (a new random one unless ``key`` is given) and return it with its entry;
     with ``replace``, an existing key of that name keeps its secret and gets the new budgets
     (the returned secret is then None).
@@ -163,15 +188,24 @@ def add_key(path: Path, name: str, *, budget_usd: float | None = None, budget_to
     keys = _read_file(path)
     old = next((k for k in keys if k.name == name), None)
     if old is not None and not replace:
-        raise EcoagentError(f"a key named {name!r} exists", f"pick another name, or `ecoagent keys add {name} --replace` "
-                            "to change its budget", exit_code=2)  # fmt: skip
+        raise EcoagentError(
+            f"a key named {name!r} exists",
+            f"pick another name, or `ecoagent keys add {name} --replace` to change its budget",
+            exit_code=2,
+        )
     secret = None if (old is not None and key is None) else (key or _PREFIX + secrets.token_urlsafe(24))
-    fields: dict[str, Any] = {"name": name, "sha256": hash_key(secret) if secret else old.sha256 if old else "",
-                              "budget_usd": budget_usd, "budget_tokens": budget_tokens}  # fmt: skip
+    fields: dict[str, Any] = {
+        "name": name,
+        "sha256": hash_key(secret) if secret else old.sha256 if old else "",
+        "budget_usd": budget_usd,
+        "budget_tokens": budget_tokens,
+    }
     try:
         entry = ApiKey.model_validate(fields)
     except ValidationError as exc:
-        raise EcoagentError(f"invalid key {name!r}: {exc.errors()[0]['msg']}", "names use letters, digits, . _ -", exit_code=2) from exc
+        raise EcoagentError(
+            f"invalid key {name!r}: {exc.errors()[0]['msg']}", "names use letters, digits, . _ -", exit_code=2
+        ) from exc
     _write_file(path, [entry if k.name == name else k for k in keys] if old else [*keys, entry])
     return secret, entry
 

@@ -26,14 +26,26 @@ class Metrics:
         self.exact_hits = Counter("ecoagent_exact_hits", "First turns answered from the exact cache.", registry=r)
         self.replays = Counter("ecoagent_replays_served", "First turns answered by a verified replay.", registry=r)
         self.refusals = Counter("ecoagent_guard_refusals", "Similar solutions the replay guard refused.", registry=r)
-        self.escalations = Counter("ecoagent_escalations", "Escalations, by the rung that failed.", ["from_rung"], registry=r)
+        self.escalations = Counter(
+            "ecoagent_escalations", "Escalations, by the rung that failed.", ["from_rung"], registry=r
+        )
         self.tokens = Counter("ecoagent_tokens", "Tokens spent, by rung and kind.", ["rung", "kind"], registry=r)
         self.cost = Counter("ecoagent_cost_usd", "USD spent, by rung.", ["rung"], registry=r)
-        self.saving = Counter("ecoagent_saving_estimate_usd",
-                              "Estimate: top-rung price of the same tokens minus what was spent.", registry=r)  # fmt: skip
-        self.rejected = Counter("ecoagent_rejected_requests", "Requests refused, by HTTP status.", ["status"], registry=r)
-        self.latency = Histogram("ecoagent_request_seconds", "Completion latency, by what answered.", ["answered_by"],
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120), registry=r)  # fmt: skip
+        self.saving = Counter(
+            "ecoagent_saving_estimate_usd",
+            "Estimate: top-rung price of the same tokens minus what was spent.",
+            registry=r,
+        )
+        self.rejected = Counter(
+            "ecoagent_rejected_requests", "Requests refused, by HTTP status.", ["status"], registry=r
+        )
+        self.latency = Histogram(
+            "ecoagent_request_seconds",
+            "Completion latency, by what answered.",
+            ["answered_by"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+            registry=r,
+        )
         self.in_flight = Gauge("ecoagent_in_flight", "Requests admitted (on a model or waiting).", registry=r)
         self.on_model = Gauge("ecoagent_on_model", "Queries holding a model slot.", registry=r)
 

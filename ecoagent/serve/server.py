@@ -40,8 +40,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None,
-          on_ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Serve the pipeline until SIGTERM or Ctrl-C.
 
     Args:
@@ -64,7 +69,8 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     if keys.open and not is_loopback(host):
         raise EcoagentError(
             f"refusing to serve on {host} with no API keys: anyone who can reach it could spend your budget",
-            f"add a key (ecoagent keys add NAME, or set {cfg.keys_env}=KEY), or serve on 127.0.0.1", exit_code=2,
+            f"add a key (ecoagent keys add NAME, or set {cfg.keys_env}=KEY), or serve on 127.0.0.1",
+            exit_code=2,
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -73,8 +79,11 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise EcoagentError(f"cannot listen on {host}:{port} ({exc.strerror})",
-                            "pick another --port, or stop what is using it", exit_code=1) from exc  # fmt: skip
+        raise EcoagentError(
+            f"cannot listen on {host}:{port} ({exc.strerror})",
+            "pick another --port, or stop what is using it",
+            exit_code=1,
+        ) from exc
     bound = sock.getsockname()[1]
     url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
     eco = EcoAssistant(settings)
@@ -85,8 +94,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         sock.close()
         raise
     app = create_app(eco, cfg, keys=keys)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(cfg.grace_s) or None,
-                            access_log=False)  # fmt: skip
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=int(cfg.grace_s) or None, access_log=False
+    )
     server = uvicorn.Server(config)
     info = server_file()
     info.parent.mkdir(parents=True, exist_ok=True)

@@ -125,13 +125,18 @@ class Sessions:
             session.turns += 1
             if await conversation.summarize() and memory is not None and before is not None:
                 after = memory.usage
-                prompt, completion = after.prompt_tokens - before.prompt_tokens, after.completion_tokens - before.completion_tokens
+                prompt, completion = (
+                    after.prompt_tokens - before.prompt_tokens,
+                    after.completion_tokens - before.completion_tokens,
+                )
                 cost = self.eco.rungs[0].cost(prompt, completion)
                 p, c, k = session.pending
                 session.pending = (p + prompt, c + completion, k + cost)
                 if session.key_name is not None:
                     item = f"summary:{session.id}:{record.run_id}"
-                    await asyncio.to_thread(self.eco.runlog.add_spend, session.key_name, item, "summary", prompt + completion, cost)
+                    await asyncio.to_thread(
+                        self.eco.runlog.add_spend, session.key_name, item, "summary", prompt + completion, cost
+                    )
             state = await conversation.save_state()
             await asyncio.to_thread(save_session, session.id, state)
         except Exception as exc:  # the turns stay verbatim; the next turn still runs
@@ -141,4 +146,3 @@ class Sessions:
         """Finish the summaries being written (shutdown)."""
         if self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
-

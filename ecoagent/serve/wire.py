@@ -141,20 +141,31 @@ def parse_chat_request(body: bytes) -> ChatRequest:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise APIError(400, f"the request body is not UTF-8 (byte {exc.start}): send JSON text", code="invalid_body") from None
+        raise APIError(
+            400, f"the request body is not UTF-8 (byte {exc.start}): send JSON text", code="invalid_body"
+        ) from None
     if not text.strip():
-        raise APIError(400, "the request body is empty: send a JSON object with 'model' and 'messages'", code="invalid_body")
+        raise APIError(
+            400, "the request body is empty: send a JSON object with 'model' and 'messages'", code="invalid_body"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise APIError(400, f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                       code="invalid_json") from None  # fmt: skip
+        raise APIError(
+            400,
+            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            code="invalid_json",
+        ) from None
     if not isinstance(data, dict):
         raise APIError(400, f"the request body must be a JSON object, not {type(data).__name__}", code="invalid_body")
     for name in ("tools", "functions"):
         if data.get(name):
-            raise APIError(400, f"'{name}' is not supported: ecoagent answers by writing and running code itself",
-                           param=name, code="unsupported_parameter")  # fmt: skip
+            raise APIError(
+                400,
+                f"'{name}' is not supported: ecoagent answers by writing and running code itself",
+                param=name,
+                code="unsupported_parameter",
+            )
     try:
         request = ChatRequest.model_validate(data)
     except ValidationError as exc:
@@ -163,24 +174,50 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         raise APIError(400, f"{where}: {first['msg']}", param=where, code="invalid_value") from None
     for i, message in enumerate(request.messages):
         if message.role not in _ROLES:
-            hint = "tool calls are not supported" if message.role in ("tool", "function") else "use system, developer, user or assistant"
-            raise APIError(400, f"messages[{i}].role: {message.role!r} is not a role ecoagent reads ({hint})",
-                           param=f"messages[{i}].role", code="invalid_value")  # fmt: skip
+            hint = (
+                "tool calls are not supported"
+                if message.role in ("tool", "function")
+                else "use system, developer, user or assistant"
+            )
+            raise APIError(
+                400,
+                f"messages[{i}].role: {message.role!r} is not a role ecoagent reads ({hint})",
+                param=f"messages[{i}].role",
+                code="invalid_value",
+            )
         if isinstance(message.content, list):
             for j, part in enumerate(message.content):
                 if part.type != "text":
-                    raise APIError(400, f"messages[{i}].content[{j}]: only text parts are supported, not {part.type!r}",
-                                   param=f"messages[{i}].content[{j}].type", code="invalid_value")  # fmt: skip
+                    raise APIError(
+                        400,
+                        f"messages[{i}].content[{j}]: only text parts are supported, not {part.type!r}",
+                        param=f"messages[{i}].content[{j}].type",
+                        code="invalid_value",
+                    )
     last = len(request.messages) - 1
     if request.messages[last].role != "user":
-        raise APIError(400, f"messages[{last}]: the last message must be the user's question (role 'user'), "
-                       f"not {request.messages[last].role!r}", param=f"messages[{last}].role", code="invalid_value")  # fmt: skip
+        raise APIError(
+            400,
+            f"messages[{last}]: the last message must be the user's question (role 'user'), "
+            f"not {request.messages[last].role!r}",
+            param=f"messages[{last}].role",
+            code="invalid_value",
+        )
     if not request.messages[last].text().strip():
-        raise APIError(400, f"messages[{last}].content: the question is empty", param=f"messages[{last}].content",
-                       code="invalid_value")  # fmt: skip
+        raise APIError(
+            400,
+            f"messages[{last}].content: the question is empty",
+            param=f"messages[{last}].content",
+            code="invalid_value",
+        )
     if len(request.messages[last].text().strip()) > MAX_QUERY_CHARS:
-        raise APIError(400, f"messages[{last}].content: the question is over {MAX_QUERY_CHARS} characters; "
-                       "send the material it is about as 'context'", param=f"messages[{last}].content", code="invalid_value")  # fmt: skip
+        raise APIError(
+            400,
+            f"messages[{last}].content: the question is over {MAX_QUERY_CHARS} characters; "
+            "send the material it is about as 'context'",
+            param=f"messages[{last}].content",
+            code="invalid_value",
+        )
     return request
 
 
@@ -197,7 +234,9 @@ def split_messages(request: ChatRequest, keep_turns: int) -> Turns:
     """The question (last user message), the system/developer instructions, and the
     earlier turns as history (at most ``keep_turns`` of them)."""
     *earlier, last = request.messages
-    instructions = "\n\n".join(m.text().strip() for m in earlier if m.role in ("system", "developer") and m.text().strip())
+    instructions = "\n\n".join(
+        m.text().strip() for m in earlier if m.role in ("system", "developer") and m.text().strip()
+    )
     turns: list[str] = []
     for m in earlier:
         text = m.text().strip()
@@ -213,19 +252,40 @@ def split_messages(request: ChatRequest, keep_turns: int) -> Turns:
     return Turns(last.text().strip(), instructions or None, "\n".join(kept) or None)
 
 
-def to_query(request: ChatRequest, turns: Turns, *, start_rung: int, history: str | None, key_name: str | None) -> Query:
+def to_query(
+    request: ChatRequest, turns: Turns, *, start_rung: int, history: str | None, key_name: str | None
+) -> Query:
     """The pipeline's query.
 
     Raises:
         APIError: 400 when the query itself is invalid (the message says why).
     """
-    context = "\n\n".join(x for x in (
-        f"Instructions from the application:\n{turns.instructions}" if turns.instructions else None, request.context,
-    ) if x) or None  # fmt: skip
+    context = (
+        "\n\n".join(
+            x
+            for x in (
+                f"Instructions from the application:\n{turns.instructions}" if turns.instructions else None,
+                request.context,
+            )
+            if x
+        )
+        or None
+    )
     try:
-        return Query(turns.question, expected=request.expected, expected_regex=request.expected_regex, tests=request.tests,
-                     entry_point=request.entry_point, judge=request.judge, start_rung=start_rung, history=history, context=context, session=request.session_id,
-                     cache=not request.no_cache, key_name=key_name)  # fmt: skip
+        return Query(
+            turns.question,
+            expected=request.expected,
+            expected_regex=request.expected_regex,
+            tests=request.tests,
+            entry_point=request.entry_point,
+            judge=request.judge,
+            start_rung=start_rung,
+            history=history,
+            context=context,
+            session=request.session_id,
+            cache=not request.no_cache,
+            key_name=key_name,
+        )
     except EcoagentError as exc:
         raise APIError(400, exc.message + (f" ({exc.hint})" if exc.hint else ""), code="invalid_value") from None
 
@@ -253,9 +313,13 @@ def answer_text(record: RunRecord) -> str:
 def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 0.0) -> dict[str, Any]:
     """The ``ecoagent`` object of a completion: what answered, what it cost, and why."""
     last = record.attempts[-1] if record.attempts else None
-    verdict = (record.first_turn.verdict if record.served_from_cache and record.first_turn else last.verdict if last else None)
-    escalations = [{"from": a.rung, "to": b.rung, "reason": a.verdict.reason if a.verdict else a.error or ""}
-                   for a, b in zip(record.attempts, record.attempts[1:], strict=False)]  # fmt: skip
+    verdict = (
+        record.first_turn.verdict if record.served_from_cache and record.first_turn else last.verdict if last else None
+    )
+    escalations = [
+        {"from": a.rung, "to": b.rung, "reason": a.verdict.reason if a.verdict else a.error or ""}
+        for a, b in zip(record.attempts, record.attempts[1:], strict=False)
+    ]
     first = record.first_turn
     return {
         "run_id": record.run_id,
@@ -264,21 +328,36 @@ def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 
         "unverified": record.unverified,
         "risk": None if record.risk is None else round(record.risk, 4),
         "risk_note": record.risk_note,
-        "verdict": ({"ok": False, "judge": verdict.judge if verdict else "evidence",
-                     "reason": f"unverified: {record.risk_note or 'nothing independent backed this answer'}"}
-                    if record.unverified else verdict.model_dump(include={"ok", "judge", "reason"}) if verdict else None),
+        "verdict": (
+            {
+                "ok": False,
+                "judge": verdict.judge if verdict else "evidence",
+                "reason": f"unverified: {record.risk_note or 'nothing independent backed this answer'}",
+            }
+            if record.unverified
+            else verdict.model_dump(include={"ok", "judge", "reason"})
+            if verdict
+            else None
+        ),
         "rungs": [a.rung for a in record.attempts],
         "escalations": escalations,
         "cost": round(record.total_cost + summary_cost, 10),
         "top_rung_cost_estimate": round(record.top_rung_cost_estimate, 10),
         "estimate_note": "estimate: the same tokens and compute seconds at the top rung's prices",
         "demonstrations": [{"id": d.id, "score": round(d.score, 4), "query": d.query} for d in record.demonstrations],
-        "first_turn": None if first is None else {"kind": first.kind, "served": first.served, "reason": first.reason,
-                                                  "score": first.score, "matched_query": first.matched_query},
+        "first_turn": None
+        if first is None
+        else {
+            "kind": first.kind,
+            "served": first.served,
+            "reason": first.reason,
+            "score": first.score,
+            "matched_query": first.matched_query,
+        },
         "code": record.final_code,
         "summary_tokens": summary_tokens,
         "duration_s": round(record.duration_s, 4),
-    }  # fmt: skip
+    }
 
 
 def usage(record: RunRecord, summary_tokens: tuple[int, int] = (0, 0)) -> dict[str, int]:
@@ -289,7 +368,9 @@ def usage(record: RunRecord, summary_tokens: tuple[int, int] = (0, 0)) -> dict[s
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def completion(record: RunRecord, model: str, *, summary_tokens: tuple[int, int] = (0, 0), summary_cost: float = 0.0) -> dict[str, Any]:
+def completion(
+    record: RunRecord, model: str, *, summary_tokens: tuple[int, int] = (0, 0), summary_cost: float = 0.0
+) -> dict[str, Any]:
     """A ``chat.completion`` object for a finished run."""
     content = answer_text(record)
     return {
@@ -297,20 +378,38 @@ def completion(record: RunRecord, model: str, *, summary_tokens: tuple[int, int]
         "object": "chat.completion",
         "created": int(record.created_at.timestamp()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop",
-                     "logprobs": None}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
         "usage": usage(record, summary_tokens),
         "ecoagent": report(record, summary_tokens=sum(summary_tokens), summary_cost=summary_cost),
-    }  # fmt: skip
+    }
 
 
-def chunk(run_id: str, model: str, created: int, *, delta: dict[str, Any] | None = None, finish: str | None = None,
-          extra: dict[str, Any] | None = None, usage: dict[str, int] | None = None, choices: bool = True) -> dict[str, Any]:  # fmt: skip
+def chunk(
+    run_id: str,
+    model: str,
+    created: int,
+    *,
+    delta: dict[str, Any] | None = None,
+    finish: str | None = None,
+    extra: dict[str, Any] | None = None,
+    usage: dict[str, int] | None = None,
+    choices: bool = True,
+) -> dict[str, Any]:
     """One ``chat.completion.chunk``; ``extra`` travels as the ``ecoagent`` field."""
     body: dict[str, Any] = {
-        "id": f"chatcmpl-{run_id}", "object": "chat.completion.chunk", "created": created, "model": model,
+        "id": f"chatcmpl-{run_id}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
         "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish, "logprobs": None}] if choices else [],
-    }  # fmt: skip
+    }
     if usage is not None:
         body["usage"] = usage
     if extra is not None:
@@ -322,29 +421,55 @@ def event_fields(event: Event) -> dict[str, Any]:
     """A pipeline event as the ``ecoagent`` field of a progress chunk (a UI can show the ladder working)."""
     if isinstance(event, CacheChecked):
         s = event.step
-        return {"event": "first_turn", "kind": s.kind, "served": s.served, "reason": s.reason, "score": s.score,
-                "matched_query": s.matched_query}  # fmt: skip
+        return {
+            "event": "first_turn",
+            "kind": s.kind,
+            "served": s.served,
+            "reason": s.reason,
+            "score": s.score,
+            "matched_query": s.matched_query,
+        }
     if isinstance(event, Routed):
         return {"event": "routed", "start_rung": event.routing.start_rung, "reason": event.routing.reason}
     if isinstance(event, DemonstrationsFound):
-        return {"event": "demonstrations", "found": [{"id": d.id, "score": round(d.score, 4), "query": d.query, "code": d.code}
-                                                     for d in event.demonstrations]}  # fmt: skip
+        return {
+            "event": "demonstrations",
+            "found": [
+                {"id": d.id, "score": round(d.score, 4), "query": d.query, "code": d.code} for d in event.demonstrations
+            ],
+        }
     if isinstance(event, RungStarted):
         return {"event": "rung_started", "rung": event.rung.name, "index": event.index, "sample": event.sample}
     if isinstance(event, Compressed):
         st = event.step
-        return {"event": "compressed", "rung": event.rung.name, "tokens_before": st.tokens_before,
-                "tokens_after": st.tokens_after, "skipped": st.skipped}  # fmt: skip
+        return {
+            "event": "compressed",
+            "rung": event.rung.name,
+            "tokens_before": st.tokens_before,
+            "tokens_after": st.tokens_after,
+            "skipped": st.skipped,
+        }
     if isinstance(event, ModelMessage):
         return {"event": "model_message", "rung": event.rung.name, "content": event.message.content}
     if isinstance(event, CodeExecuted):
         ex = event.execution
-        return {"event": "code_executed", "rung": event.rung.name, "exit_code": ex.exit_code, "timed_out": ex.timed_out,
-                "code": ex.code, "output": ex.output[:_OUTPUT_CHARS]}  # fmt: skip
+        return {
+            "event": "code_executed",
+            "rung": event.rung.name,
+            "exit_code": ex.exit_code,
+            "timed_out": ex.timed_out,
+            "code": ex.code,
+            "output": ex.output[:_OUTPUT_CHARS],
+        }
     if isinstance(event, RungJudged):
         v = event.attempt.verdict
-        return {"event": "judged", "rung": event.rung.name, "ok": event.ok, "judge": v.judge if v else None,
-                "reason": v.reason if v else event.attempt.error}  # fmt: skip
+        return {
+            "event": "judged",
+            "rung": event.rung.name,
+            "ok": event.ok,
+            "judge": v.judge if v else None,
+            "reason": v.reason if v else event.attempt.error,
+        }
     if isinstance(event, Escalated):
         return {"event": "escalated", "from": event.from_rung.name, "to": event.to_rung.name, "reason": event.reason}
     return {"event": type(event).__name__}  # pragma: no cover - every event type is listed above
