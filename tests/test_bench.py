@@ -418,3 +418,38 @@ def test_an_exploring_strategy_observes_every_bin_and_calibrate_counts_them(tmp_
     bad.write_text('{"observations": [["m", "maybe", true]]}\n')
     broken = runner.invoke(app, ["--config", str(cfg), "calibrate", str(bad)])
     assert broken.exit_code == 2 and "bad.jsonl line 1" in broken.stderr
+
+
+def test_the_comparison_reads_on_a_narrow_terminal_and_off_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+    import importlib
+    import io
+
+    from rich.console import Console
+
+    bench_cli = importlib.import_module("ecoagent.cli.bench")  # the module (the package's `bench` is the command)
+
+    reports = bench(tmp_path, ["top-only", "ladder"], "sequential")
+
+    def shown(fmt: str, *, terminal: bool, width: int = 80) -> tuple[str, str]:
+        buffer = io.StringIO()
+        console = Console(file=buffer, force_terminal=terminal, width=width, color_system=None)
+        monkeypatch.setattr(bench_cli, "out", console)
+        echoed: list[str] = []
+        monkeypatch.setattr(
+            bench_cli.typer, "echo", lambda text="", nl=True: echoed.append(str(text) + ("\n" if nl else ""))
+        )
+        used = bench_cli._show(reports, "t", fmt)
+        return used, buffer.getvalue() + "".join(echoed)
+
+    used, text = shown("auto", terminal=True, width=80)  # 16 columns do not fit: one strategy at a time
+    assert used == "list" and all(len(line) <= 80 for line in text.splitlines())
+    assert "top-only\n  solved" in text and "  success  " in text.replace("success vs", "")
+    used, text = shown("auto", terminal=True, width=400)
+    assert used == "table" and "tokens vs top-only" in text and "| top-only" not in text
+    used, text = shown("auto", terminal=False)  # a pipe, a file, a CI log
+    assert used == "md" and "| top-only | 4/5 | 80.0% |" in text
+    rows = list(csv.reader(io.StringIO(shown("csv", terminal=False)[1])))
+    assert rows[0][:3] == ["strategy", "solved", "success"] and [r[0] for r in rows[1:]] == ["top-only", "ladder"]
+    data = json.loads(shown("json", terminal=False)[1])
+    assert [s["strategy"] for s in data["strategies"]] == ["top-only", "ladder"]

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .report import StrategyReport, markdown_table, rich_table, summarize, write_chart
+from .report import StrategyReport, csv_table, list_table, markdown_table, rich_table, summarize, write_chart
 from .runner import ItemResult, Protocol, bench_items, run_bench, run_strategy, strategy_dir
 from .strategies import Strategy, load_strategies, select_strategies
 from .tasks import BenchItem, BenchTask, load_tasks
@@ -21,6 +21,8 @@ __all__ = [
     "Strategy",
     "StrategyReport",
     "bench_items",
+    "csv_table",
+    "list_table",
     "load_strategies",
     "load_tasks",
     "markdown_table",

@@ -21,7 +21,7 @@ from ..costs import quantile
 if TYPE_CHECKING:
     from .results import ItemResult
 
-__all__ = ["StrategyReport", "markdown_table", "rich_table", "summarize", "write_chart"]
+__all__ = ["StrategyReport", "csv_table", "list_table", "markdown_table", "rich_table", "summarize", "write_chart"]
 
 
 @dataclass
@@ -257,6 +257,29 @@ def markdown_table(reports: Sequence[StrategyReport]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def csv_table(reports: Sequence[StrategyReport]) -> str:
+    """The comparison as CSV (a header row, one row per strategy), for a spreadsheet or a script."""
+    import csv
+    import io
+
+    header, rows = _rows(reports)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def list_table(reports: Sequence[StrategyReport], title: str) -> str:
+    """The comparison one strategy at a time, a figure per line: what a narrow terminal can show."""
+    header, rows = _rows(reports)
+    width = max(len(h) for h in header[1:])
+    blocks = [title]
+    for row in rows:
+        blocks.append("\n".join([row[0], *(f"  {h:<{width}}  {v}" for h, v in zip(header[1:], row[1:], strict=True))]))
+    return "\n\n".join(blocks) + "\n"
 
 
 def write_chart(reports: Sequence[StrategyReport], path: Path, title: str) -> Path:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..config import Rung
 from ..errors import EcoagentError
 from ._common import err, handle_errors, out, settings_from
+
+if TYPE_CHECKING:
+    from ..bench import StrategyReport
 
 __all__ = ["bench"]
 
@@ -114,10 +118,17 @@ def bench(
         ),
     ] = "odd",
     markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table as Markdown (stdout).")] = False,
+    fmt: Annotated[
+        Literal["auto", "table", "list", "md", "csv", "json"],
+        typer.Option(
+            "--format",
+            help="How the comparison is printed: table (columns), list (one strategy at a time, a figure per line), md, csv or json. auto: the table where the terminal is wide enough for it, list on a narrower one, md when the output is not a terminal (a file, a pipe, a CI log).",
+        ),
+    ] = "auto",
     chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write chart.png (success against cost).")] = True,
 ) -> None:
     """Measure strategies side by side on the same tasks: success, cost, tokens, latency."""
-    from ..bench import BenchTask, load_tasks, markdown_table, rich_table, run_bench, select_strategies, write_chart
+    from ..bench import BenchTask, load_tasks, markdown_table, run_bench, select_strategies, write_chart
     from ..bench.humaneval import is_humaneval, load_humaneval
     from ..bench.runner import bench_items
     from ..models.build import check_rung
@@ -209,8 +220,7 @@ def bench(
             f"-p {protocol}{f' --measured-half {measured_half}' if humaneval else ''} --out {out_dir} --resume"
         )
         raise typer.Exit(130) from None
-    # Piped to a file, rich would fold 14+ columns into 80: give the table the width it needs.
-    out.print(rich_table(reports, title), width=None if out.is_terminal else 240)
+    shown = _show(reports, title, fmt)
     report_path = out_dir / f"report-{protocol}.json"
     report = {
         "title": title,
@@ -226,5 +236,34 @@ def bench(
     )
     if chart:
         err.print(f"chart: {write_chart(reports, out_dir / f'chart-{protocol}.png', title)}")
-    if markdown:
+    if markdown and shown != "md":
         typer.echo(markdown_table(reports))
+
+
+def _show(reports: Sequence[StrategyReport], title: str, fmt: str) -> str:
+    """Print the comparison to stdout in ``fmt`` (auto: see ``--format``); the format used."""
+    from rich.measure import Measurement
+
+    from ..bench import csv_table, list_table, markdown_table, rich_table
+
+    table = rich_table(reports, title)
+    if fmt == "auto":
+        if not out.is_terminal:
+            fmt = "md"
+        else:
+            fmt = (
+                "table"
+                if Measurement.get(out, out.options.update_width(10_000), table).maximum <= out.width
+                else "list"
+            )
+    if fmt == "table":
+        out.print(table, width=None if out.is_terminal else 400)  # piped on request: the width it needs
+    elif fmt == "list":
+        typer.echo(list_table(reports, title), nl=False)
+    elif fmt == "csv":
+        typer.echo(csv_table(reports), nl=False)
+    elif fmt == "json":
+        typer.echo(json.dumps({"title": title, "strategies": [r.to_json() for r in reports]}, indent=2))
+    else:
+        typer.echo(f"{title}\n\n{markdown_table(reports)}", nl=False)
+    return fmt
