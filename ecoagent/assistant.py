@@ -300,7 +300,7 @@ class EcoAssistant:
         try:
             record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
             if record.first_turn is not None:
-                yield CacheChecked(record.first_turn)
+                yield CacheChecked(step=record.first_turn)
             if record.served_from_cache:
                 _answer_from(record)
             else:
@@ -308,9 +308,9 @@ class EcoAssistant:
                 climb = query
                 if record.routing is not None:
                     climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
-                    yield Routed(record.routing)
+                    yield Routed(routing=record.routing)
                 record.demonstrations = await find_demonstrations(self.bank, climb)
-                yield DemonstrationsFound(record.demonstrations)
+                yield DemonstrationsFound(demonstrations=record.demonstrations)
                 task = self.compression.for_query(
                     climb, record.demonstrations, show_tests=self.settings.judge.show_tests
                 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 from pathlib import Path
 
 from .paths import cache_dir
@@ -96,6 +97,16 @@ def qwen_coder_path() -> Path:
     target = _qwen_coder_target()
     if qwen_coder_joined():
         return target
+    with _JOINING:  # two rungs of one process share the file (qwen-eco and Qwen as it comes): join it once
+        if qwen_coder_joined():
+            return target
+        return _join_qwen_coder(target)
+
+
+_JOINING = threading.Lock()
+
+
+def _join_qwen_coder(target: Path) -> Path:
     chunks = [_package_dir(pkg, pkg.replace("_", "-")) / rel for pkg, rel in _QWEN_CODER_PARTS]
     for chunk in chunks:
         if not chunk.is_file():
@@ -103,7 +114,7 @@ def qwen_coder_path() -> Path:
                 f"{chunk} is missing: pip install --force-reinstall {chunk.parent.parent.name.replace('_', '-')}"
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
     digest = hashlib.sha256()
     try:
         with tmp.open("wb") as out:

@@ -125,11 +125,11 @@ class Ladder:
             rung = self.rungs[index]
             step: CompressionStep | None = None
             for sample in range(max(1, judge.samples_per_rung)):
-                yield RungStarted(rung, index, sample)
+                yield RungStarted(rung=rung, index=index, sample=sample)
                 if sample == 0:
                     text, step = (task, None) if isinstance(task, str) else await task.for_rung(rung)
                     if step is not None:
-                        yield Compressed(rung, step)
+                        yield Compressed(rung=rung, step=step)
                 attempt = RungAttempt(
                     rung=rung.name,
                     sample=sample,
@@ -151,7 +151,7 @@ class Ladder:
                 attempt.answer = final_answer_of(attempt)
                 attempt.verdict = await judge(JudgeInput(query, attempt, attempt.answer, earlier=list(record.attempts)))
                 record.attempts.append(attempt)
-                yield RungJudged(rung, attempt)
+                yield RungJudged(rung=rung, attempt=attempt)
                 if attempt.verdict.ok:
                     record.resolved = True
                     record.final_rung = rung.name
@@ -165,7 +165,7 @@ class Ladder:
                 break
             last = record.attempts[-1].verdict
             if index + 1 < len(self.rungs) and last is not None:
-                yield Escalated(rung, self.rungs[index + 1], last.reason)
+                yield Escalated(from_rung=rung, to_rung=self.rungs[index + 1], reason=last.reason)
         if not record.resolved:
             _unbacked(record, judge.unbacked(query.text, record.attempts))
         _totals(record, top)
@@ -203,12 +203,12 @@ class Ladder:
                     elif isinstance(item, CodeExecutionEvent):
                         execution = _execution(code, language, item)
                         attempt.executions.append(execution)
-                        yield CodeExecuted(rung, execution)
+                        yield CodeExecuted(rung=rung, execution=execution)
                     elif isinstance(item, BaseChatMessage):
                         message = _message(item)
                         attempt.messages.append(message)
                         if message.source == ASSISTANT:
-                            yield ModelMessage(rung, message)
+                            yield ModelMessage(rung=rung, message=message)
         except SandboxError:
             raise
         except Exception as exc:  # the model failed: this rung fails, the next one tries

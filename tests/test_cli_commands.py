@@ -103,7 +103,7 @@ def test_ladder_shows_rungs_prices_and_reachability(tmp_path: Path, monkeypatch:
     result = invoke(cfg, "ladder")
     assert result.exit_code == 0 and "cheap" in result.stdout and "2.5" in result.stdout
     offline = runner.invoke(app, ["ladder", "--ladder", "offline"])
-    assert offline.exit_code == 0 and "smollm2" in offline.stdout and "yes" in offline.stdout
+    assert offline.exit_code == 0 and "smollm2" in offline.stdout and "yes" in offline.stdout, offline.output
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     paid = runner.invoke(app, ["ladder", "--ladder", "openai"])
     assert paid.exit_code == 1 and "no API key for rung gpt-4o-mini" in paid.stdout

@@ -562,3 +562,28 @@ def test_a_client_that_hangs_up_while_queued_for_a_model_is_logged_cancelled_at_
         run_id, waited = asyncio.run(scenario())
         record = eco.runlog.get(run_id)
         assert record is not None and record.cancelled and record.attempts == [] and waited < 1.5
+
+
+def test_the_cli_client_gets_the_events_the_server_pipeline_yielded(tmp_path: Path) -> None:
+    from ecoagent.events import CodeExecuted, DemonstrationsFound, Escalated, ModelMessage, RungJudged, RungStarted
+    from ecoagent.serve.client import RemoteAssistant
+
+    wrong = "```python\nprint(17 * 24)\n```"  # the cheap rung answers wrong; the expected judge climbs
+    eco = assistant(tmp_path, cheap=ScriptedChatCompletionClient([wrong, "TERMINATE"] * 10))
+    with LiveServer(create_app(eco, keys=KeyRing([]))) as live:
+        seen: list[Any] = []
+        record = asyncio.run(RemoteAssistant(live.url).run("What is 17 * 23?", expected="391", on_event=seen.append))
+    assert record.resolved and record.answered_by == "top" and [a.rung for a in record.attempts] == ["cheap", "top"]
+    kinds = [type(e) for e in seen]
+    assert kinds[0] is DemonstrationsFound and Escalated in kinds and kinds[-1] is RungJudged
+    # Each event is the one the server's pipeline yielded: whole attempts, executions and rungs, not a summary.
+    judged = [e for e in seen if isinstance(e, RungJudged)]
+    assert [e.attempt for e in judged] == record.attempts
+    assert [e.execution for e in seen if isinstance(e, CodeExecuted)] == [
+        x for a in record.attempts for x in a.executions
+    ]
+    assert [e.rung for e in seen if isinstance(e, RungStarted)] == list(RUNGS)
+    said = [e.message for e in seen if isinstance(e, ModelMessage)]
+    assert said and all(any(m == x for a in record.attempts for x in a.messages) for m in said)
+    escalated = next(e for e in seen if isinstance(e, Escalated))
+    assert (escalated.from_rung.name, escalated.to_rung.name) == ("cheap", "top") and "391" in escalated.reason

@@ -207,3 +207,88 @@ def test_logs_show_a_cancelled_run_as_cancelled() -> None:
     log.close()
     shown = CliRunner().invoke(app, ["logs"])
     assert shown.exit_code == 0 and "✗ cancelled" in shown.stdout and "What is 4 * 4?" in shown.stdout
+
+
+def test_every_kind_of_event_survives_the_wire() -> None:
+    import typing
+
+    from ecoagent.config import Rung
+    from ecoagent.events import (
+        CacheChecked,
+        CodeExecuted,
+        Compressed,
+        DemonstrationsFound,
+        Escalated,
+        Event,
+        ModelMessage,
+        Routed,
+        RungJudged,
+        RungStarted,
+    )
+    from ecoagent.records import (
+        CompressionStep,
+        Demonstration,
+        Execution,
+        FirstTurn,
+        Message,
+        RouteEstimate,
+        Routing,
+        RungAttempt,
+        Verdict,
+    )
+    from ecoagent.serve.client import RemoteAssistant
+    from ecoagent.serve.wire import event_fields
+
+    cheap = Rung(
+        name="cheap", provider="llama-cpp", model="bundled:smollm2", adapter="bundled:smollm2-eco", max_tokens=512
+    )
+    top = Rung(name="top", provider="openai", model="gpt-4o", input_price_per_mtok=2.5, output_price_per_mtok=10.0)
+    execution = Execution(code="print(17 * 23)", language="python", exit_code=0, output="391\n", timed_out=False)
+    verdict = Verdict(ok=False, judge="evidence", reason="nothing independent agrees with it", evidence="single",
+                      identity="bundled:smollm2+bundled:smollm2-eco", risk=0.6, risk_bound=0.7, checked=40, answer="n:391")  # fmt: skip
+    attempt = RungAttempt(rung="cheap", sample=1, messages=[Message(source="assistant", content="```python\nprint(17 * 23)\n```")],
+                          executions=[execution], verdict=verdict, answer="391", model_s=1.5)  # fmt: skip
+    events = [
+        CacheChecked(
+            step=FirstTurn(
+                kind="replay",
+                served=False,
+                key="sol-1",
+                matched_query="17 times 23?",
+                score=0.93,
+                execution=execution,
+                verdict=verdict,
+            )
+        ),  # fmt: skip
+        Routed(
+            routing=Routing(
+                start=1,
+                start_rung="top",
+                reason="similar queries needed top",
+                threshold=0.5,
+                estimates=[RouteEstimate(rung="cheap", p=0.2, evidence=3.0, neighbours=4)],
+            )
+        ),  # fmt: skip
+        DemonstrationsFound(
+            demonstrations=[Demonstration(id="d1", score=0.91, query="17 * 24?", code="print(17 * 24)")]
+        ),
+        RungStarted(rung=cheap, index=0, sample=1),
+        Compressed(
+            rung=top, step=CompressionStep(parts=["demonstrations"], rate=0.5, tokens_before=400, tokens_after=210)
+        ),
+        ModelMessage(rung=cheap, message=Message(source="assistant", content="The answer is 391. TERMINATE")),
+        CodeExecuted(rung=cheap, execution=execution),
+        RungJudged(rung=cheap, attempt=attempt),
+        Escalated(from_rung=cheap, to_rung=top, reason="nothing independent agrees with it"),
+    ]
+    kinds = typing.get_args(typing.get_args(Event)[0])
+    assert {type(e) for e in events} == set(kinds), "one of each kind"
+    client = RemoteAssistant("http://127.0.0.1:9")  # nothing is sent: its reading of a chunk is what is tested
+    for event in events:
+        wire = json.loads(json.dumps(event_fields(event)))  # what the stream carries
+        assert client._event(wire) == event, type(event).__name__
+    # The wire leaves out where a rung's endpoint is and which variable holds its key.
+    secret = Rung(name="paid", provider="openai", model="gpt-4o", base_url="http://10.0.0.5/v1", api_key_env="MY_KEY")
+    wire = event_fields(RungStarted(rung=secret, index=2))
+    assert "base_url" not in wire["rung"] and "api_key_env" not in wire["rung"] and wire["event"] == "rung_started"
+    assert client._event({"event": "from_a_newer_server", "x": 1}) is None and client._event(None) is None

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from ..config import Rung
 from ..errors import EcoagentError
-from ..events import CacheChecked, CodeExecuted, DemonstrationsFound, Escalated, Event, ModelMessage, RungStarted
+from ..events import EVENTS, Event
 from ..query import Query
-from ..records import Demonstration, Execution, FirstTurn, Message, RunRecord
+from ..records import RunRecord
 
 __all__ = ["SERVER_ENV", "RemoteAssistant"]
 
@@ -147,50 +148,15 @@ class RemoteAssistant:
         rungs = self.rungs
         return rungs[min(query.start_rung, len(rungs) - 1)].name
 
-    def _rung(self, name: str) -> Rung:
-        rungs = self._rungs or {}
-        return rungs.get(name) or Rung(name=name, provider="openai", model=name)
-
     def _event(self, fields: dict[str, Any] | None) -> Event | None:
-        """A progress chunk's ``ecoagent`` field as the event the local pipeline would yield."""
-        f = fields or {}
-        kind = f.get("event")
-        if kind == "rung_started":
-            return RungStarted(self._rung(f["rung"]), int(f["index"]), int(f.get("sample", 0)))
-        if kind == "model_message":
-            return ModelMessage(self._rung(f["rung"]), Message(source="assistant", content=f["content"]))
-        if kind == "code_executed":
-            return CodeExecuted(
-                self._rung(f["rung"]),
-                Execution(
-                    code=f["code"],
-                    language="python",
-                    exit_code=f["exit_code"],
-                    output=f["output"],
-                    timed_out=f["timed_out"],
-                ),
-            )
-        if kind == "escalated":
-            return Escalated(self._rung(f["from"]), self._rung(f["to"]), f["reason"])
-        if kind == "demonstrations":
-            return DemonstrationsFound(
-                [
-                    Demonstration(id=d["id"], score=d["score"], query=d["query"], code=d.get("code", ""))
-                    for d in f["found"]
-                ]
-            )
-        if kind == "first_turn":
-            return CacheChecked(
-                FirstTurn(
-                    kind=f["kind"],
-                    served=f["served"],
-                    key="",
-                    matched_query=f.get("matched_query", ""),
-                    score=f.get("score"),
-                    reason=f["reason"],
-                )
-            )
-        return None
+        """A progress chunk's ``ecoagent`` field as the event the local pipeline yielded (None: not
+        an event, or one this client does not know, from a newer server)."""
+        if not fields or "event" not in fields:
+            return None
+        try:
+            return EVENTS.validate_python(fields)
+        except ValidationError:
+            return None
 
     def feedback(self, run_id: str, good: bool) -> Any:
         """A thumbs-up or -down, through ``/v1/feedback`` (the same semantics as local feedback).

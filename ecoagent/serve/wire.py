@@ -22,18 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS
 from ..errors import EcoagentError
-from ..events import (
-    CacheChecked,
-    CodeExecuted,
-    Compressed,
-    DemonstrationsFound,
-    Escalated,
-    Event,
-    ModelMessage,
-    Routed,
-    RungJudged,
-    RungStarted,
-)
+from ..events import EVENTS, Event
 from ..query import Query
 from ..records import RunRecord
 from .errors import APIError
@@ -418,61 +407,10 @@ def chunk(
 
 
 def event_fields(event: Event) -> dict[str, Any]:
-    """A pipeline event as the ``ecoagent`` field of a progress chunk (a UI can show the ladder working)."""
-    if isinstance(event, CacheChecked):
-        s = event.step
-        return {
-            "event": "first_turn",
-            "kind": s.kind,
-            "served": s.served,
-            "reason": s.reason,
-            "score": s.score,
-            "matched_query": s.matched_query,
-        }
-    if isinstance(event, Routed):
-        return {"event": "routed", "start_rung": event.routing.start_rung, "reason": event.routing.reason}
-    if isinstance(event, DemonstrationsFound):
-        return {
-            "event": "demonstrations",
-            "found": [
-                {"id": d.id, "score": round(d.score, 4), "query": d.query, "code": d.code} for d in event.demonstrations
-            ],
-        }
-    if isinstance(event, RungStarted):
-        return {"event": "rung_started", "rung": event.rung.name, "index": event.index, "sample": event.sample}
-    if isinstance(event, Compressed):
-        st = event.step
-        return {
-            "event": "compressed",
-            "rung": event.rung.name,
-            "tokens_before": st.tokens_before,
-            "tokens_after": st.tokens_after,
-            "skipped": st.skipped,
-        }
-    if isinstance(event, ModelMessage):
-        return {"event": "model_message", "rung": event.rung.name, "content": event.message.content}
-    if isinstance(event, CodeExecuted):
-        ex = event.execution
-        return {
-            "event": "code_executed",
-            "rung": event.rung.name,
-            "exit_code": ex.exit_code,
-            "timed_out": ex.timed_out,
-            "code": ex.code,
-            "output": ex.output[:_OUTPUT_CHARS],
-        }
-    if isinstance(event, RungJudged):
-        v = event.attempt.verdict
-        return {
-            "event": "judged",
-            "rung": event.rung.name,
-            "ok": event.ok,
-            "judge": v.judge if v else None,
-            "reason": v.reason if v else event.attempt.error,
-        }
-    if isinstance(event, Escalated):
-        return {"event": "escalated", "from": event.from_rung.name, "to": event.to_rung.name, "reason": event.reason}
-    return {"event": type(event).__name__}  # pragma: no cover - every event type is listed above
+    """A pipeline event as the ``ecoagent`` field of a progress chunk: the event itself, tagged by
+    ``event`` (:data:`~ecoagent.events.EVENTS` reads it back, as the CLI does)."""
+    fields: dict[str, Any] = EVENTS.dump_python(event, mode="json")
+    return fields
 
 
 def now() -> int:
