@@ -64,11 +64,11 @@ def test_a_first_turn_without_instructions_stays_cacheable() -> None:
         (body(messages=[]), "messages"),
         (body(messages=[{"role": "user"}]), "messages[0].content"),
         (body(messages=[{"content": "x"}]), "messages[0].role"),
-        (body(messages=[{"role": "user", "content": "x"}], temperature="hot"), None),
+        (body(messages=[{"role": "user", "content": "x"}], some_newer_option="hot"), None),
     ],
 )
 def test_malformed_bodies_name_what_is_wrong(raw: bytes, param: str | None) -> None:
-    if param is None and raw.startswith(b'{"model"'):  # unknown fields are OpenAI's sampling options: accepted
+    if param is None and raw.startswith(b'{"model"'):  # a field ecoagent does not know (a newer OpenAI option): accepted
         assert parse_chat_request(raw).messages[0].text() == "x"
         return
     with pytest.raises(APIError) as raised:
@@ -292,3 +292,44 @@ def test_every_kind_of_event_survives_the_wire() -> None:
     wire = event_fields(RungStarted(rung=secret, index=2))
     assert "base_url" not in wire["rung"] and "api_key_env" not in wire["rung"] and wire["event"] == "rung_started"
     assert client._event({"event": "from_a_newer_server", "x": 1}) is None and client._event(None) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"temperature": "hot"}, "temperature"),
+        ({"temperature": 3}, "temperature"),
+        ({"top_p": 1.5}, "top_p"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"max_tokens": "100"}, "max_tokens"),
+        ({"stream": "yes"}, "stream"),
+        ({"n": 2}, "n"),
+        ({"presence_penalty": -3}, "presence_penalty"),
+        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"seed": 1.5}, "seed"),
+        ({"top_logprobs": 21}, "top_logprobs"),
+    ],
+)
+def test_openai_parameters_are_checked_as_openai_checks_them(fields: dict[str, object], where: str) -> None:
+    with pytest.raises(APIError) as caught:
+        parse_chat_request(body(messages=[{"role": "user", "content": "hi"}], **fields))
+    assert caught.value.status == 400 and caught.value.param == where and where in caught.value.message
+
+
+def test_valid_openai_parameters_are_accepted() -> None:
+    request = parse_chat_request(
+        body(
+            messages=[{"role": "user", "content": "hi"}],
+            temperature=0.2,
+            top_p=1,
+            max_tokens=64,
+            stop="\n",
+            seed=7,
+            stream=True,
+            n=1,
+            user="u1",
+            presence_penalty=0.5,
+            logit_bias={"50256": -100},
+        )  # fmt: skip
+    )
+    assert request.temperature == 0.2 and request.max_tokens == 64 and request.stream

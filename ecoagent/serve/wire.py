@@ -70,16 +70,32 @@ class ChatMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """The fields of ``POST /v1/chat/completions`` that ecoagent reads; OpenAI's sampling
-    options (temperature, top_p, ...) are accepted and left to the ladder's settings."""
+    """The fields of ``POST /v1/chat/completions`` that ecoagent reads, and OpenAI's sampling
+    options, checked as OpenAI checks them (types and ranges: ``"temperature": "hot"`` is a 400)
+    and then left to the ladder's settings: each rung samples as its configuration says, so
+    that its answers stay comparable with the ones its calibration counted."""
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(..., min_length=1)
     messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
     stream_options: dict[str, Any] | None = None
-    n: int | None = Field(None, ge=1, le=1, description="One answer per request.")
+    n: int | None = Field(None, ge=1, le=1, strict=True, description="One answer per request.")
     metadata: dict[str, Any] | None = None
+    # OpenAI's sampling options: validated, not applied (see the class docstring)
+    temperature: float | None = Field(None, ge=0, le=2, strict=True)
+    top_p: float | None = Field(None, ge=0, le=1, strict=True)
+    max_tokens: int | None = Field(None, ge=1, strict=True)
+    max_completion_tokens: int | None = Field(None, ge=1, strict=True)
+    presence_penalty: float | None = Field(None, ge=-2, le=2, strict=True)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2, strict=True)
+    seed: int | None = Field(None, strict=True)
+    stop: str | list[str] | None = Field(None, max_length=4)
+    user: str | None = Field(None, strict=True)
+    logprobs: bool | None = Field(None, strict=True)
+    top_logprobs: int | None = Field(None, ge=0, le=20, strict=True)
+    logit_bias: dict[str, float] | None = None
+    response_format: dict[str, Any] | None = None
     # ecoagent's own (extra_body)
     session: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     expected: str | None = None
