@@ -214,3 +214,23 @@ def test_fast_single_query_path_matches_sentence_transformers(embedder: Embedder
     fast = embedder.embed([text])[0]
     reference = embedder._model.encode([text], normalize_embeddings=True)[0]
     assert max(abs(a - float(b)) for a, b in zip(fast, reference, strict=True)) < 1e-5
+
+
+def test_migrate_moves_every_collection_of_the_store(bank: SolutionBank, tmp_path: Path) -> None:
+    from qdrant_client import QdrantClient
+
+    from ecoagent.memory import TurnMemory
+    from ecoagent.memory.recall import RecalledTurn
+
+    bank.add("What is 17 * 23?", "print(17 * 23)", answer="391", rung="cheap")
+    recall = TurnMemory(bank, "alice")  # chat's recalled turns live in the same store
+    recall.add(RecalledTurn(session="s1", query="What is the capital of France?", answer="Paris"))
+    assert bank.ensure_collection("routes-test") and not bank.ensure_collection("routes-test")
+    dest = QdrantClient(path=str(tmp_path / "moved"))
+    try:
+        counts = bank.migrate_to(dest)
+        assert list(counts)[0] == bank.collection and counts[bank.collection] == 1
+        assert counts["turns-alice"] == 1 and counts["routes-test"] == 0
+        assert {c.name for c in dest.get_collections().collections} == set(counts)
+    finally:
+        dest.close()

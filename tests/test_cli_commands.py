@@ -88,7 +88,7 @@ def test_feedback_logs_and_bank_round_trip(tmp_path: Path, sandbox_image: str) -
     assert "print(17 * 23)" in invoke(cfg, "bank", "show", sid).stdout
 
     moved = invoke(cfg, "bank", "migrate", "--to", str(tmp_path / "other-store"))
-    assert moved.exit_code == 0 and "migrated 1 solution(s)" in moved.stdout
+    assert moved.exit_code == 0 and "migrated 1 solution(s)" in moved.stdout, moved.output
 
 
 def test_feedback_needs_exactly_one_verdict_and_a_known_run(tmp_path: Path) -> None:

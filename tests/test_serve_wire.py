@@ -68,7 +68,9 @@ def test_a_first_turn_without_instructions_stays_cacheable() -> None:
     ],
 )
 def test_malformed_bodies_name_what_is_wrong(raw: bytes, param: str | None) -> None:
-    if param is None and raw.startswith(b'{"model"'):  # a field ecoagent does not know (a newer OpenAI option): accepted
+    if param is None and raw.startswith(
+        b'{"model"'
+    ):  # a field ecoagent does not know (a newer OpenAI option): accepted
         assert parse_chat_request(raw).messages[0].text() == "x"
         return
     with pytest.raises(APIError) as raised:

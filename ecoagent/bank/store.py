@@ -242,15 +242,31 @@ class SolutionBank:
             point = models.PointStruct(id=solution.id, vector=vector, payload=solution.payload())
             self.client.upsert(self.collection, points=[point], wait=True)
 
-    def migrate_to(self, dest: QdrantClient) -> int:
-        """Copy this bank's collection to another Qdrant (qdrant-client's ``migrate``).
+    def ensure_collection(self, name: str) -> bool:
+        """Create the vector collection ``name`` beside the solutions (same embedder, same
+        distance) unless it exists; True when it was created. The router's climbs and chat's
+        recalled turns live in this store this way, so they move with it (:meth:`migrate_to`)."""
+        with self._write:
+            if self.client.collection_exists(name):
+                return False
+            self.client.create_collection(
+                name, vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.DOT)
+            )
+            return True
+
+    def migrate_to(self, dest: QdrantClient) -> dict[str, int]:
+        """Copy every collection of this store (the solutions, the router's climbs, recalled turns)
+        to another Qdrant (qdrant-client's ``migrate``).
 
         Returns:
-            Points in the destination collection afterwards.
+            Points in each destination collection afterwards, the solutions first.
         """
         self.flush()
-        self.client.migrate(dest, collection_names=[self.collection], recreate_on_collision=True)
-        return int(dest.count(self.collection, exact=True).count)
+        names = [self.collection] + sorted(
+            c.name for c in self.client.get_collections().collections if c.name != self.collection
+        )
+        self.client.migrate(dest, collection_names=names, recreate_on_collision=True)
+        return {name: int(dest.count(name, exact=True).count) for name in names}
 
     def remove(self, solution_id: str) -> bool:
         """Delete one solution; False if it was not there."""

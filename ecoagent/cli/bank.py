@@ -171,20 +171,25 @@ def migrate(
     ctx: typer.Context,
     to: Annotated[str, typer.Option("--to", help="Qdrant server URL (or a folder for another embedded store).")],
 ) -> None:
-    """Copy the bank to a Qdrant server (qdrant-client's migration); then set bank.url."""
+    """Copy the bank to a Qdrant server (qdrant-client's migration), with the router's and recall's
+    collections that live in the same store; then set bank.url."""
     from qdrant_client import QdrantClient
 
     settings = settings_from(ctx).bank
     dest = QdrantClient(url=to) if to.startswith(("http://", "https://")) else QdrantClient(path=to)
     with _bank(ctx) as bank:
         try:
-            count = bank.migrate_to(dest)
+            counts = bank.migrate_to(dest)
         except Exception as exc:
             raise EcoagentError(
                 f"migration to {to} failed: {exc}", "check the server is running and reachable"
             ) from exc
         finally:
             dest.close()
-    out.print(f"migrated {count} solution(s) to {to} (collection {settings.collection})")
+    others = ", ".join(f"{name} ({n})" for name, n in counts.items() if name != settings.collection)
+    out.print(
+        f"migrated {counts[settings.collection]} solution(s) to {to} (collection {settings.collection})"
+        + (f", with the router's and recall's collections: {others}" if others else "")
+    )
     if to.startswith(("http://", "https://")):
         out.print(f'now point ecoagent at it: [bank] url = "{to}" (or ECOAGENT_BANK__URL={to})')

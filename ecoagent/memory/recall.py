@@ -62,11 +62,7 @@ class TurnMemory:
         self.threshold = threshold
         self.k = k
         self.collection = f"turns-{user}"
-        if not bank.client.collection_exists(self.collection):
-            bank.client.create_collection(
-                self.collection,
-                vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT),
-            )
+        bank.ensure_collection(self.collection)
 
     def add(self, turn: RecalledTurn) -> str:
         """Store a finished turn (embedded on its question and answer)."""

@@ -54,11 +54,7 @@ class RouteIndex:
         self.bank = bank
         self.rungs = list(rungs)
         self.collection = "routes-" + hashlib.sha256(ladder_scope(rungs).encode()).hexdigest()[:12]
-        if not bank.client.collection_exists(self.collection):
-            bank.client.create_collection(
-                self.collection,
-                vectors_config=models.VectorParams(size=bank.embedder.dim, distance=models.Distance.DOT),
-            )
+        if bank.ensure_collection(self.collection):
             if history is not None:
                 self.add_all(history())
 
