@@ -231,6 +231,20 @@ class EcoAssistant:
             bottom = bottom.model_copy(update={"name": f"{bottom.name}:base", "adapter": None})
         return bottom.name, self.client_for(bottom)
 
+    def warm(self) -> None:
+        """Load what the first query needs before it arrives (chat before its prompt, serve before
+        it listens): the ladder's keys and files checked, the embedder, the cheapest rung's model,
+        the run log and the cache, and a spare sandbox for a replay.
+
+        Raises:
+            EcoagentError: A rung cannot run (missing key or model file), or the bank is held.
+        """
+        self.check_ladder()
+        self.bank.embedder.vector("warm up")
+        self.client_for(self.rungs[0])
+        _ = self.runlog, self.cache
+        self.first_turn.prepare()  # a replay of a banked solution then needs no container start
+
     def check_ladder(self) -> None:
         """Fail fast, before any query runs, on what would fail a rung later: a
         missing API key or model file. Builds nothing and calls no model.

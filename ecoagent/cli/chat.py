@@ -88,10 +88,7 @@ def _warm_assistant(settings: Settings) -> EcoAssistant:
     from ..assistant import EcoAssistant
 
     eco = EcoAssistant(settings)
-    eco.check_ladder()
-    eco.bank.embedder.vector("warm up")
-    eco.client_for(eco.rungs[0])
-    eco.first_turn.prepare()  # a replay of a banked solution then needs no container start
+    eco.warm()
     return eco
 
 

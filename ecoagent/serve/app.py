@@ -223,7 +223,7 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(_warm, eco)
+        await asyncio.to_thread(eco.warm)
         yield
         service.gate.closed = True
         for task in list(service.running):  # past the grace period: what is still running is cancelled and logged
@@ -507,10 +507,3 @@ async def _stream(run: _Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> 
         watcher.cancel()
         if not run.task.done():  # the client stopped reading: the query stops too
             run.cancel()
-
-
-def _warm(eco: EcoAssistant) -> None:
-    """Open what the first query needs before the first request arrives."""
-    eco.check_ladder()
-    eco.bank.embedder.vector("warm up")
-    _ = eco.runlog, eco.cache

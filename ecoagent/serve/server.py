@@ -60,7 +60,7 @@ def serve(
             bank is locked by another process; a rung cannot be built.
     """
     from ..assistant import EcoAssistant
-    from .app import _warm, create_app
+    from .app import create_app
 
     cfg = settings.serve
     host = host or cfg.host
@@ -88,7 +88,7 @@ def serve(
     url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
     eco = EcoAssistant(settings)
     try:
-        _warm(eco)  # a locked bank or a missing model fails here, with its own message
+        eco.warm()  # a locked bank or a missing model fails here, with its own message
     except BaseException:
         eco.close()
         sock.close()
