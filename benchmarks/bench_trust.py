@@ -56,7 +56,7 @@ from ecoagent.judge import (
     TestsJudge,
     rung_identity,
 )
-from ecoagent.judge.calibration import EVIDENCE_KINDS
+from ecoagent.judge.calibration import EVIDENCE_KINDS, upper_bound
 from ecoagent.judge.probe import ProbeResult
 from ecoagent.query import Query
 from ecoagent.records import RungAttempt, RunRecord
@@ -392,8 +392,8 @@ def main() -> int:
     for rung in rungs:
         cells = []
         for kind in EVIDENCE_KINDS:
-            est = full.estimate(rung_identity(rung), kind, args.confidence)
-            cells.append(f"{kind} {est.n}/{est.wrong} {est.upper:.2f}")
+            count = full.count(rung_identity(rung), kind)  # this rung's own answers (not what an unknown rung borrows)
+            cells.append(f"{kind} {count.n}/{count.wrong} {upper_bound(count.wrong, count.n, args.confidence):.2f}")
         print(f"  {rung.name:20} " + " · ".join(cells))
 
     def evidence_at(delta: float):  # type: ignore[no-untyped-def]
