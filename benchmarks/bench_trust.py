@@ -86,6 +86,20 @@ def make_teacher():  # type: ignore[no-untyped-def]
     return module
 
 
+def tasks_file(which: str, out: Path, *, per_family: int = 13, limit: int | None = None) -> Path:
+    """The explored set's task file in ``out`` (what a part of the calibration names by digest)."""
+    if which == "held-out":
+        return task_file(out, per_family)
+    path = out / "trust-tasks.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"id": t.id, "family": half_of_number(t.id), "tests": t.tests, "entry_point": t.entry_point, "query": t.query}
+        for t in humaneval_tasks(limit)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def humaneval_tasks(limit: int | None) -> list[BenchTask]:
     """HumanEval's first ``limit`` problems, all explored (none is a seed)."""
     return [dataclasses.replace(t, half="test") for t in load_humaneval()[:limit]]
@@ -341,28 +355,7 @@ def main() -> int:
 
     settings = load_settings()
     settings.run = settings.run.model_copy(update={"max_turns": args.max_turns})
-    if args.set == "humaneval":
-        tasks_path = args.out / "trust-tasks.jsonl"
-        he = humaneval_tasks(args.limit)
-        args.out.mkdir(parents=True, exist_ok=True)
-        tasks_path.write_text(
-            "".join(
-                json.dumps(
-                    {
-                        "id": t.id,
-                        "family": half_of_number(t.id),
-                        "tests": t.tests,
-                        "entry_point": t.entry_point,
-                        "query": t.query,
-                    }
-                )
-                + "\n"
-                for t in he
-            ),
-            encoding="utf-8",
-        )
-    else:
-        tasks_path = task_file(args.out, args.per_family)
+    tasks_path = tasks_file(args.set, args.out, per_family=args.per_family, limit=args.limit)
     if not args.analyse_only:
         tasks = humaneval_tasks(args.limit) if args.set == "humaneval" else load_tasks(tasks_path)
         done = [0]
@@ -424,17 +417,18 @@ def main() -> int:
             f"{total / top:.2f} | {statistics.median(o.compute):.1f} | {o.tokens:,} |"
         )
     if args.write_calibration:
-        full.meta = {
-            "made_by": "benchmarks/bench_trust.py",
+        kept = {"held-out": "trust-explore.jsonl.gz", "humaneval": "trust-humaneval.jsonl.gz"}[args.set]
+        chosen = f"--per-family {args.per_family}" if args.set == "held-out" else f"--limit {args.limit or len(loaded)}"
+        part = {
             "tasks": len(loaded),
             "families": len({t.family for t in loaded}),
             "max_turns": args.max_turns,
             "samples": 2,
-            "rebuild": f"python benchmarks/bench_trust.py --out DIR --per-family {args.per_family} "
-            f"--max-turns {args.max_turns} --export benchmarks/results/trust-explore.jsonl.gz "
-            "--write-calibration agents/calibration/offline.json (with --analyse-only and an empty "
-            "DIR it recounts the kept run; without, it explores, resuming in DIR)",
-            "explored": "the first tasks, round-robin over the families, of the run that was stopped",
+            "rebuild": f"python benchmarks/bench_trust.py --set {args.set} --out DIR {chosen} --max-turns {args.max_turns} "
+            f"--export benchmarks/results/{kept} --write-calibration agents/calibration/offline.json (with "
+            "--analyse-only and an empty DIR it recounts the kept run; without, it explores, resuming in DIR)",
+            "explored": "the first tasks of the run that was stopped"
+            + (", round-robin over the families" if args.set == "held-out" else ", by problem number"),
             "data_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),
             "figures": {
                 name: {
@@ -446,10 +440,26 @@ def main() -> int:
                 }
                 for name, o in results.items()
             },
+            "rungs": json.loads(full.model_dump_json())["rungs"],
         }
-        full.save(args.write_calibration)
-        print(f"\nwrote {args.write_calibration}")
+        write_part(args.write_calibration, args.set, part)
+        print(f"\nwrote {args.write_calibration} (part {args.set})")
     return 0
+
+
+def write_part(path: Path, name: str, part: dict[str, object]) -> Calibration:
+    """Put one exploration run's counts into the shipped calibration as the part ``name``, the
+    table being the sum of its parts (each part keeps its own provenance and counts, so each can
+    be recounted from its kept run and rebuilt alone)."""
+    shipped = Calibration.load(path)
+    parts = dict(shipped.meta.get("parts") or {})  # type: ignore[call-overload]
+    parts[name] = part
+    total = Calibration()
+    for counts in parts.values():
+        total = total.merged(Calibration.model_validate({"rungs": counts["rungs"]}))
+    total.meta = {"made_by": "benchmarks/bench_trust.py", "parts": parts}
+    total.save(path)
+    return total
 
 
 class _auto(AutoJudge):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ecoagent.judge import Calibration, load_calibration, rung_identity
 from ecoagent.judge.evidence import shipped_calibration_file
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPORT = ROOT / "benchmarks" / "results" / "trust-explore.jsonl.gz"
+EXPORTS = ROOT / "benchmarks" / "results"
 
 
 def bench_trust():  # type: ignore[no-untyped-def]
@@ -30,22 +31,36 @@ def test_the_shipped_calibration_covers_the_offline_rungs_and_says_how_it_was_ma
     shipped = Calibration.load(shipped_calibration_file())
     identities = {rung_identity(r) for r in LadderSettings().resolved()}
     assert identities <= set(shipped.rungs), "every offline rung has its own bins"
-    for key in ("made_by", "rebuild", "data_sha256", "tasks", "families", "figures"):
-        assert key in shipped.meta, key
-    assert int(str(shipped.meta["tasks"])) > 0 and "bench_trust.py" in str(shipped.meta["rebuild"])
+    parts = shipped.meta["parts"]
+    assert isinstance(parts, dict) and "held-out" in parts
+    for name, part in parts.items():
+        for key in ("rebuild", "data_sha256", "tasks", "families", "figures", "rungs"):
+            assert key in part, (name, key)
+        assert int(part["tasks"]) > 0 and "bench_trust.py" in part["rebuild"] and f"--set {name}" in part["rebuild"]
+    # the table is the sum of its parts
+    total = Calibration()
+    for part in parts.values():
+        total = total.merged(Calibration.model_validate({"rungs": part["rungs"]}))
+    assert total.rungs == shipped.rungs
     # the user's calibration adds to it, for the same rungs
     assert load_calibration(JudgeSettings()).rungs.keys() == shipped.rungs.keys()
 
 
-def test_the_shipped_calibration_is_what_its_exploration_run_says(tmp_path: Path) -> None:
+def test_each_part_of_the_shipped_calibration_is_what_its_exploration_run_says(tmp_path: Path) -> None:
     trust = bench_trust()
     shipped = Calibration.load(shipped_calibration_file())
-    tasks_path = trust.task_file(tmp_path, 13)
-    assert hashlib.sha256(tasks_path.read_bytes()).hexdigest() == shipped.meta["data_sha256"]
-    loaded, probe = asyncio.run(trust.load(tmp_path / "no-run", tasks_path, kept=EXPORT, export=None))
-    assert len(loaded) == shipped.meta["tasks"]
-    recounted = asyncio.run(trust.calibration_of(loaded, LadderSettings().resolved(), probe))
-    assert recounted.rungs == shipped.rungs
+    parts = shipped.meta["parts"]
+    assert isinstance(parts, dict)
+    for name, part in parts.items():
+        limit = int(part["tasks"]) if name == "humaneval" else None
+        tasks_path = trust.tasks_file(name, tmp_path / name, limit=limit)
+        assert hashlib.sha256(tasks_path.read_bytes()).hexdigest() == part["data_sha256"], name
+        kept = EXPORTS / {"held-out": "trust-explore.jsonl.gz", "humaneval": "trust-humaneval.jsonl.gz"}[name]
+        loaded, probe = asyncio.run(trust.load(tmp_path / "no-run", tasks_path, kept=kept, export=None))
+        assert len(loaded) == part["tasks"], name
+        probe.executor_factory = None  # kept probe results only: the recount needs no sandbox
+        recounted = asyncio.run(trust.calibration_of(loaded, LadderSettings().resolved(), probe))
+        assert json.loads(recounted.model_dump_json())["rungs"] == part["rungs"], name
 
 
 def test_doctor_says_which_rungs_are_calibrated(tmp_path: Path) -> None:
