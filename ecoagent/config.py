@@ -3,11 +3,14 @@
 Settings come from, in order of precedence (highest first):
 
 1. ``ECOAGENT_<SECTION>__<KEY>`` environment variables
-   (e.g. ``ECOAGENT_SANDBOX__TIMEOUT_S=30``; values are parsed as TOML, so lists work:
+   (e.g. ``ECOAGENT_SANDBOX__TIMEOUT_S=30``; a list or table is written as JSON:
    ``ECOAGENT_SANDBOX__ENV_ALLOWLIST='["LANG"]'``);
 2. the TOML file given with ``--config``, else ``./ecoagent.toml``, else
    ``<config dir>/config.toml``;
 3. the defaults below.
+
+pydantic-settings reads both (its environment source with ``__`` between nested keys, its
+TOML source for the file); :func:`load_settings` picks the file and words the errors.
 
 Invalid values raise :class:`~ecoagent.errors.EcoagentError` naming the file, the key
 and what is allowed, so a typo never turns into a silent default.
@@ -15,13 +18,14 @@ and what is allowed, so a typo never turns into a silent default.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .errors import EcoagentError
 from .paths import config_dir, data_dir, shipped_dir
@@ -389,8 +393,22 @@ class ServeSettings(_Section):
         return self.keys_file if self.keys_file is not None else config_dir() / "keys.toml"
 
 
-class Settings(_Section):
-    """All of ecoagent's settings."""
+_TOML_FILE: ContextVar[Path | None] = ContextVar("ecoagent_toml_file", default=None)
+"""The config file :func:`load_settings` found, for :meth:`Settings.settings_customise_sources`."""
+
+
+class Settings(BaseSettings):
+    """All of ecoagent's settings: the environment (``ECOAGENT_<SECTION>__<KEY>``) over the
+    config file :func:`load_settings` found over the defaults. Built directly
+    (``Settings(ladder=...)``), its arguments come first."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
 
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ladder: LadderSettings = Field(default_factory=LadderSettings)
@@ -410,6 +428,19 @@ class Settings(_Section):
         if self.run.judge_rung and self.ladder.rungs and self.run.judge_rung not in {r.name for r in self.ladder.rungs}:
             raise ValueError(f"run.judge_rung {self.run.judge_rung!r} is not a rung of the ladder")
         return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = _TOML_FILE.get()
+        file = (TomlConfigSettingsSource(settings_cls, toml_file=toml),) if toml is not None else ()
+        return (init_settings, env_settings, *file)
 
     def runlog_file(self) -> Path:
         """The SQLite run log file."""
@@ -475,56 +506,24 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     return None
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, raw in environ.items():
-        if not key.startswith(ENV_PREFIX) or "__" not in key:
-            continue
-        parts = key[len(ENV_PREFIX) :].lower().split("__")
-        try:
-            value: Any = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # plain strings need no TOML quoting
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(merged.get(k), dict):
-            merged[k] = _merge(merged[k], v)
-        else:
-            merged[k] = v
-    return merged
-
-
-def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(path: Path | None = None) -> Settings:
     """Load settings from the config file chain and the environment.
 
     Args:
         path: An explicit config file (``--config``); must exist.
-        environ: Environment to read overrides from (defaults to ``os.environ``).
 
     Raises:
         EcoagentError: The file is not valid TOML, or a key is unknown or invalid; the
             message names the file, the key and what is allowed.
     """
     source = find_config_file(path)
-    data: dict[str, Any] = {}
-    if source is not None:
-        try:
-            data = tomllib.loads(source.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise EcoagentError(
-                f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2
-            ) from exc
-    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
+    token = _TOML_FILE.set(source)
     try:
-        settings = Settings.model_validate(data)
+        settings = Settings()
+    except tomllib.TOMLDecodeError as exc:
+        raise EcoagentError(
+            f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2
+        ) from exc
     except ValidationError as exc:
         where = str(source) if source else "environment"
         problems = _problems(exc)
@@ -534,5 +533,13 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
             f"(environment overrides use {ENV_PREFIX}<SECTION>__<KEY>)",
             exit_code=2,
         ) from exc
+    except ValueError as exc:  # an environment value that is not the JSON a list or table needs
+        raise EcoagentError(
+            f"environment: invalid settings: {exc}",
+            f"write lists and tables in {ENV_PREFIX}<SECTION>__<KEY> as JSON, e.g. '[\"LANG\"]'",
+            exit_code=2,
+        ) from exc
+    finally:
+        _TOML_FILE.reset(token)
     settings.source = source
     return settings
