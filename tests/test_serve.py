@@ -330,6 +330,11 @@ def test_every_malformed_request_gets_an_openai_error_and_nothing_is_logged(serv
             if param is not None:
                 assert error["param"] == param, (what, error)
         assert eco.runlog.count() == 0
+        shown = http.get("/metrics").text  # every refusal is counted, by status
+        # (a path with no endpoint, or a method it does not take, is routing's answer, not a refusal)
+        refused = {s: sum(1 for b in BAD if b[4] == s and b[2] != "/v1/completions") for s in (400, 404, 413)}
+        for status, n in refused.items():
+            assert f'ecoagent_rejected_requests_total{{status="{status}"}} {float(n)}' in shown, (status, n)
         good = http.post("/v1/chat/completions", json={"model": "ecoagent", "messages": ask("What is 17 * 23?")})
         assert good.status_code == 200 and good.json()["choices"][0]["message"]["content"] == "391"
     assert eco.runlog.count() == 1

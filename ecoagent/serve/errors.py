@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -79,9 +80,26 @@ def error_body(status: int, message: str, *, param: str | None = None, code: str
 def install_handlers(app: FastAPI) -> None:
     """Answer every error the app can meet in OpenAI's shape."""
 
+    def counted(request: Request, status: int) -> None:
+        service = getattr(request.app.state, "service", None)
+        if service is not None:
+            service.metrics.rejected.labels(str(status)).inc()
+
     @app.exception_handler(APIError)
     async def _api(request: Request, exc: APIError) -> JSONResponse:
+        counted(request, exc.status)
         return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
+        where = ".".join(loc) or None
+        counted(request, 400)
+        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        if where == "limit":
+            message += " (a whole number from 1 to 1000)"
+        return JSONResponse(error_body(400, message, param=where, code="invalid_value"), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -34,6 +34,7 @@ __all__ = [
     "chunk",
     "completion",
     "event_fields",
+    "field_name",
     "now",
     "parse_chat_request",
     "report",
@@ -130,7 +131,8 @@ class ChatRequest(BaseModel):
         return bool((self.stream_options or {}).get("include_usage"))
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as the request field it names (``messages[2].role``)."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -175,7 +177,7 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         request = ChatRequest.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = _field(tuple(first["loc"]))
+        where = field_name(tuple(first["loc"]))
         raise APIError(400, f"{where}: {first['msg']}", param=where, code="invalid_value") from None
     for i, message in enumerate(request.messages):
         if message.role not in _ROLES:
