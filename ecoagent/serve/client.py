@@ -11,12 +11,12 @@ use them at once.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import openai
 from pydantic import ValidationError
 
 from ..config import Rung
@@ -44,12 +44,15 @@ class RemoteAssistant:
         url = url.rstrip("/")
         self.url = url[: -len("/v1")] if url.endswith("/v1") else url
         key = api_key if api_key is not None else os.environ.get(KEY_ENV)
+        self._key = key
+        self._timeout_s = timeout_s
         self._headers = {"authorization": f"Bearer {key}"} if key else {}
         self._timeout = httpx.Timeout(timeout_s, connect=10.0)
         self._rungs: dict[str, Rung] | None = None
 
     # ---- plumbing ---------------------------------------------------------------
-    def _error(self, response: httpx.Response) -> EcoagentError:
+    def _error(self, response: Any) -> EcoagentError:
+        """The server's refusal as an error (``response``: httpx's, or the openai SDK's)."""
         try:
             message = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
@@ -106,41 +109,38 @@ class RemoteAssistant:
         """
         if isinstance(query, str):
             query = Query(query, **fields)
-        body: dict[str, Any] = {
-            "model": self._model(query),
-            "stream": True,
-            "messages": [{"role": "user", "content": query.text}],
-        }
+        extra: dict[str, Any] = {}
         for name in ("expected", "expected_regex", "tests", "entry_point", "context", "session"):
             if getattr(query, name) is not None:
-                body[name] = getattr(query, name)
-        if isinstance(query.judge, str):
-            body["judge"] = query.judge
+                extra[name] = getattr(query, name)
+        if query.judge is not None:
+            extra["judge"] = query.judge
         if not query.cache:
-            body["no_cache"] = True
-        run_id = None
+            extra["no_cache"] = True
+        sdk = openai.AsyncOpenAI(
+            base_url=self.url + "/v1", api_key=self._key or "none", timeout=self._timeout_s, max_retries=0
+        )
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, headers=self._headers) as http:
-                async with http.stream("POST", self.url + "/v1/chat/completions", json=body) as response:
-                    if response.status_code != 200:
-                        await response.aread()
-                        raise self._error(response)
-                    run_id = response.headers.get("x-ecoagent-run-id")
-                    async for line in response.aiter_lines():
-                        if not line.startswith("data: ") or line == "data: [DONE]":
-                            continue
-                        data = json.loads(line[6:])
-                        if "error" in data:
-                            raise EcoagentError(f"server {self.url}: {data['error']['message']}")
-                        event = self._event(data.get("ecoagent"))
-                        if event is not None and on_event is not None:
-                            on_event(event)
-                record = await http.get(f"{self.url}/v1/runs/{run_id}")
-        except httpx.HTTPError as exc:
+            raw = await sdk.chat.completions.with_raw_response.create(
+                model=self._model(query),
+                messages=[{"role": "user", "content": query.text}],
+                stream=True,
+                extra_body=extra,
+            )
+            run_id = raw.headers.get("x-ecoagent-run-id")
+            async for chunk in raw.parse():
+                event = self._event((chunk.model_extra or {}).get("ecoagent"))
+                if event is not None and on_event is not None:
+                    on_event(event)
+        except openai.APIStatusError as exc:
+            raise self._error(exc.response) from None
+        except (openai.APIConnectionError, httpx.HTTPError) as exc:
             raise self._unreachable(exc) from exc
-        if record.status_code != 200:
-            raise self._error(record)
-        return RunRecord.model_validate(record.json())
+        except openai.APIError as exc:  # an error the server sent inside the stream
+            raise EcoagentError(f"server {self.url}: {exc.message}") from None
+        finally:
+            await sdk.close()
+        return RunRecord.model_validate(self._get(f"/v1/runs/{run_id}"))
 
     def _model(self, query: Query) -> str:
         if query.start_rung == 0:
