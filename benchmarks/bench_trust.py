@@ -189,15 +189,12 @@ def probe_for(known: dict[str, ProbeResult]) -> FunctionProbe:
     return FunctionProbe(factory, load_settings().sandbox, known=known)
 
 
-async def load(
-    out: Path, tasks_path: Path, *, kept: Path | None, export: Path | None
-) -> tuple[list[Task], FunctionProbe]:
+async def load(out: Path, tasks_path: Path, *, kept: Path | None) -> tuple[list[Task], FunctionProbe, bool]:
     """The explored tasks, every attempt scored by the key, and the probe with what it ran.
 
     From the run log in ``out`` when there is one, else from ``kept`` (a run kept in the
-    repository: no model and, for kept probes, no sandbox). Written to ``export`` when given
-    and something was scored now: each record without its conversations, each attempt's score
-    and, last, the probe's results.
+    repository: no model and, for kept probes, no sandbox). The last value says whether
+    anything was scored now (then :func:`write_export` can keep the run).
     """
     rows = {r["id"]: r for r in map(json.loads, tasks_path.read_text(encoding="utf-8").splitlines())}
     records, scores, known = explored_records(out), {}, {}
@@ -243,18 +240,7 @@ async def load(
                 (a.rung, a.sample): (await judge(JudgeInput(keyed, a, a.answer or ""))).ok for a in record.attempts
             }
         loaded.append(Task(Query(record.query), row["family"], record, right))
-    if export is not None and len(scores) < len(records):
-        lines = [
-            json.dumps(
-                {"record": json.loads(compact(t.record)), "right": [[r, s, ok] for (r, s), ok in t.right.items()]}
-            )
-            for t in loaded
-        ]
-        lines.append(json.dumps({"probes": {k: dataclasses.asdict(v) for k, v in sorted(probe.known.items())}}))
-        export.parent.mkdir(parents=True, exist_ok=True)
-        data = "".join(line + "\n" for line in lines).encode()
-        export.write_bytes(gzip.compress(data, mtime=0) if export.suffix == ".gz" else data)
-    return loaded, probe
+    return loaded, probe, len(scores) < len(records)
 
 
 # ---- each strategy's decisions, replayed on the recorded attempts ---------------------------------
@@ -370,7 +356,7 @@ def main() -> int:
         )
     rungs = settings.ladder.resolved()
     names = [r.name for r in rungs]
-    loaded, probe = asyncio.run(load(args.out, tasks_path, kept=args.export, export=args.export))
+    loaded, probe, scored_now = asyncio.run(load(args.out, tasks_path, kept=args.export))
     # Every rung's own attempt is there (exploring, nothing stops a climb); a sample is missing only
     # where the rung's first attempt failed outright, and then no strategy would draw it either.
     loaded = [t for t in loaded if all((n, 0) in t.by for n in names)]
@@ -416,6 +402,9 @@ def main() -> int:
             f"| {name} | {o.right}/{len(loaded)} | {o.wrong} | {share} | {o.unverified} ({o.unverified_right}) | {total:,.0f} | "
             f"{total / top:.2f} | {statistics.median(o.compute):.1f} | {o.tokens:,} |"
         )
+    if args.export is not None and scored_now:
+        write_export(args.export, loaded, probe)
+        print(f"\nwrote {args.export}")
     if args.write_calibration:
         kept = {"held-out": "trust-explore.jsonl.gz", "humaneval": "trust-humaneval.jsonl.gz"}[args.set]
         chosen = f"--per-family {args.per_family}" if args.set == "held-out" else f"--limit {args.limit or len(loaded)}"
@@ -445,6 +434,19 @@ def main() -> int:
         write_part(args.write_calibration, args.set, part)
         print(f"\nwrote {args.write_calibration} (part {args.set})")
     return 0
+
+
+def write_export(export: Path, loaded: Sequence[Task], probe: FunctionProbe) -> None:
+    """Keep the run in the repository: each record without its conversations, each attempt's
+    score and, last, every function probe's result (written after the analysis, which ran them)."""
+    lines = [
+        json.dumps({"record": json.loads(compact(t.record)), "right": [[r, s, ok] for (r, s), ok in t.right.items()]})
+        for t in loaded
+    ]
+    lines.append(json.dumps({"probes": {k: dataclasses.asdict(v) for k, v in sorted(probe.known.items())}}))
+    export.parent.mkdir(parents=True, exist_ok=True)
+    data = "".join(line + "\n" for line in lines).encode()
+    export.write_bytes(gzip.compress(data, mtime=0) if export.suffix == ".gz" else data)
 
 
 def write_part(path: Path, name: str, part: dict[str, object]) -> Calibration:

@@ -56,7 +56,7 @@ def test_each_part_of_the_shipped_calibration_is_what_its_exploration_run_says(t
         tasks_path = trust.tasks_file(name, tmp_path / name, limit=limit)
         assert hashlib.sha256(tasks_path.read_bytes()).hexdigest() == part["data_sha256"], name
         kept = EXPORTS / {"held-out": "trust-explore.jsonl.gz", "humaneval": "trust-humaneval.jsonl.gz"}[name]
-        loaded, probe = asyncio.run(trust.load(tmp_path / "no-run", tasks_path, kept=kept, export=None))
+        loaded, probe, _ = asyncio.run(trust.load(tmp_path / "no-run", tasks_path, kept=kept))
         assert len(loaded) == part["tasks"], name
         probe.executor_factory = None  # kept probe results only: the recount needs no sandbox
         recounted = asyncio.run(trust.calibration_of(loaded, LadderSettings().resolved(), probe))
