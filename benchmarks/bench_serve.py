@@ -65,6 +65,7 @@ def ms(values: list[float]) -> str:
 def _scripted_eco(home: Path) -> EcoAssistant:
     settings = Settings(ladder=LadderSettings(rungs=[Rung(name="instant", provider="openai", model="x")]))
     settings.router.enabled = False
+    settings.run.judge = "auto"  # the transport is measured: one scripted answer a query, accepted as it runs
     settings.bank.path, settings.runlog_path, settings.cache.path = (
         home / "bank",
         home / "runs.sqlite3",
@@ -191,7 +192,7 @@ async def _throughput(
 
 
 def hits(total: int, work: Path) -> dict[int, float]:
-    config = write_scripted_config(work, {"instant": [CODE] * 10}, sandbox_timeout_s=10)
+    config = write_scripted_config(work, {"instant": [CODE] * 10}, sandbox_timeout_s=10, judge="auto")
     config.write_text(config.read_text() + "[serve]\nqueue = 256\n")
     server = ServeProcess(work / "hits-home", config)
     body = {"model": "ecoagent", "messages": [{"role": "user", "content": "What is 17 * 23?"}]}
