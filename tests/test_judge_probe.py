@@ -205,3 +205,14 @@ def test_the_probe_runs_in_the_real_sandbox(sandbox_image: str) -> None:
     assert good.error is None and not good.failed and good.returned[:3] == ("5", "2", "4")
     wrong = asyncio.run(real(WRONG_ON_EXAMPLE, shown, []))
     assert wrong.failed and wrong.failed[0][2] == "-1"
+
+
+def test_a_function_with_no_call_to_check_it_on_is_no_evidence() -> None:
+    # Closing words agree across rungs ("The function is written."): they must not back anything.
+    query = "Write a Python function called `double(x)` that returns twice its argument."
+    code = "def double(x):\n    return 2 * x\n"
+    record = climb({"cheap": writes(code), "mid": writes(code)}, query=query)
+    assert not record.resolved
+    assert all(
+        a.verdict and a.verdict.evidence == "void" and "no call of double" in a.verdict.reason for a in record.attempts
+    )

@@ -314,6 +314,9 @@ class EvidenceJudge(Judge):
                 if all(r.startswith("raises ") for r in result.returned):
                     return _Answer(None, True, f"every call of {name} raises ({result.returned[0][7:]})")
                 return _Answer(result.key, True)
+            if not attempt.executions[-1].output.strip():  # nothing to run it on, and it printed nothing:
+                # its closing words ("The function is written.") would agree with another's
+                return _Answer(None, True, f"the query shows no call of {name} to check the function on")
         text = answer_text(attempt)
         void = void_reason(query, text)
         return _Answer(None if void else answer_key(text), False, void)
