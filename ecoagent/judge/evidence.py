@@ -210,6 +210,13 @@ class _Answer:
     void: str | None = None
 
 
+def _printed(query: str, attempt: RungAttempt) -> _Answer:
+    """What the attempt's code printed (or its closing words), as a key, or why it says nothing."""
+    text = answer_text(attempt)
+    void = void_reason(query, text)
+    return _Answer(None if void else answer_key(text), False, void)
+
+
 def _kind(function: bool, support: Sequence[RungAttempt], rung: str) -> EvidenceKind:
     """The evidence kind of an answer that ``support`` (earlier attempts, same answer) backs."""
     if not support:
@@ -317,9 +324,7 @@ class EvidenceJudge(Judge):
             if not attempt.executions[-1].output.strip():  # nothing to run it on, and it printed nothing:
                 # its closing words ("The function is written.") would agree with another's
                 return _Answer(None, True, f"the query shows no call of {name} to check the function on")
-        text = answer_text(attempt)
-        void = void_reason(query, text)
-        return _Answer(None if void else answer_key(text), False, void)
+        return _printed(query, attempt)
 
     async def decide(self, data: JudgeInput) -> Verdict:
         attempt = data.attempt
@@ -383,9 +388,9 @@ class EvidenceJudge(Judge):
                 if a.verdict.answer is not None:
                     out.append((a, a.verdict.answer))
                     continue
-            text = answer_text(a)
-            if void_reason(query, text) is None:
-                out.append((a, answer_key(text)))
+            printed = _printed(query, a)
+            if printed.key is not None:
+                out.append((a, printed.key))
         return out
 
     def _may_sample(self, data: JudgeInput, mine: str | None) -> bool:

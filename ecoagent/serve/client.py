@@ -47,7 +47,6 @@ class RemoteAssistant:
         self._key = key
         self._timeout_s = timeout_s
         self._headers = {"authorization": f"Bearer {key}"} if key else {}
-        self._timeout = httpx.Timeout(timeout_s, connect=10.0)
         self._rungs: dict[str, Rung] | None = None
 
     # ---- plumbing ---------------------------------------------------------------

@@ -97,8 +97,6 @@ def install_handlers(app: FastAPI) -> None:
         where = ".".join(loc) or None
         counted(request, 400)
         message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        if where == "limit":
-            message += " (a whole number from 1 to 1000)"
         return JSONResponse(error_body(400, message, param=where, code="invalid_value"), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)

@@ -47,8 +47,8 @@ router = APIRouter()
 class FeedbackRequest(BaseModel):
     """``POST /v1/feedback``: a thumbs-up or thumbs-down on a run."""
 
-    run_id: str = Field(..., min_length=1, description="The id a completion returned (ecoagent.run_id).")
-    good: StrictBool = Field(..., description="true: thumbs-up (bank it); false: thumbs-down.")
+    run_id: str = Field(..., min_length=1, description="the id a completion returned (ecoagent.run_id)")
+    good: StrictBool = Field(..., description="true (thumbs-up: bank it) or false (thumbs-down)")
 
 
 @router.get("/healthz")
@@ -162,13 +162,9 @@ async def feedback(request: Request, service: ServiceDep, key: KeyDep) -> dict[s
             raise APIError(
                 400, 'the body must be a JSON object: {"run_id": "...", "good": true}', code="invalid_json"
             ) from None
-        hint = {
-            "run_id": "the id a completion returned (ecoagent.run_id)",
-            "good": "true (thumbs-up: bank it) or false (thumbs-down)",
-        }
-        raise APIError(
-            400, f"{where}: {first['msg']}; send {hint.get(where, where)}", param=where, code="invalid_value"
-        ) from None
+        field = FeedbackRequest.model_fields.get(where)
+        hint = f"; send {field.description}" if field is not None and field.description else ""
+        raise APIError(400, f"{where}: {first['msg']}{hint}", param=where, code="invalid_value") from None
     await owned_run(service, data.run_id, key)
     try:
         result = await asyncio.to_thread(service.eco.feedback, data.run_id, data.good)
