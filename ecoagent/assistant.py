@@ -21,7 +21,6 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from autogen_core import CancellationToken
@@ -33,7 +32,8 @@ from .compress import CompressionStage, Compressor
 from .config import JudgeName, Rung, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
-from .events import CacheChecked, DemonstrationsFound, Event, Routed
+from .events import CacheChecked, DemonstrationsFound, Event, MemoryRecalled, Routed
+from .feedback import Feedback, FeedbackResult
 from .judge import (
     AutoJudge,
     Calibration,
@@ -47,27 +47,15 @@ from .judge import (
     load_calibration,
 )
 from .ladder import ExecutorFactory, Ladder
+from .memory.stage import MemoryStage
 from .models import build_client, check_rung
 from .query import Query
-from .records import Execution, RungAttempt, RunRecord
+from .records import RunRecord
 from .router.stage import RouteIndex, RouterStage
 from .runlog import RunLog
 from .sandbox.executor import DockerSandboxExecutor
 
 __all__ = ["EcoAssistant", "FeedbackResult"]
-
-
-@dataclass
-class FeedbackResult:
-    """What a thumbs-up/down did."""
-
-    run_id: str
-    good: bool
-    solution_id: str | None = None
-    created: bool = False
-    override: bool = False
-    retired: list[str] = field(default_factory=list)
-    note: str = ""
 
 
 class EcoAssistant:
@@ -130,6 +118,20 @@ class EcoAssistant:
         self._routes: RouteIndex | None = None
         self._compressor: Compressor | None = None
         self._calibration: Calibration | None = None
+        self.memory = MemoryStage(
+            self.settings.memory,
+            lambda: self.summarizer()[1],
+            lambda: self.bank,
+            lambda: self.runlog,
+            self.rungs[0].cost,
+        )
+        self._feedback = Feedback(
+            lambda: self.runlog, lambda: self.bank, self.first_turn.forget, self.settings.judge, self._recalibrated
+        )
+
+    def _recalibrated(self) -> None:
+        with self._parts_lock:
+            self._calibration = None
 
     # ---- parts made on first use ------------------------------------------------
     # Each part opens once per assistant, whichever thread asks first: the server and
@@ -227,9 +229,14 @@ class EcoAssistant:
             EcoagentError: The client cannot be built (missing key or model file).
         """
         bottom = self.rungs[0]
-        if bottom.adapter and not self._given_clients:
+        if self._given_clients:
+            return bottom.name, self.client_for(bottom)
+        if bottom.adapter:
             bottom = bottom.model_copy(update={"name": f"{bottom.name}:base", "adapter": None})
-        return bottom.name, self.client_for(bottom)
+        # A client of its own: summaries run on the memory stage's event loop, and an HTTP
+        # client's connections belong to the loop that opened them.
+        own = bottom.model_copy(update={"name": f"{bottom.name}:summary"})
+        return bottom.name, self.client_for(own)
 
     def warm(self) -> None:
         """Load what the first query needs before it arrives (chat before its prompt, serve before
@@ -302,47 +309,57 @@ class EcoAssistant:
         started = time.monotonic()
         self.check_ladder()
         judge = judge or self.make_judge(query.judge_name(self.settings.run.judge))
-        record = RunRecord(
-            query=query.text,
-            expected=query.expected or query.expected_regex,
-            query_id=query.id,
-            session=query.session,
-            context_chars=len(query.context or ""),
-            key_name=query.key_name,
-            **({"run_id": query.run_id} if query.run_id else {}),
-        )
-        try:
-            record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
-            if record.first_turn is not None:
-                yield CacheChecked(step=record.first_turn)
-            if record.served_from_cache:
-                _answer_from(record)
-            else:
-                record.routing = await self.router.decide(query)
-                climb = query
-                if record.routing is not None:
-                    climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
-                    yield Routed(routing=record.routing)
-                record.demonstrations = await find_demonstrations(self.bank, climb)
-                yield DemonstrationsFound(demonstrations=record.demonstrations)
-                task = self.compression.for_query(
-                    climb, record.demonstrations, show_tests=self.settings.judge.show_tests
-                )
-                async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
+        async with self.memory.turn(query) as turn:
+            record = RunRecord(
+                query=query.text,
+                expected=query.expected or query.expected_regex,
+                query_id=query.id,
+                session=query.session,
+                context_chars=len(query.context or ""),
+                key_name=query.key_name,
+                memory=turn.step,
+                **({"run_id": query.run_id} if query.run_id else {}),
+            )
+            try:
+                if turn.step is not None:
+                    yield MemoryRecalled(step=turn.step)
+                async for event in self._stages(turn.query, judge, record, cancellation_token):
                     yield event
-                await asyncio.to_thread(self.first_turn.remember, query, record)
-                await asyncio.to_thread(self.router.learn, record)
-        except (asyncio.CancelledError, GeneratorExit):
-            # Ctrl-C in chat, a client that hung up on the server: what was spent is logged,
-            # marked cancelled (never cached, never learned from). Written synchronously: the
-            # task is being cancelled, and a second await could be cancelled too.
-            record.cancelled = True
+            except (asyncio.CancelledError, GeneratorExit):
+                # Ctrl-C in chat, a client that hung up on the server: what was spent is logged,
+                # marked cancelled (never cached, never learned from, not remembered). Written
+                # synchronously: the task is being cancelled, and a second await could be too.
+                record.cancelled = True
+                record.duration_s = time.monotonic() - started
+                self.runlog.add(record)
+                raise
             record.duration_s = time.monotonic() - started
-            self.runlog.add(record)
-            raise
-        record.duration_s = time.monotonic() - started
-        await asyncio.to_thread(self.runlog.add, record)
+            await asyncio.to_thread(self.runlog.add, record)
+            turn.record = record  # the session remembers it (the next turn of the session waits for that)
         yield record
+
+    async def _stages(
+        self, query: Query, judge: Judge, record: RunRecord, cancellation_token: CancellationToken | None
+    ) -> AsyncGenerator[Event, None]:
+        """First turn (cache, replay), else routing, demonstrations, compression and the ladder."""
+        record.first_turn = await self.first_turn.check(query, judge, cancellation_token)
+        if record.first_turn is not None:
+            yield CacheChecked(step=record.first_turn)
+        if record.served_from_cache:
+            _answer_from(record)
+            return
+        record.routing = await self.router.decide(query)
+        climb = query
+        if record.routing is not None:
+            climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked
+            yield Routed(routing=record.routing)
+        record.demonstrations = await find_demonstrations(self.bank, climb)
+        yield DemonstrationsFound(demonstrations=record.demonstrations)
+        task = self.compression.for_query(climb, record.demonstrations, show_tests=self.settings.judge.show_tests)
+        async for event in self.ladder.climb(climb, task, judge, record, cancellation_token):
+            yield event
+        await asyncio.to_thread(self.first_turn.remember, query, record)
+        await asyncio.to_thread(self.router.learn, record)
 
     async def run(
         self,
@@ -388,94 +405,16 @@ class EcoAssistant:
         Raises:
             EcoagentError: Unknown run id (exit code 2).
         """
-        record = self.runlog.get(run_id)
-        if record is None:
-            raise EcoagentError(f"no run with id {run_id!r}", "see `ecoagent logs` for run ids", exit_code=2)
-        result = FeedbackResult(run_id=run_id, good=good)
-        used = [d.id for d in record.demonstrations]
-        if record.served_from_cache and record.first_turn and record.first_turn.kind == "replay":
-            used.append(record.first_turn.key)
-        self._refine_calibration(record, good)
-        if good:
-            self._bank_good(record, result)
-            if used:
-                self.bank.record_outcome(used, success=True)
-        else:
-            self.first_turn.forget(record)
-            if used:
-                result.retired = self.bank.record_outcome(used, success=False)
-            result.note = "recorded" + (f"; retired {len(result.retired)} demonstration(s)" if result.retired else "")
-        record.feedback = "good" if good else "bad"
-        record.human_override = record.human_override or result.override
-        self.runlog.add(record)
-        self.runlog.add_feedback(run_id, good, result.solution_id)
-        return result
-
-    def _refine_calibration(self, record: RunRecord, good: bool) -> None:
-        """A person's first verdict on an answer the evidence judge weighed counts in the user's
-        calibration: one more checked answer in that rung's bin (later changes of mind do not)."""
-        attempt = record.served_attempt
-        verdict = attempt.verdict if attempt else None
-        if record.feedback is not None or verdict is None or verdict.judge != "evidence":
-            return
-        kind = verdict.evidence
-        if kind is None or kind == "void" or verdict.identity is None:
-            return
-        path = self.settings.judge.calibration_file()
-        own = Calibration.load(path)
-        own.observe(verdict.identity, kind, wrong=not good)
-        own.save(path)
-        with self._parts_lock:
-            self._calibration = None  # read again, with this answer counted
-
-    def _bank_good(self, record: RunRecord, result: FeedbackResult) -> None:
-        if record.unverified and record.final_code:  # nothing backed it but the person: their word banks it
-            result.solution_id, result.created = self._bank_record(
-                record, record.final_code, record.final_answer or "", record.final_rung or ""
-            )
-            result.override = True
-            result.note = "banked on your word (no independent evidence backed this answer)"
-            return
-        if record.resolved and record.final_code:
-            if record.served_from_cache:
-                result.note += "; the cached answer will not be served again"
-            result.solution_id, result.created = self._bank_record(
-                record, record.final_code, record.final_answer or "", record.final_rung or ""
-            )
-            result.note = "banked" if result.created else "updated the existing solution"
-            return
-        found = record.last_execution
-        if found is None or record.last_good_execution is None:
-            why = _why_not_bankable(record, found)
-            result.note = f"not banked: {why}; only code that ran successfully can become a demonstration"
-            return
-        attempt, last = found
-        result.solution_id, result.created = self._bank_record(record, last.code, last.output.strip(), attempt.rung)
-        result.override = True
-        verdict = attempt.verdict
-        judged = f"the {verdict.judge} judge said: {verdict.reason}" if verdict else "no judge accepted it"
-        result.note = f"banked on your word ({judged})"
+        return self._feedback.give(run_id, good)
 
     def bank_verified(self, record: RunRecord) -> tuple[str, bool] | None:
         """Bank a run whose ``expected`` check or tests passed (batch ``--bank-verified``)."""
-        if not record.verified or not record.final_code:
-            return None
-        return self._bank_record(record, record.final_code, record.final_answer or "", record.final_rung or "")
-
-    def _bank_record(self, record: RunRecord, code: str, answer: str, rung: str) -> tuple[str, bool]:
-        """Bank a confirmed run's query and the code that answered it (or update its near-duplicate)."""
-        found = record.last_execution
-        language = (
-            found[1].language
-            if found
-            else (
-                record.first_turn.execution.language if record.first_turn and record.first_turn.execution else "python"
-            )
-        )
-        return self.bank.add(record.query, code, answer=answer, rung=rung, cost=record.total_cost, language=language)
+        return self._feedback.bank_verified(record)
 
     def close(self) -> None:
-        """Release the bank's store, the cache and the run log, and a sandbox started for a replay."""
+        """Finish the summaries being written; release the bank's store, the cache and the run log,
+        and a sandbox started for a replay."""
+        self.memory.close()
         self.first_turn.close()
         if self._cache is not None:
             self._cache.close()
@@ -487,15 +426,6 @@ class EcoAssistant:
         if self._runlog is not None:
             self._runlog.close()
             self._runlog = None
-
-
-def _why_not_bankable(record: RunRecord, found: tuple[RungAttempt, Execution] | None) -> str:
-    if found is not None:
-        last = found[1]
-        return "its last execution timed out" if last.timed_out else f"its last execution exited {last.exit_code}"
-    if any(a.error for a in record.attempts):
-        return "the model failed before any code ran"
-    return "no code ran"
 
 
 def _answer_from(record: RunRecord) -> None:

@@ -18,7 +18,16 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
 
 from .config import Rung
-from .records import CompressionStep, Demonstration, Execution, FirstTurn, Message, Routing, RungAttempt
+from .records import (
+    CompressionStep,
+    Demonstration,
+    Execution,
+    FirstTurn,
+    MemoryStep,
+    Message,
+    Routing,
+    RungAttempt,
+)
 
 __all__ = [
     "EVENTS",
@@ -28,6 +37,7 @@ __all__ = [
     "DemonstrationsFound",
     "Escalated",
     "Event",
+    "MemoryRecalled",
     "ModelMessage",
     "Routed",
     "RungJudged",
@@ -45,6 +55,14 @@ WireRung = Annotated[Rung, PlainSerializer(_public, when_used="json")]
 
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class MemoryRecalled(_Event):
+    """The query belongs to a session: ``step`` says what of the conversation its first message
+    carries (summary, verbatim turns, recalled ones) and what the last summary cost."""
+
+    event: Literal["memory"] = "memory"
+    step: MemoryStep
 
 
 class CacheChecked(_Event):
@@ -131,7 +149,8 @@ class Escalated(_Event):
 
 
 Event: TypeAlias = Annotated[
-    CacheChecked
+    MemoryRecalled
+    | CacheChecked
     | Routed
     | DemonstrationsFound
     | RungStarted

@@ -43,7 +43,11 @@ class Query:
         context: Material the question is about (a pasted document, table or
             log), shown to the model only and compressed for rungs that compress.
         id: The caller's id for this query (a batch row id), kept in the record.
-        session: The chat session the query belongs to, kept in the record.
+        session: The conversation the query belongs to: the assistant's memory stage gives it
+            the session's summary, recent and recalled turns as its history, and remembers
+            its answer (chat and ``ecoagent serve`` name one; kept in the record).
+        replaces: The run id of the session's last turn that this query asks again (chat's
+            ``/retry``): memory replaces that turn with this one.
         cache: Whether the first-turn stage may answer from the cache or by replay
             (``--no-cache`` sets it False: the ladder runs whatever is cached).
         key_name: The name of the API key that sent the query (``ecoagent serve``), kept
@@ -68,6 +72,7 @@ class Query:
     context: str | None = None
     id: str | None = None
     session: str | None = None
+    replaces: str | None = None
     cache: bool = True
     key_name: str | None = None
     run_id: str | None = None

@@ -19,6 +19,7 @@ __all__ = [
     "Demonstration",
     "Execution",
     "FirstTurn",
+    "MemoryStep",
     "Message",
     "RouteEstimate",
     "Routing",
@@ -126,6 +127,32 @@ class FirstTurn(BaseModel):
     verdict: Verdict | None = None
     reason: str = ""
     duration_s: float = 0.0
+
+
+class MemoryStep(BaseModel):
+    """What a session's memory gave a turn: the conversation it carried into the first message,
+    and what writing the summary cost since the session's previous turn.
+
+    The summary of turn N is written after N's answer is out (nobody waits for it); turn
+    N+1 waits for it if it is not done and reports its spend here. That spend is charged
+    (to the query's key) when it is written, so it is not in the record's ``total_cost``.
+    """
+
+    session: str
+    history_chars: int = Field(0, description="Length of the conversation block the first message carries.")
+    summary_chars: int = 0
+    verbatim_turns: int = 0
+    folded_turns: int = Field(0, description="Turns folded into the summary so far.")
+    recalled: list[str] = Field(default_factory=list, description="Earlier questions recalled by similarity.")
+    summary_prompt_tokens: int = 0
+    summary_completion_tokens: int = 0
+    summary_cost: float = 0.0
+    note: str = Field("", description="Why the memory is less than it should be (a summary that failed).")
+
+    @property
+    def summary_tokens(self) -> int:
+        """Tokens the summary written since the previous turn took."""
+        return self.summary_prompt_tokens + self.summary_completion_tokens
 
 
 class CompressionStep(BaseModel):
@@ -241,6 +268,7 @@ class RunRecord(BaseModel):
     demonstrations: list[Demonstration] = Field(default_factory=list)
     attempts: list[RungAttempt] = Field(default_factory=list)
     first_turn: FirstTurn | None = None
+    memory: MemoryStep | None = None
     routing: Routing | None = None
     resolved: bool = False
     unverified: bool = Field(

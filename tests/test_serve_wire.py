@@ -38,7 +38,7 @@ def test_the_last_user_message_is_the_query_and_earlier_turns_its_history() -> N
     turns = split_messages(request, keep_turns=6)
     assert turns.question == "And times 3?" and turns.history == "Q: What is 2 + 2?\nA: 4"
     assert turns.instructions == "Answer in French.\n\nBe brief."
-    query = to_query(request, turns, start_rung=1, history=turns.history, key_name="k")
+    query = to_query(request, turns, start_rung=1, key_name="k")
     assert query.text == "And times 3?" and query.follow_up and query.expected == "12" and query.start_rung == 1
     assert (
         query.context is not None
@@ -51,7 +51,7 @@ def test_the_last_user_message_is_the_query_and_earlier_turns_its_history() -> N
 def test_a_first_turn_without_instructions_stays_cacheable() -> None:
     request = parse_chat_request(body(messages=[{"role": "user", "content": "What is 2 + 2?"}]))
     turns = split_messages(request, keep_turns=6)
-    query = to_query(request, turns, start_rung=0, history=None, key_name=None)
+    query = to_query(request, turns, start_rung=0, key_name=None)
     assert not query.follow_up and query.context is None and query.cache
 
 
@@ -222,6 +222,7 @@ def test_every_kind_of_event_survives_the_wire() -> None:
         DemonstrationsFound,
         Escalated,
         Event,
+        MemoryRecalled,
         ModelMessage,
         Routed,
         RungJudged,
@@ -232,6 +233,7 @@ def test_every_kind_of_event_survives_the_wire() -> None:
         Demonstration,
         Execution,
         FirstTurn,
+        MemoryStep,
         Message,
         RouteEstimate,
         Routing,
@@ -251,6 +253,20 @@ def test_every_kind_of_event_survives_the_wire() -> None:
     attempt = RungAttempt(rung="cheap", sample=1, messages=[Message(source="assistant", content="```python\nprint(17 * 23)\n```")],
                           executions=[execution], verdict=verdict, answer="391", model_s=1.5)  # fmt: skip
     events = [
+        MemoryRecalled(
+            step=MemoryStep(
+                session="s1",
+                history_chars=120,
+                summary_chars=40,
+                verbatim_turns=3,
+                folded_turns=2,
+                recalled=["What was March revenue?"],
+                summary_prompt_tokens=300,
+                summary_completion_tokens=60,
+                summary_cost=0.0001,
+                note="the summary was not updated (timeout); older turns stay verbatim",
+            )
+        ),
         CacheChecked(
             step=FirstTurn(
                 kind="replay",

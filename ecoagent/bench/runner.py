@@ -271,7 +271,7 @@ class _Conversations:
     async def query(self, item: BenchItem, query: Query) -> Query:
         """``query`` with what the conversation carries into it."""
         carried = await self._chat(item.task_id).query(item.query)
-        return query.but(history=carried.history, session=carried.session)
+        return query.but(history=carried.history)  # no session: the bench holds this memory, not the stage
 
     async def add(self, item: BenchItem, record: RunRecord, result: ItemResult | None = None) -> None:
         """Remember the turn; summarizing (as chat does after each answer) counts in the turn's cost."""

@@ -27,6 +27,7 @@ from ..events import (
     DemonstrationsFound,
     Escalated,
     Event,
+    MemoryRecalled,
     ModelMessage,
     Routed,
     RungJudged,
@@ -129,7 +130,13 @@ class LiveRun:
         self.verbose = verbose
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, CacheChecked):
+        if isinstance(event, MemoryRecalled):
+            if event.step.note:
+                self.console.print(Text(event.step.note, style="dim"))
+            if self.verbose:
+                for question in event.step.recalled:
+                    self.console.print(Text(f"↳ recalled an earlier turn: {question}", style="cyan"))
+        elif isinstance(event, CacheChecked):
             step = event.step
             if step.served and step.kind == "exact":
                 self.console.print(Text(f"⚡ cached answer: {step.reason}", style="cyan"))

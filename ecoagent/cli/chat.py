@@ -5,7 +5,9 @@ every agent's message, execution output, escalations, and a footer with the rung
 tokens and cost of the turn and of the session. ``/good`` banks the last query with
 the code that answered it (the person's word overrules the judge when that code ran
 successfully); ``/bad`` records the failure and offers ``/retry`` from the next
-rung. Follow-up turns carry the conversation so far. The banner and prompt show at
+rung. Follow-up turns carry the conversation so far: the query names the chat's
+session, and the assistant's memory stage gives it the summary, the recent turns and
+recalled ones (with ``--server``, the server's assistant does). The banner and prompt show at
 once; models, embedder and bank load in the background (:class:`Loader`). Ctrl-C cancels the running query
 (its sandbox container is removed) and returns to the prompt; Ctrl-D exits.
 """
@@ -26,16 +28,18 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import MAX_CONTEXT_CHARS, Settings
-from ..conversation import Conversation
+from ..conversation import session_file
+from ..costs import CostTally
 from ..errors import EcoagentError, SandboxError
 from ..paths import state_dir
+from ..query import Query
 from ..records import RunRecord
-from ._chat_memory import ChatMemory
 from ._common import SERVER_OPTION, fail, handle_errors, out, read_context, remote_from, settings_from
 from ._render import LiveRun, footer, ladder_line, money
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
+    from ..conversation import Conversation
     from ..serve.client import RemoteAssistant
 
 __all__ = ["ChatSession", "Loader", "chat"]
@@ -101,7 +105,7 @@ class ChatSession:
         console: Console,
         settings: Settings,
         *,
-        memory: ChatMemory | None = None,
+        session: str | None = None,
     ) -> None:
         from ..serve.client import RemoteAssistant
 
@@ -111,8 +115,9 @@ class ChatSession:
         # With --server, the server holds the bank, the ladder and the conversation's memory (by session id).
         self.remote = eco if isinstance(eco, RemoteAssistant) else None
         self.rungs = self.remote.rungs if self.remote else settings.ladder.resolved()
-        self.memory = memory or ChatMemory(Conversation(), settings.memory)
-        self.conversation = self.memory.conversation
+        self.session = session or _new_session()
+        self.turns: list[RunRecord] = []
+        self.cost = CostTally()
         self.last_retry_from = 0
         self.material: str | None = None  # what /context or /paste attached to the next questions
         self.read_line: Callable[[], str] = _read_line
@@ -185,7 +190,7 @@ class ChatSession:
         table = Table(title="session cost", title_justify="left")
         for col in ("rung", "attempts", "solved", "tokens", "cost"):
             table.add_column(col)
-        cost = self.conversation.cost
+        cost = self.cost
         for rung, row in cost.per_rung.items():
             table.add_row(rung, str(row.attempts), str(row.solved), f"{row.tokens:,}", money(row.cost))
         table.add_row("total", "", "", f"{cost.tokens:,}", money(cost.cost))
@@ -194,9 +199,9 @@ class ChatSession:
 
     def cmd_history(self, arg: str) -> None:
         """The queries of this session."""
-        if not self.conversation.turns:
+        if not self.turns:
             self.console.print("no queries yet")
-        for i, r in enumerate(self.conversation.turns, 1):
+        for i, r in enumerate(self.turns, 1):
             mark = "✓" if r.resolved else "⚠" if r.unverified else "✗"
             self.console.print(
                 f"  {i}. {mark} {r.answered_by or '-':<12} {money(r.total_cost):>9}  {r.query}  ({r.run_id})",
@@ -222,31 +227,32 @@ class ChatSession:
 
     def cmd_new(self, arg: str) -> None:
         """Start a fresh conversation (earlier turns are no longer context; recall keeps them)."""
-        if self.remote is not None:  # a new session id: the server's memory of this one stays with it
-            self.conversation.context.clear()
-            self.conversation.session = uuid.uuid4().hex[:12]
-            self.console.print("new conversation")
-            return
-        self.memory.wait(self.console)
-        asyncio.run(self.conversation.new())
+        self.session = _new_session()  # the old session stays saved: --resume continues it
         self.console.print("new conversation")
+
+    def _conversation(self) -> Conversation:
+        """This session's conversation, once its summary is written."""
+        memory = self.eco.memory
+        if memory.busy(self.session):
+            with self.console.status("updating the conversation summary…"):
+                memory.wait(self.session)
+        return memory.conversation(self.session)
 
     def cmd_memory(self, arg: str) -> None:
         """Exactly what the next follow-up reads of this conversation; /memory QUESTION adds what it would recall."""
-        self.memory.wait(self.console)
-        self.memory.attach(self.eco)
-        view = asyncio.run(self.conversation.memory_for(arg.strip() or None))
+        conversation = self._conversation()
+        view = self.eco.memory.run(conversation.memory_for(arg.strip() or None))
         text = view.text()
         self.console.print(text if text else "(nothing yet: the next question starts a conversation)", markup=False)
-        memory = self.conversation.memory
+        memory = conversation.memory
         if memory is not None:
             used = memory.usage
             self.console.print(
                 f"{len(view.verbatim)} turn(s) verbatim · {memory.folded_turns} folded into the summary by "
-                f"{self.memory.summarizer} ({used.prompt_tokens + used.completion_tokens:,} tokens so far)",
+                f"{self.eco.summarizer()[0]} ({used.prompt_tokens + used.completion_tokens:,} tokens so far)",
                 style="dim",
             )
-        recall = self.conversation.recall
+        recall = conversation.recall
         if recall is not None:
             hint = "" if arg.strip() else " · /memory QUESTION shows which a follow-up would recall"
             self.console.print(
@@ -255,10 +261,9 @@ class ChatSession:
 
     def cmd_forget(self, arg: str) -> None:
         """Clear this conversation's memory and its recalled turns; /forget all clears every session's."""
-        self.memory.wait(self.console)
-        self.memory.attach(self.eco)
-        gone = asyncio.run(self.conversation.forget(everything=arg.strip() == "all"))
-        self.memory.save()
+        conversation = self._conversation()
+        gone = self.eco.memory.run(conversation.forget(everything=arg.strip() == "all"))
+        self.eco.memory.save(self.session)
         self.console.print(f"forgot the summary, the recent turns and {gone} recalled turn(s)")
 
     def cmd_context(self, arg: str) -> None:
@@ -318,70 +323,47 @@ class ChatSession:
 
     # ---- turns --------------------------------------------------------------------------
     def _last(self) -> RunRecord | None:
-        last = self.conversation.last
+        last = self.turns[-1] if self.turns else None
         if last is None:
             self.console.print("nothing to act on yet: ask something first")
         return last
 
     def ask(self, text: str, *, start_rung: int = 0, retry: bool = False) -> None:
-        """Run one query; Ctrl-C cancels it and returns to the prompt."""
-        if self.remote is not None:
-            self._ask_remote(text, start_rung=start_rung)
-            return
+        """Run one query of this session; Ctrl-C cancels it and returns to the prompt."""
+        replaces = self.turns[-1].run_id if retry and self.turns else None
+        query = Query(text, start_rung=start_rung, session=self.session, context=self.material, replaces=replaces)
         try:
-            eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
-            self.memory.wait(self.console)
-            self.memory.attach(eco)
-            query = asyncio.run(self.conversation.query(text, start_rung=start_rung))
-            if self.material is not None:
-                query = query.but(context=self.material)
-            record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
+            if self.remote is not None:
+                record = asyncio.run(self.remote.run(query, on_event=LiveRun(self.console)))
+            else:
+                eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
+                if eco.memory.busy(self.session):  # the previous answer's summary: the model reads it
+                    with self.console.status("updating the conversation summary…"):
+                        eco.memory.wait(self.session)
+                record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
         except KeyboardInterrupt:
-            self.console.print("[yellow]cancelled[/] (its sandbox container was removed)")
+            where = "the server stops the query" if self.remote is not None else "its sandbox container was removed"
+            self.console.print(f"[yellow]cancelled[/] ({where})")
             return
         except SandboxError:
             raise
         except EcoagentError as exc:
             fail(exc)
             return
-        asyncio.run(self.conversation.add(record, retry=retry))
+        self.turns.append(record)
+        self.cost.add(record)
         if record.final_answer:
             self.console.print(record.final_answer, markup=False)
-        self.console.print(footer(record, self.conversation.cost))
+        self.console.print(footer(record, self.cost))
         if not record.resolved and record.last_good_execution is not None:
             self.console.print("if the output above is right, /good banks it anyway", style="dim")
-        self.memory.after_turn()  # the summary is written while the answer is read
-
-    def _ask_remote(self, text: str, *, start_rung: int) -> None:
-        """One turn on the server: its session id gives the server-side memory."""
-        from ..query import Query
-
-        assert self.remote is not None
-        try:
-            query = Query(text, start_rung=start_rung, session=self.conversation.session, context=self.material)
-            record = asyncio.run(self.remote.run(query, on_event=LiveRun(self.console)))
-        except KeyboardInterrupt:
-            self.console.print("[yellow]cancelled[/] (the server stops the query)")
-            return
-        except EcoagentError as exc:
-            fail(exc)
-            return
-        self.conversation.turns.append(record)
-        self.conversation.context.append(record)
-        self.conversation.cost.add(record)
-        if record.final_answer:
-            self.console.print(record.final_answer, markup=False)
-        self.console.print(footer(record, self.conversation.cost))
 
     def close(self) -> None:
         """Finish the summary, save the session, release the assistant (if it ever loaded)."""
         if self.remote is not None:
             return
-        self.memory.wait(self.console)
-        if self.conversation.turns:
-            self.console.print(
-                f"continue this conversation: ecoagent chat --resume {self.conversation.session}", style="dim"
-            )
+        if self.turns:
+            self.console.print(f"continue this conversation: ecoagent chat --resume {self.session}", style="dim")
         source = self._source
         if isinstance(source, Loader):
             if not source.ready:
@@ -464,8 +446,12 @@ def chat(
         session = ChatSession(remote, out, settings)
     else:
         settings.ladder.resolved()  # a bad ladder or --resume fails here, before the loader starts anything
-        memory = ChatMemory(Conversation(), settings.memory, resume)
-        session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, memory=memory)
+        if resume is not None and not session_file(resume).is_file():
+            known = ", ".join(_saved_sessions()[:5]) or "none yet"
+            raise EcoagentError(
+                f"no saved chat session {resume!r}", f"saved sessions, newest first: {known}", exit_code=2
+            )
+        session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, session=resume)
     interactive = sys.stdin.isatty()
     if interactive:
         session.read_line = lambda: input("")
@@ -493,6 +479,16 @@ def chat(
         save_history()
         session.close()
     out.print("bye")
+
+
+def _new_session() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _saved_sessions() -> list[str]:
+    folder = state_dir() / "sessions"
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+    return [p.stem for p in files]
 
 
 def _read_line() -> str:

@@ -23,7 +23,6 @@ from .gate import Gate
 from .keys import KeyRing
 from .routes import router
 from .service import Service
-from .sessions import Sessions
 
 __all__ = ["Service", "create_app"]
 
@@ -42,7 +41,6 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         cfg,
         keys if keys is not None else KeyRing.load(cfg),
         Gate(cfg.concurrency, cfg.queue, cfg.retry_after_s),
-        Sessions(eco),
     )
 
     @asynccontextmanager
@@ -53,8 +51,7 @@ def create_app(eco: EcoAssistant, settings: ServeSettings | None = None, *, keys
         for task in list(service.running):  # past the grace period: what is still running is cancelled and logged
             task.cancel()
         await asyncio.gather(*list(service.running), return_exceptions=True)
-        await service.sessions.drain()
-        await asyncio.to_thread(eco.close)
+        await asyncio.to_thread(eco.close)  # summaries being written finish first
 
     app = FastAPI(
         title="ecoagent",

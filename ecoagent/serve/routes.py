@@ -145,8 +145,7 @@ async def chat_completions(request: Request, service: ServiceDep, key: KeyDep) -
     if exc is not None:
         raise pipeline_error(exc)
     record = run.task.result()
-    pending, cost = run.session.take_pending() if run.session else ((0, 0), 0.0)
-    body = completion(record, chat.model, summary_tokens=pending, summary_cost=cost)
+    body = completion(record, chat.model)
     return JSONResponse(body, headers={"x-ecoagent-run-id": record.run_id})
 
 

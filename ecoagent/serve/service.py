@@ -1,5 +1,5 @@
-"""What the service holds, and one query's run in it: the assistant, keys, admission and
-sessions (:class:`Service`), a query in a task of its own that a client's hang-up cancels
+"""What the service holds, and one query's run in it: the assistant, keys and admission
+(:class:`Service`), a query in a task of its own that a client's hang-up cancels
 (:class:`Run`), and its events as OpenAI's chunk stream (:func:`stream`).
 
 Each query runs in a task of its own, so a client that disconnects, in the middle
@@ -31,7 +31,6 @@ from .errors import APIError
 from .gate import Gate
 from .keys import ApiKey, KeyRing
 from .metrics import Metrics
-from .sessions import ServerSession, Sessions
 from .wire import ChatRequest, chunk, completion, event_fields, now, report, split_messages, to_query, usage
 
 __all__ = [
@@ -59,7 +58,6 @@ class Service:
     settings: ServeSettings
     keys: KeyRing
     gate: Gate
-    sessions: Sessions
     metrics: Metrics = field(default_factory=Metrics)
     running: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -122,20 +120,19 @@ class Run:
     and a model slot is held only while the ladder runs.
     """
 
-    def __init__(self, service: Service, query: Query, session: ServerSession | None) -> None:
+    def __init__(self, service: Service, query: Query) -> None:
         self.service = service
-        self.session = session
         self.run_id = query.run_id or ""
         self.events: asyncio.Queue[Event | RunRecord | BaseException | None] = asyncio.Queue()
         self.started = time.monotonic()
         self.token = CancellationToken()
         self.waiting = False  # for a model slot
-        self.task = asyncio.create_task(self._main(query, session))
+        self.task = asyncio.create_task(self._main(query))
         service.running.add(self.task)
         self.task.add_done_callback(service.running.discard)
         self.task.add_done_callback(lambda t: t.cancelled() or t.exception())  # reported through the queue
 
-    async def _main(self, query: Query, session: ServerSession | None) -> RunRecord:
+    async def _main(self, query: Query) -> RunRecord:
         service, gate = self.service, self.service.gate
         holding = False
         stream = service.eco.run_stream(query, cancellation_token=self.token)
@@ -146,8 +143,6 @@ class Run:
                         gate.release()
                         holding = False
                     service.metrics.observe(item, time.monotonic() - self.started)
-                    if session is not None:
-                        service.sessions.after(session, item)
                     self.events.put_nowait(item)
                     return item
                 self.events.put_nowait(item)
@@ -210,38 +205,11 @@ async def owned_run(service: Service, run_id: str, key: ApiKey | None) -> RunRec
 
 
 async def start(service: Service, chat: ChatRequest, start: int, key: ApiKey | None) -> Run:
-    """Build the query (with its session's memory) and start it."""
+    """Build the query and start it (a query naming a session gets the session's memory from
+    the assistant's memory stage, which also runs a session's turns in order)."""
     turns = split_messages(chat, service.settings.history_turns)
-    session = None
-    history = turns.history
-    key_name = key.name if key else None
-    if chat.session_id is not None:
-        session = await service.sessions.get(chat.session_id, key_name)
-        await session.lock.acquire()  # one turn of a session at a time, in order
-        try:
-            history = await service.sessions.query(session, turns.question, turns.history)
-        except BaseException:
-            session.lock.release()
-            raise
-    try:
-        query = to_query(chat, turns, start_rung=start, history=history, key_name=key_name).but(run_id=new_run_id())
-        run = Run(service, query, session)
-    except BaseException:
-        if session is not None:
-            session.lock.release()
-        raise
-    if session is not None:
-        held = session
-
-        def unlock(_: object) -> None:
-            task = held.summarizing
-            if task is None or task.done():
-                held.lock.release()
-            else:  # the next turn of the session reads the summary this turn is writing
-                task.add_done_callback(lambda _: held.lock.release())
-
-        run.task.add_done_callback(unlock)
-    return run
+    query = to_query(chat, turns, start_rung=start, key_name=key.name if key else None)
+    return Run(service, query.but(run_id=new_run_id()))
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -264,8 +232,7 @@ async def stream(run: Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> As
                 break
             if isinstance(item, RunRecord):
                 record = item
-                pending, cost = run.session.take_pending() if run.session else ((0, 0), 0.0)
-                body = completion(record, model, summary_tokens=pending, summary_cost=cost)
+                body = completion(record, model)
                 content = body["choices"][0]["message"]["content"]
                 yield _sse(chunk(record.run_id, model, created, delta={"content": content}))
                 yield _sse(
@@ -274,11 +241,11 @@ async def stream(run: Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> As
                         model,
                         created,
                         finish="stop",
-                        extra=report(record, summary_tokens=sum(pending), summary_cost=cost),
+                        extra=report(record),
                     )
                 )
                 if chat.include_usage:
-                    yield _sse(chunk(record.run_id, model, created, usage=usage(record, pending), choices=False))
+                    yield _sse(chunk(record.run_id, model, created, usage=usage(record), choices=False))
                 continue
             yield _sse(chunk(run_id, model, created, extra=event_fields(item)))
         yield _sse("[DONE]")

@@ -259,9 +259,7 @@ def split_messages(request: ChatRequest, keep_turns: int) -> Turns:
     return Turns(last.text().strip(), instructions or None, "\n".join(kept) or None)
 
 
-def to_query(
-    request: ChatRequest, turns: Turns, *, start_rung: int, history: str | None, key_name: str | None
-) -> Query:
+def to_query(request: ChatRequest, turns: Turns, *, start_rung: int, key_name: str | None) -> Query:
     """The pipeline's query.
 
     Raises:
@@ -287,7 +285,7 @@ def to_query(
             entry_point=request.entry_point,
             judge=request.judge,
             start_rung=start_rung,
-            history=history,
+            history=turns.history,
             context=context,
             session=request.session_id,
             cache=not request.no_cache,
@@ -317,8 +315,10 @@ def answer_text(record: RunRecord) -> str:
     return unresolved_text(record)
 
 
-def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 0.0) -> dict[str, Any]:
-    """The ``ecoagent`` object of a completion: what answered, what it cost, and why."""
+def report(record: RunRecord) -> dict[str, Any]:
+    """The ``ecoagent`` object of a completion: what answered, what it cost (with the session's
+    summary written since its previous turn), and why."""
+    memory = record.memory
     last = record.attempts[-1] if record.attempts else None
     verdict = (
         record.first_turn.verdict if record.served_from_cache and record.first_turn else last.verdict if last else None
@@ -348,7 +348,7 @@ def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 
         ),
         "rungs": [a.rung for a in record.attempts],
         "escalations": escalations,
-        "cost": round(record.total_cost + summary_cost, 10),
+        "cost": round(record.total_cost + (memory.summary_cost if memory else 0.0), 10),
         "top_rung_cost_estimate": round(record.top_rung_cost_estimate, 10),
         "estimate_note": "estimate: the same tokens and compute seconds at the top rung's prices",
         "demonstrations": [{"id": d.id, "score": round(d.score, 4), "query": d.query} for d in record.demonstrations],
@@ -362,22 +362,21 @@ def report(record: RunRecord, *, summary_tokens: int = 0, summary_cost: float = 
             "matched_query": first.matched_query,
         },
         "code": record.final_code,
-        "summary_tokens": summary_tokens,
+        "summary_tokens": memory.summary_tokens if memory else 0,
         "duration_s": round(record.duration_s, 4),
     }
 
 
-def usage(record: RunRecord, summary_tokens: tuple[int, int] = (0, 0)) -> dict[str, int]:
+def usage(record: RunRecord) -> dict[str, int]:
     """Tokens really spent: every rung, the router, the judge, and the conversation summary
     this turn read (0 on a cache or replay hit)."""
-    prompt = record.prompt_tokens + summary_tokens[0]
-    completion = record.completion_tokens + summary_tokens[1]
+    memory = record.memory
+    prompt = record.prompt_tokens + (memory.summary_prompt_tokens if memory else 0)
+    completion = record.completion_tokens + (memory.summary_completion_tokens if memory else 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def completion(
-    record: RunRecord, model: str, *, summary_tokens: tuple[int, int] = (0, 0), summary_cost: float = 0.0
-) -> dict[str, Any]:
+def completion(record: RunRecord, model: str) -> dict[str, Any]:
     """A ``chat.completion`` object for a finished run."""
     content = answer_text(record)
     return {
@@ -393,8 +392,8 @@ def completion(
                 "logprobs": None,
             }
         ],
-        "usage": usage(record, summary_tokens),
-        "ecoagent": report(record, summary_tokens=sum(summary_tokens), summary_cost=summary_cost),
+        "usage": usage(record),
+        "ecoagent": report(record),
     }
 
 
