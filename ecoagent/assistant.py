@@ -18,7 +18,6 @@ the bank commands never load a model or need an API key.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
@@ -27,16 +26,15 @@ from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient
 
 from .bank import SolutionBank
-from .cache import AnswerCache, FirstTurnStage, ladder_scope
-from .compress import CompressionStage, Compressor
-from .config import JudgeName, Rung, Settings, load_settings
+from .cache import FirstTurnStage, ladder_scope
+from .compress import CompressionStage
+from .config import JudgeName, Settings, load_settings
 from .demonstrations import find_demonstrations
 from .errors import EcoagentError
 from .events import CacheChecked, DemonstrationsFound, Event, MemoryRecalled, Routed
 from .feedback import Feedback, FeedbackResult
 from .judge import (
     AutoJudge,
-    Calibration,
     EvidenceJudge,
     ExpectedJudge,
     FunctionProbe,
@@ -44,21 +42,20 @@ from .judge import (
     Judge,
     LLMJudge,
     TestsJudge,
-    load_calibration,
 )
 from .ladder import ExecutorFactory, Ladder
 from .memory.stage import MemoryStage
-from .models import build_client, check_rung
+from .parts import Parts
 from .query import Query
 from .records import RunRecord
-from .router.stage import RouteIndex, RouterStage
+from .router.stage import RouterStage
 from .runlog import RunLog
 from .sandbox.executor import DockerSandboxExecutor
 
 __all__ = ["EcoAssistant", "FeedbackResult"]
 
 
-class EcoAssistant:
+class EcoAssistant(Parts):
     """A cost-saving, code-executing assistant: ladder + solution bank + sandbox.
 
     Args:
@@ -85,20 +82,7 @@ class EcoAssistant:
         executor_factory: ExecutorFactory = DockerSandboxExecutor,
         human: HumanJudge | None = None,
     ) -> None:
-        self.settings = settings or load_settings()
-        self.rungs: list[Rung] = self.settings.ladder.resolved()
-        names = [r.name for r in self.rungs]
-        if len(set(names)) != len(names):
-            raise EcoagentError(
-                f"ladder has duplicate rung names: {names}", "give every rung its own name", exit_code=2
-            )
-        self._clients: dict[str, ChatCompletionClient] = dict(clients or {})
-        self._given_clients = clients is not None
-        self._client_lock = threading.Lock()
-        self._parts_lock = threading.RLock()
-        self._checked = False
-        self._bank = bank
-        self._runlog = runlog
+        super().__init__(settings or load_settings(), clients=clients, bank=bank, runlog=runlog)
         self._human = human
         self._executor_factory = executor_factory
         self.ladder = Ladder(
@@ -112,12 +96,8 @@ class EcoAssistant:
             executor_factory,
             self.settings.sandbox,
         )
-        self._cache: AnswerCache | None = None
         self.compression = CompressionStage(self.settings.compress, lambda: self.compressor)
         self.router = RouterStage(self.settings.router, self.rungs, lambda: self.routes, client_for=self.client_for)
-        self._routes: RouteIndex | None = None
-        self._compressor: Compressor | None = None
-        self._calibration: Calibration | None = None
         self.memory = MemoryStage(
             self.settings.memory,
             lambda: self.summarizer()[1],
@@ -128,115 +108,6 @@ class EcoAssistant:
         self._feedback = Feedback(
             lambda: self.runlog, lambda: self.bank, self.first_turn.forget, self.settings.judge, self._recalibrated
         )
-
-    def _recalibrated(self) -> None:
-        with self._parts_lock:
-            self._calibration = None
-
-    # ---- parts made on first use ------------------------------------------------
-    # Each part opens once per assistant, whichever thread asks first: the server and
-    # `batch -j N` send many first queries at once. One re-entrant lock, since the route
-    # index opens the bank and the run log.
-    @property
-    def bank(self) -> SolutionBank:
-        """The solution bank (opened on first use)."""
-        with self._parts_lock:
-            if self._bank is None:
-                self._bank = SolutionBank(self.settings.bank)
-            return self._bank
-
-    @property
-    def cache(self) -> AnswerCache:
-        """The first-turn answer cache (opened on first use)."""
-        with self._parts_lock:
-            if self._cache is None:
-                self._cache = AnswerCache(self.settings.cache.file(), ttl_s=self.settings.cache.ttl_s)
-            return self._cache
-
-    @property
-    def routes(self) -> RouteIndex:
-        """The router's index of logged climbs (opened on first use, next to the bank; a new one
-        is filled from the run log first)."""
-        with self._parts_lock:
-            if self._routes is None:
-                self._routes = RouteIndex(self.bank, self.rungs, history=self.runlog.all)
-            return self._routes
-
-    @property
-    def compressor(self) -> Compressor:
-        """The prompt compressor (its language model loads on the first compression)."""
-        with self._parts_lock:
-            if self._compressor is None:
-                self._compressor = Compressor(self.settings.compress)
-            return self._compressor
-
-    @property
-    def calibration(self) -> Calibration:
-        """How often answers backed by each kind of evidence were wrong: the shipped table for the
-        offline default's rungs plus the user's own (read on first use)."""
-        with self._parts_lock:
-            if self._calibration is None:
-                self._calibration = load_calibration(self.settings.judge)
-            return self._calibration
-
-    @property
-    def runlog(self) -> RunLog:
-        """The run log (opened on first use)."""
-        with self._parts_lock:
-            if self._runlog is None:
-                self._runlog = RunLog(self.settings.runlog_file())
-            return self._runlog
-
-    def rung(self, name: str) -> Rung:
-        """The rung called ``name``.
-
-        Raises:
-            EcoagentError: No such rung (exit code 2).
-        """
-        for rung in self.rungs:
-            if rung.name == name:
-                return rung
-        raise EcoagentError(
-            f"no rung {name!r} on the ladder", f"rungs: {', '.join(r.name for r in self.rungs)}", exit_code=2
-        )
-
-    def client_for(self, rung: Rung) -> ChatCompletionClient:
-        """The rung's model client, built the first time the rung runs.
-
-        Raises:
-            EcoagentError: The client cannot be built (missing key or model file).
-        """
-        with self._client_lock:
-            client = self._clients.get(rung.name)
-            if client is None:
-                if self._given_clients:
-                    raise EcoagentError(
-                        f"no model client given for rung {rung.name}", "pass one in clients=", exit_code=2
-                    )
-                run = self.settings.run
-                client = self._clients[rung.name] = build_client(
-                    rung, retries=run.retries, backoff_s=run.retry_backoff_s
-                )
-            return client
-
-    def summarizer(self) -> tuple[str, ChatCompletionClient]:
-        """The model that writes conversation memory's summaries, and its name: the cheapest
-        rung without its fine-tuned adapter, if it has one. An adapter trained for the
-        code-executing protocol answers a request for a summary with "The answer is …
-        TERMINATE"; the base model it sits on is the one that can summarize.
-
-        Raises:
-            EcoagentError: The client cannot be built (missing key or model file).
-        """
-        bottom = self.rungs[0]
-        if self._given_clients:
-            return bottom.name, self.client_for(bottom)
-        if bottom.adapter:
-            bottom = bottom.model_copy(update={"name": f"{bottom.name}:base", "adapter": None})
-        # A client of its own: summaries run on the memory stage's event loop, and an HTTP
-        # client's connections belong to the loop that opened them.
-        own = bottom.model_copy(update={"name": f"{bottom.name}:summary"})
-        return bottom.name, self.client_for(own)
 
     def warm(self) -> None:
         """Load what the first query needs before it arrives (chat before its prompt, serve before
@@ -251,19 +122,6 @@ class EcoAssistant:
         self.client_for(self.rungs[0])
         _ = self.runlog, self.cache
         self.first_turn.prepare()  # a replay of a banked solution then needs no container start
-
-    def check_ladder(self) -> None:
-        """Fail fast, before any query runs, on what would fail a rung later: a
-        missing API key or model file. Builds nothing and calls no model.
-
-        Raises:
-            EcoagentError: Names the rung and what to fix.
-        """
-        if self._checked or self._given_clients:
-            return
-        for rung in self.rungs:
-            check_rung(rung)
-        self._checked = True
 
     def make_judge(self, name: JudgeName | Judge) -> Judge:
         """The judge called ``name``, wired to this assistant's rungs.

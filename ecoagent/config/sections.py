@@ -1,37 +1,17 @@
-"""Typed settings: every knob ecoagent has, validated, with one place to read them.
-
-Settings come from, in order of precedence (highest first):
-
-1. ``ECOAGENT_<SECTION>__<KEY>`` environment variables
-   (e.g. ``ECOAGENT_SANDBOX__TIMEOUT_S=30``; a list or table is written as JSON:
-   ``ECOAGENT_SANDBOX__ENV_ALLOWLIST='["LANG"]'``);
-2. the TOML file given with ``--config``, else ``./ecoagent.toml``, else
-   ``<config dir>/config.toml``;
-3. the defaults below.
-
-pydantic-settings reads both (its environment source with ``__`` between nested keys, its
-TOML source for the file); :func:`load_settings` picks the file and words the errors.
-
-Invalid values raise :class:`~ecoagent.errors.EcoagentError` naming the file, the key
-and what is allowed, so a typo never turns into a silent default.
-"""
+"""The settings' sections, one model each (``[sandbox]``, ``[run]``, ``[judge]``, ``[bank]``, …);
+``Settings`` in :mod:`ecoagent.config` holds one of each."""
 
 from __future__ import annotations
 
 import re
-import tomllib
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import EcoagentError
-from .paths import config_dir, data_dir, shipped_dir
+from ..paths import config_dir, data_dir
 
 __all__ = [
-    "ENV_PREFIX",
     "MAX_CONTEXT_CHARS",
     "MAX_QUERY_CHARS",
     "BankSettings",
@@ -39,20 +19,13 @@ __all__ = [
     "CompressSettings",
     "JudgeName",
     "JudgeSettings",
-    "LadderSettings",
     "MemorySettings",
     "RouterSettings",
-    "Rung",
     "RunSettings",
     "SandboxSettings",
     "ServeSettings",
-    "Settings",
-    "load_ladder_preset",
-    "find_config_file",
-    "load_settings",
 ]
 
-ENV_PREFIX = "ECOAGENT_"
 MAX_QUERY_CHARS = 20_000  # a question; long material goes in the query's context
 MAX_CONTEXT_CHARS = 400_000  # about 100k tokens: beyond what any rung here reads, and minutes of compression
 
@@ -113,88 +86,6 @@ class SandboxSettings(_Section):
 
 
 JudgeName = Literal["evidence", "auto", "expected", "tests", "llm", "human"]
-
-
-class Rung(_Section):
-    """One model on the ladder. Keys never live here: ``api_key_env`` names the variable."""
-
-    name: str = Field(..., min_length=1, description="Shown in logs, records and the terminal.")
-    description: str = Field("", description="What the model is good at (the LLM router reads it).")
-    provider: Literal["openai", "llama-cpp", "scripted"] = Field(
-        ...,
-        description="openai: any OpenAI-compatible endpoint; llama-cpp: an in-process GGUF model; "
-        "scripted: replies from a JSON file (model = its path), for tests and demos.",
-    )
-    model: str = Field(
-        ...,
-        min_length=1,
-        description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2' or 'bundled:qwen2.5-coder-0.5b'.",
-    )
-    base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")
-    api_key_env: str | None = Field(
-        None, description="Name of the environment variable holding the key; '' for servers that need none."
-    )
-    adapter: str | None = Field(
-        None,
-        description="llama-cpp only: a LoRA adapter applied to the model, by the name `ecoagent finetune train` "
-        "registered it under (e.g. smollm2-ft), a shipped one (bundled:smollm2-eco), or a path to an adapter GGUF file.",
-    )
-    model_info: dict[str, Any] | None = Field(None, description="AutoGen ModelInfo for models it does not know.")
-    temperature: float = Field(0.0, ge=0, le=2)
-    seed: int | None = Field(
-        None,
-        ge=0,
-        description="Sampling seed for each call (with temperature > 0: a rung that samples the same way "
-        "every run, e.g. a retry rung that draws other code than the greedy one below it).",
-    )
-    max_tokens: int = Field(1024, ge=1, le=200_000, description="Completion tokens per model call.")
-    context_tokens: int = Field(4096, ge=256, description="Context window (llama-cpp n_ctx).")
-    input_price_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
-    output_price_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
-    price_per_compute_hour: float = Field(
-        0.0,
-        ge=0,
-        description="USD per hour the model computes (a local or self-hosted rung: what its machine costs); "
-        "added to the token prices.",
-    )
-    timeout_s: float = Field(120.0, gt=0, description="Per model call.")
-    compress: bool | None = Field(
-        None, description="LLMLingua on what this rung reads beyond the query; default: on when input costs money."
-    )
-    compress_rate: float | None = Field(
-        None, gt=0, le=1, description="Share of the prose tokens to keep (default: compress.rate)."
-    )
-
-    @model_validator(mode="after")
-    def _adapter_needs_llama(self) -> Rung:
-        if self.adapter and self.provider != "llama-cpp":
-            raise ValueError(f"adapter is for llama-cpp rungs only (this rung's provider is {self.provider})")
-        return self
-
-    @property
-    def compresses(self) -> bool:
-        """Whether this rung reads compressed context: as set, else when its input tokens cost money."""
-        return self.compress if self.compress is not None else self.input_price_per_mtok > 0
-
-    def cost(self, prompt_tokens: int, completion_tokens: int, compute_s: float = 0.0) -> float:
-        """USD for this many tokens and seconds of model compute at this rung's prices."""
-        tokens = (prompt_tokens * self.input_price_per_mtok + completion_tokens * self.output_price_per_mtok) / 1e6
-        return tokens + compute_s * self.price_per_compute_hour / 3600
-
-
-class LadderSettings(_Section):
-    """The ladder: a preset from ``agents/ladders/`` (or a TOML path), or inline rungs."""
-
-    preset: str = Field("offline", description="Name in agents/ladders/ or a path to a ladder TOML file.")
-    rungs: list[Rung] = Field(default_factory=list, description="Inline rungs; replace the preset's when given.")
-
-    def resolved(self) -> list[Rung]:
-        """The rungs to climb, cheapest first.
-
-        Raises:
-            EcoagentError: The preset does not exist or is invalid.
-        """
-        return list(self.rungs) if self.rungs else load_ladder_preset(self.preset)
 
 
 class RunSettings(_Section):
@@ -361,7 +252,7 @@ class CompressSettings(_Section):
     def model_path(self) -> Path:
         """The compressor's GGUF file."""
         if self.model == "bundled:smollm2":
-            from .bundled import smollm2_path
+            from ..bundled import smollm2_path
 
             return smollm2_path()
         return Path(self.model).expanduser()
@@ -393,153 +284,4 @@ class ServeSettings(_Section):
         return self.keys_file if self.keys_file is not None else config_dir() / "keys.toml"
 
 
-_TOML_FILE: ContextVar[Path | None] = ContextVar("ecoagent_toml_file", default=None)
 """The config file :func:`load_settings` found, for :meth:`Settings.settings_customise_sources`."""
-
-
-class Settings(BaseSettings):
-    """All of ecoagent's settings: the environment (``ECOAGENT_<SECTION>__<KEY>``) over the
-    config file :func:`load_settings` found over the defaults. Built directly
-    (``Settings(ladder=...)``), its arguments come first."""
-
-    model_config = SettingsConfigDict(
-        extra="forbid",
-        validate_assignment=True,
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        case_sensitive=False,
-    )
-
-    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
-    ladder: LadderSettings = Field(default_factory=LadderSettings)
-    cache: CacheSettings = Field(default_factory=CacheSettings)
-    memory: MemorySettings = Field(default_factory=MemorySettings)
-    compress: CompressSettings = Field(default_factory=CompressSettings)
-    router: RouterSettings = Field(default_factory=RouterSettings)
-    run: RunSettings = Field(default_factory=RunSettings)
-    judge: JudgeSettings = Field(default_factory=JudgeSettings)
-    bank: BankSettings = Field(default_factory=BankSettings)
-    serve: ServeSettings = Field(default_factory=ServeSettings)
-    runlog_path: Path | None = Field(None, description="SQLite run log (default: <data dir>/runs.sqlite3).")
-    source: Path | None = Field(None, exclude=True, description="File the settings came from.")
-
-    @model_validator(mode="after")
-    def _judge_rung_exists(self) -> Settings:
-        if self.run.judge_rung and self.ladder.rungs and self.run.judge_rung not in {r.name for r in self.ladder.rungs}:
-            raise ValueError(f"run.judge_rung {self.run.judge_rung!r} is not a rung of the ladder")
-        return self
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = _TOML_FILE.get()
-        file = (TomlConfigSettingsSource(settings_cls, toml_file=toml),) if toml is not None else ()
-        return (init_settings, env_settings, *file)
-
-    def runlog_file(self) -> Path:
-        """The SQLite run log file."""
-        return self.runlog_path if self.runlog_path is not None else data_dir() / "runs.sqlite3"
-
-
-def load_ladder_preset(name_or_path: str) -> list[Rung]:
-    """Rungs from ``agents/ladders/<name>.toml`` or from a TOML file path.
-
-    Raises:
-        EcoagentError: The preset is unknown, not TOML, or a rung is invalid (names file and key).
-    """
-    path = Path(name_or_path).expanduser()
-    if not path.suffix:
-        path = shipped_dir("agents") / "ladders" / f"{name_or_path}.toml"
-    if not path.is_file():
-        known = sorted(p.stem for p in (shipped_dir("agents") / "ladders").glob("*.toml"))
-        raise EcoagentError(
-            f"ladder preset {name_or_path!r} not found ({path})",
-            f"use one of {', '.join(known)} or a path to a ladder TOML file",
-            exit_code=2,
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise EcoagentError(f"{path}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2) from exc
-    raw = data.get("rungs")
-    if not isinstance(raw, list) or not raw:
-        raise EcoagentError(f"{path}: no [[rungs]] defined", "add at least one [[rungs]] table", exit_code=2)
-    try:
-        return [Rung.model_validate(r) for r in raw]
-    except ValidationError as exc:
-        raise EcoagentError(
-            f"{path}: invalid rung: {_problems(exc, 'rungs')}", "see README.md 'Configuration'", exit_code=2
-        ) from exc
-
-
-def _problems(exc: ValidationError, prefix: str = "") -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{prefix + '.' if prefix and loc else prefix}{loc}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def find_config_file(explicit: Path | None = None) -> Path | None:
-    """The config file to read: explicit, else ./ecoagent.toml, else the user config dir.
-
-    Raises:
-        EcoagentError: ``explicit`` was given but does not exist (exit code 2).
-    """
-    if explicit is not None:
-        if not explicit.is_file():
-            raise EcoagentError(
-                f"config file {explicit} does not exist",
-                "check the --config path, or omit it to use ./ecoagent.toml",
-                exit_code=2,
-            )
-        return explicit
-    for candidate in (Path.cwd() / "ecoagent.toml", config_dir() / "config.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def load_settings(path: Path | None = None) -> Settings:
-    """Load settings from the config file chain and the environment.
-
-    Args:
-        path: An explicit config file (``--config``); must exist.
-
-    Raises:
-        EcoagentError: The file is not valid TOML, or a key is unknown or invalid; the
-            message names the file, the key and what is allowed.
-    """
-    source = find_config_file(path)
-    token = _TOML_FILE.set(source)
-    try:
-        settings = Settings()
-    except tomllib.TOMLDecodeError as exc:
-        raise EcoagentError(
-            f"{source}: not valid TOML: {exc}", "fix the syntax at the line shown", exit_code=2
-        ) from exc
-    except ValidationError as exc:
-        where = str(source) if source else "environment"
-        problems = _problems(exc)
-        raise EcoagentError(
-            f"{where}: invalid settings: {problems}",
-            "see README.md 'Configuration' for the allowed keys and values "
-            f"(environment overrides use {ENV_PREFIX}<SECTION>__<KEY>)",
-            exit_code=2,
-        ) from exc
-    except ValueError as exc:  # an environment value that is not the JSON a list or table needs
-        raise EcoagentError(
-            f"environment: invalid settings: {exc}",
-            f"write lists and tables in {ENV_PREFIX}<SECTION>__<KEY> as JSON, e.g. '[\"LANG\"]'",
-            exit_code=2,
-        ) from exc
-    finally:
-        _TOML_FILE.reset(token)
-    settings.source = source
-    return settings
