@@ -17,25 +17,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-import threading
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..config import MAX_CONTEXT_CHARS, Settings
+from ..config import Settings
 from ..conversation import session_file
 from ..costs import CostTally
 from ..errors import EcoagentError, SandboxError
-from ..paths import state_dir
 from ..query import Query
 from ..records import RunRecord
-from ._common import SERVER_OPTION, fail, handle_errors, out, read_context, remote_from, settings_from
+from ._chat_context import ContextCommands
+from ._common import SERVER_OPTION, fail, handle_errors, out, remote_from, settings_from
 from ._render import LiveRun, footer, ladder_line, money
+from ._terminal import Loader, read_line, saved_sessions, setup_history, warm_assistant
 
 if TYPE_CHECKING:
     from ..assistant import EcoAssistant
@@ -45,58 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatSession", "Loader", "chat"]
 
 
-class Loader:
-    """Builds the assistant in a background thread, so the prompt shows at once.
-
-    Importing AutoGen, loading the embedder, opening the bank and starting the
-    cheapest rung's model take seconds; a person typing their first question
-    should not wait for them. Whoever needs the assistant first waits, with a
-    spinner, for what is left.
-    """
-
-    def __init__(self, build: Callable[[], EcoAssistant], console: Console) -> None:
-        self._console = console
-        self._eco: EcoAssistant | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(build,), name="ecoagent-loader", daemon=True)
-        self._thread.start()
-
-    def _run(self, build: Callable[[], EcoAssistant]) -> None:
-        try:
-            self._eco = build()
-        except BaseException as exc:  # handed to whoever asks for the assistant
-            self._error = exc
-
-    @property
-    def ready(self) -> bool:
-        """Whether loading has finished (successfully or not)."""
-        return not self._thread.is_alive()
-
-    def get(self) -> EcoAssistant:
-        """The assistant, once loaded.
-
-        Raises:
-            EcoagentError: What kept it from loading (a locked bank, a missing key).
-        """
-        if self._thread.is_alive():
-            with self._console.status("loading the models and the solution bank…"):
-                self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._eco is not None
-        return self._eco
-
-
-def _warm_assistant(settings: Settings) -> EcoAssistant:
-    """An assistant with everything the first query needs already loaded."""
-    from ..assistant import EcoAssistant
-
-    eco = EcoAssistant(settings)
-    eco.warm()
-    return eco
-
-
-class ChatSession:
+class ChatSession(ContextCommands):
     """The state of one chat and its slash commands (``/help`` is built from their docstrings)."""
 
     def __init__(
@@ -120,7 +68,7 @@ class ChatSession:
         self.cost = CostTally()
         self.last_retry_from = 0
         self.material: str | None = None  # what /context or /paste attached to the next questions
-        self.read_line: Callable[[], str] = _read_line
+        self.read_line: Callable[[], str] = read_line
 
     @property
     def eco(self) -> EcoAssistant:
@@ -266,54 +214,6 @@ class ChatSession:
         self.eco.memory.save(self.session)
         self.console.print(f"forgot the summary, the recent turns and {gone} recalled turn(s)")
 
-    def cmd_context(self, arg: str) -> None:
-        """Material the next questions are about: /context FILE attaches it, /context clear drops it."""
-        arg = arg.strip()
-        if arg == "clear":
-            self.material = None
-            self.console.print("context cleared")
-        elif arg:
-            try:
-                self._attach(read_context(Path(arg).expanduser()), arg)
-            except EcoagentError as exc:
-                fail(exc)
-        elif self.material is None:
-            self.console.print("no context attached: /context FILE or /paste attaches one")
-        else:
-            first = self.material.strip().splitlines()[0][:70]
-            self.console.print(f"context: {len(self.material):,} characters, starting {first!r}", markup=False)
-
-    def cmd_paste(self, arg: str) -> None:
-        """Paste material the next questions are about; end it with a line holding only /end."""
-        self.console.print("paste the text, then a line with only /end", style="dim")
-        lines: list[str] = []
-        while True:
-            try:
-                line = self.read_line()
-            except EOFError:
-                break
-            if line.strip() == "/end":
-                break
-            lines.append(line.rstrip("\n"))
-        text = "\n".join(lines)
-        if not text.strip():
-            self.console.print("nothing pasted; the context is unchanged")
-            return
-        self._attach(text + "\n", "pasted text")
-
-    def _attach(self, text: str, where: str) -> None:
-        if len(text) > MAX_CONTEXT_CHARS:
-            self.console.print(
-                f"{where} is {len(text):,} characters, over the {MAX_CONTEXT_CHARS:,} limit: "
-                "attach only the part your questions are about",
-                markup=False,
-            )
-            return
-        self.material = text
-        self.console.print(
-            f"attached {where} ({len(text):,} characters) to the next questions; /context clear drops it", markup=False
-        )
-
     def cmd_exit(self, arg: str) -> None:
         """Leave the chat."""
         raise EOFError
@@ -408,22 +308,6 @@ def _banner(session: ChatSession) -> None:
     session.console.print("/help for commands · /good banks the last answer · Ctrl-D or /exit to leave")
 
 
-def _setup_history() -> Callable[[], None]:
-    """Line editing and input history persisted in the state dir (terminals only)."""
-    try:
-        import readline
-    except ImportError:  # pragma: no cover - not on every platform
-        return lambda: None
-    path: Path = state_dir() / "chat_history"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        readline.read_history_file(path)
-    except OSError:
-        pass
-    readline.set_history_length(1000)
-    return lambda: readline.write_history_file(path)
-
-
 @handle_errors
 def chat(
     ctx: typer.Context,
@@ -447,21 +331,21 @@ def chat(
     else:
         settings.ladder.resolved()  # a bad ladder or --resume fails here, before the loader starts anything
         if resume is not None and not session_file(resume).is_file():
-            known = ", ".join(_saved_sessions()[:5]) or "none yet"
+            known = ", ".join(saved_sessions()[:5]) or "none yet"
             raise EcoagentError(
                 f"no saved chat session {resume!r}", f"saved sessions, newest first: {known}", exit_code=2
             )
-        session = ChatSession(Loader(lambda: _warm_assistant(settings), out), out, settings, session=resume)
+        session = ChatSession(Loader(lambda: warm_assistant(settings), out), out, settings, session=resume)
     interactive = sys.stdin.isatty()
     if interactive:
         session.read_line = lambda: input("")
-    save_history = _setup_history() if interactive else (lambda: None)
+    save_history = setup_history() if interactive else (lambda: None)
     _banner(session)
     interrupts = 0
     try:
         while True:
             try:
-                line = input("› ") if interactive else _read_line()
+                line = input("› ") if interactive else read_line()
             except KeyboardInterrupt:  # at the prompt: a fresh line; the second time, how to leave
                 interrupts += 1
                 out.print("\n(press Ctrl-D or type /exit to leave)" if interrupts >= 2 else "")
@@ -483,16 +367,3 @@ def chat(
 
 def _new_session() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def _saved_sessions() -> list[str]:
-    folder = state_dir() / "sessions"
-    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
-    return [p.stem for p in files]
-
-
-def _read_line() -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line
