@@ -14,7 +14,7 @@ from ecoagent.runlog import RunLog
 from ecoagent.serve.errors import APIError
 from ecoagent.serve.gate import Gate
 from ecoagent.serve.keys import ApiKey, KeyRing, add_key, hash_key, read_keys, remove_key
-from ecoagent.serve.wire import parse_chat_request, split_messages, to_query
+from ecoagent.serve.request import parse_chat_request, split_messages, to_query
 
 
 def body(**fields: object) -> bytes:
@@ -241,7 +241,7 @@ def test_every_kind_of_event_survives_the_wire() -> None:
         Verdict,
     )
     from ecoagent.serve.client import RemoteAssistant
-    from ecoagent.serve.wire import event_fields
+    from ecoagent.serve.response import event_fields
 
     cheap = Rung(
         name="cheap", provider="llama-cpp", model="bundled:smollm2", adapter="bundled:smollm2-eco", max_tokens=512

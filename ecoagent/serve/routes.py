@@ -13,15 +13,17 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StrictBool, ValidationError
+from sse_starlette import EventSourceResponse
 
 from ..config import Rung
 from ..errors import EcoagentError
 from .errors import APIError, error_body
 from .keys import ApiKey, KeyRing
+from .request import field_name, parse_chat_request
+from .response import completion, wire
 from .service import LADDER_MODEL, Service, owned_run, pipeline_error, read_body, start, stream, watch_disconnect
-from .wire import completion, field_name, parse_chat_request
 
 __all__ = ["FeedbackRequest", "KeyDep", "ServiceDep", "router"]
 
@@ -130,11 +132,7 @@ async def chat_completions(request: Request, service: ServiceDep, key: KeyDep) -
     watcher = asyncio.create_task(watch_disconnect(request))
     watcher.add_done_callback(lambda w: run.cancel() if not w.cancelled() else None)
     if chat.stream:
-        return StreamingResponse(
-            stream(run, chat, watcher),
-            media_type="text/event-stream",
-            headers={"x-ecoagent-run-id": run.run_id, "cache-control": "no-cache"},
-        )
+        return EventSourceResponse(stream(run, chat, watcher), headers={"x-ecoagent-run-id": run.run_id}, sep="\n")
     try:
         await asyncio.wait({run.task})
     finally:
@@ -145,8 +143,7 @@ async def chat_completions(request: Request, service: ServiceDep, key: KeyDep) -
     if exc is not None:
         raise pipeline_error(exc)
     record = run.task.result()
-    body = completion(record, chat.model)
-    return JSONResponse(body, headers={"x-ecoagent-run-id": record.run_id})
+    return JSONResponse(wire(completion(record, chat.model)), headers={"x-ecoagent-run-id": record.run_id})
 
 
 @router.post("/v1/feedback")

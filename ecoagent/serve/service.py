@@ -20,6 +20,9 @@ from typing import Any
 
 from autogen_core import CancellationToken
 from fastapi import Request
+from openai.types.chat import ChatCompletionChunk
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from sse_starlette import ServerSentEvent
 
 from ..assistant import EcoAssistant
 from ..config import ServeSettings
@@ -31,7 +34,8 @@ from .errors import APIError
 from .gate import Gate
 from .keys import ApiKey, KeyRing
 from .metrics import Metrics
-from .wire import ChatRequest, chunk, completion, event_fields, now, report, split_messages, to_query, usage
+from .request import ChatRequest, split_messages, to_query
+from .response import chunk, completion, event_fields, now, report, usage, wire
 
 __all__ = [
     "LADDER_MODEL",
@@ -212,43 +216,35 @@ async def start(service: Service, chat: ChatRequest, start: int, key: ApiKey | N
     return Run(service, query.but(run_id=new_run_id()))
 
 
-def _sse(data: dict[str, Any] | str) -> bytes:
-    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+def _data(body: ChatCompletionChunk | dict[str, Any] | str) -> ServerSentEvent:
+    if isinstance(body, ChatCompletionChunk):
+        body = wire(body)
+    return ServerSentEvent(data=body if isinstance(body, str) else json.dumps(body))
 
 
-async def stream(run: Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> AsyncIterator[bytes]:
+async def stream(run: Run, chat: ChatRequest, watcher: asyncio.Task[None]) -> AsyncIterator[ServerSentEvent]:
     """OpenAI's chunk stream: the role, one progress chunk per pipeline event, the answer,
     the finish (with the ``ecoagent`` report), usage if asked for, then ``[DONE]``."""
     created, model, run_id = now(), chat.model, run.run_id
     try:
-        yield _sse(chunk(run_id, model, created, delta={"role": "assistant", "content": ""}))
+        yield _data(chunk(run_id, model, created, delta=ChoiceDelta(role="assistant", content="")))
         while True:
             item = await run.events.get()
             if item is None:
                 break
             if isinstance(item, BaseException):
                 if not isinstance(item, asyncio.CancelledError):
-                    yield _sse(pipeline_error(item).body())
+                    yield _data(pipeline_error(item).body())
                 break
             if isinstance(item, RunRecord):
-                record = item
-                body = completion(record, model)
-                content = body["choices"][0]["message"]["content"]
-                yield _sse(chunk(record.run_id, model, created, delta={"content": content}))
-                yield _sse(
-                    chunk(
-                        record.run_id,
-                        model,
-                        created,
-                        finish="stop",
-                        extra=report(record),
-                    )
-                )
+                content = completion(item, model).choices[0].message.content
+                yield _data(chunk(item.run_id, model, created, delta=ChoiceDelta(content=content)))
+                yield _data(chunk(item.run_id, model, created, finish="stop", extra=report(item)))
                 if chat.include_usage:
-                    yield _sse(chunk(record.run_id, model, created, usage=usage(record), choices=False))
+                    yield _data(chunk(item.run_id, model, created, usage=usage(item), choices=False))
                 continue
-            yield _sse(chunk(run_id, model, created, extra=event_fields(item)))
-        yield _sse("[DONE]")
+            yield _data(chunk(run_id, model, created, extra=event_fields(item)))
+        yield _data("[DONE]")
     finally:
         watcher.cancel()
         if not run.task.done():  # the client stopped reading: the query stops too

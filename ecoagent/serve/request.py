@@ -1,20 +1,16 @@
-"""OpenAI's wire format in and out: a request body becomes a :class:`~ecoagent.query.Query`,
-a :class:`~ecoagent.records.RunRecord` becomes a ``chat.completion``, each pipeline event a
-``chat.completion.chunk``.
+"""OpenAI's chat request in: a request body becomes a :class:`~ecoagent.query.Query`.
 
-Nothing here answers anything. The last user message is the query; earlier turns are
-its history (so the cache and replay see only first turns); system and developer
-messages are instructions the model reads with the question (they join the query's
-``context``, so the exact cache tells two system prompts apart). ecoagent's own options
-travel as extra top-level fields (the ``openai`` SDK's ``extra_body``), and its own
-results as an ``ecoagent`` field that OpenAI clients ignore.
+The last user message is the query; earlier turns are its history (so the cache and
+replay see only first turns); system and developer messages are instructions the model
+reads with the question (they join the query's ``context``, so the exact cache tells two
+system prompts apart). ecoagent's own options travel as extra top-level fields (the
+``openai`` SDK's ``extra_body``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,30 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..config import MAX_CONTEXT_CHARS, MAX_QUERY_CHARS
 from ..errors import EcoagentError
-from ..events import EVENTS, Event
 from ..query import Query
-from ..records import RunRecord
 from .errors import APIError
 
-__all__ = [
-    "ChatMessage",
-    "ChatRequest",
-    "Turns",
-    "chunk",
-    "completion",
-    "event_fields",
-    "field_name",
-    "now",
-    "parse_chat_request",
-    "report",
-    "split_messages",
-    "to_query",
-    "unresolved_text",
-    "answer_text",
-    "usage",
-]
+__all__ = ["ChatMessage", "ChatRequest", "Turns", "field_name", "parse_chat_request", "split_messages", "to_query"]
 
-_OUTPUT_CHARS = 2000
 _ROLES = {"system", "developer", "user", "assistant"}
 
 
@@ -179,7 +156,17 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         first = exc.errors()[0]
         where = field_name(tuple(first["loc"]))
         raise APIError(400, f"{where}: {first['msg']}", param=where, code="invalid_value") from None
-    for i, message in enumerate(request.messages):
+    _check_messages(request.messages)
+    return request
+
+
+def _check_messages(messages: list[ChatMessage]) -> None:
+    """Roles ecoagent reads, text parts only, and a last message that is the user's question.
+
+    Raises:
+        APIError: 400 naming the message.
+    """
+    for i, message in enumerate(messages):
         if message.role not in _ROLES:
             hint = (
                 "tool calls are not supported"
@@ -201,23 +188,23 @@ def parse_chat_request(body: bytes) -> ChatRequest:
                         param=f"messages[{i}].content[{j}].type",
                         code="invalid_value",
                     )
-    last = len(request.messages) - 1
-    if request.messages[last].role != "user":
+    last = len(messages) - 1
+    if messages[last].role != "user":
         raise APIError(
             400,
             f"messages[{last}]: the last message must be the user's question (role 'user'), "
-            f"not {request.messages[last].role!r}",
+            f"not {messages[last].role!r}",
             param=f"messages[{last}].role",
             code="invalid_value",
         )
-    if not request.messages[last].text().strip():
+    if not messages[last].text().strip():
         raise APIError(
             400,
             f"messages[{last}].content: the question is empty",
             param=f"messages[{last}].content",
             code="invalid_value",
         )
-    if len(request.messages[last].text().strip()) > MAX_QUERY_CHARS:
+    if len(messages[last].text().strip()) > MAX_QUERY_CHARS:
         raise APIError(
             400,
             f"messages[{last}].content: the question is over {MAX_QUERY_CHARS} characters; "
@@ -225,7 +212,6 @@ def parse_chat_request(body: bytes) -> ChatRequest:
             param=f"messages[{last}].content",
             code="invalid_value",
         )
-    return request
 
 
 @dataclass(frozen=True)
@@ -293,143 +279,3 @@ def to_query(request: ChatRequest, turns: Turns, *, start_rung: int, key_name: s
         )
     except EcoagentError as exc:
         raise APIError(400, exc.message + (f" ({exc.hint})" if exc.hint else ""), code="invalid_value") from None
-
-
-def unresolved_text(record: RunRecord) -> str:
-    """What the client reads when no rung resolved the query: that it failed, why, and
-    the last output (so an application never mistakes it for an answer)."""
-    last = record.attempts[-1] if record.attempts else None
-    why = (last.verdict.reason if last and last.verdict else last.error if last else None) or "no rung answered"
-    text = f"ecoagent could not resolve this query ({why})."
-    found = record.last_execution
-    if found is not None and found[1].output.strip():
-        text += f"\nLast output:\n{found[1].output.strip()[:_OUTPUT_CHARS]}"
-    return text
-
-
-def answer_text(record: RunRecord) -> str:
-    """The message content: the answer (resolved, or unverified: the ``ecoagent`` object says
-    which, with the risk), else what went wrong."""
-    if (record.resolved or record.unverified) and record.final_answer is not None:
-        return record.final_answer
-    return unresolved_text(record)
-
-
-def report(record: RunRecord) -> dict[str, Any]:
-    """The ``ecoagent`` object of a completion: what answered, what it cost (with the session's
-    summary written since its previous turn), and why."""
-    memory = record.memory
-    last = record.attempts[-1] if record.attempts else None
-    verdict = (
-        record.first_turn.verdict if record.served_from_cache and record.first_turn else last.verdict if last else None
-    )
-    escalations = [
-        {"from": a.rung, "to": b.rung, "reason": a.verdict.reason if a.verdict else a.error or ""}
-        for a, b in zip(record.attempts, record.attempts[1:], strict=False)
-    ]
-    first = record.first_turn
-    return {
-        "run_id": record.run_id,
-        "answered_by": record.answered_by,
-        "resolved": record.resolved,
-        "unverified": record.unverified,
-        "risk": None if record.risk is None else round(record.risk, 4),
-        "risk_note": record.risk_note,
-        "verdict": (
-            {
-                "ok": False,
-                "judge": verdict.judge if verdict else "evidence",
-                "reason": f"unverified: {record.risk_note or 'nothing independent backed this answer'}",
-            }
-            if record.unverified
-            else verdict.model_dump(include={"ok", "judge", "reason"})
-            if verdict
-            else None
-        ),
-        "rungs": [a.rung for a in record.attempts],
-        "escalations": escalations,
-        "cost": round(record.total_cost + (memory.summary_cost if memory else 0.0), 10),
-        "top_rung_cost_estimate": round(record.top_rung_cost_estimate, 10),
-        "estimate_note": "estimate: the same tokens and compute seconds at the top rung's prices",
-        "demonstrations": [{"id": d.id, "score": round(d.score, 4), "query": d.query} for d in record.demonstrations],
-        "first_turn": None
-        if first is None
-        else {
-            "kind": first.kind,
-            "served": first.served,
-            "reason": first.reason,
-            "score": first.score,
-            "matched_query": first.matched_query,
-        },
-        "code": record.final_code,
-        "summary_tokens": memory.summary_tokens if memory else 0,
-        "duration_s": round(record.duration_s, 4),
-    }
-
-
-def usage(record: RunRecord) -> dict[str, int]:
-    """Tokens really spent: every rung, the router, the judge, and the conversation summary
-    this turn read (0 on a cache or replay hit)."""
-    memory = record.memory
-    prompt = record.prompt_tokens + (memory.summary_prompt_tokens if memory else 0)
-    completion = record.completion_tokens + (memory.summary_completion_tokens if memory else 0)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-def completion(record: RunRecord, model: str) -> dict[str, Any]:
-    """A ``chat.completion`` object for a finished run."""
-    content = answer_text(record)
-    return {
-        "id": f"chatcmpl-{record.run_id}",
-        "object": "chat.completion",
-        "created": int(record.created_at.timestamp()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": usage(record),
-        "ecoagent": report(record),
-    }
-
-
-def chunk(
-    run_id: str,
-    model: str,
-    created: int,
-    *,
-    delta: dict[str, Any] | None = None,
-    finish: str | None = None,
-    extra: dict[str, Any] | None = None,
-    usage: dict[str, int] | None = None,
-    choices: bool = True,
-) -> dict[str, Any]:
-    """One ``chat.completion.chunk``; ``extra`` travels as the ``ecoagent`` field."""
-    body: dict[str, Any] = {
-        "id": f"chatcmpl-{run_id}",
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish, "logprobs": None}] if choices else [],
-    }
-    if usage is not None:
-        body["usage"] = usage
-    if extra is not None:
-        body["ecoagent"] = extra
-    return body
-
-
-def event_fields(event: Event) -> dict[str, Any]:
-    """A pipeline event as the ``ecoagent`` field of a progress chunk: the event itself, tagged by
-    ``event`` (:data:`~ecoagent.events.EVENTS` reads it back, as the CLI does)."""
-    fields: dict[str, Any] = EVENTS.dump_python(event, mode="json")
-    return fields
-
-
-def now() -> int:
-    """Seconds since the epoch, for ``created``."""
-    return int(time.time())
