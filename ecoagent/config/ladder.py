@@ -29,7 +29,8 @@ class Rung(_Section):
     model: str = Field(
         ...,
         min_length=1,
-        description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2' or 'bundled:qwen2.5-coder-0.5b'.",
+        description="Model id, or for llama-cpp a GGUF path, 'bundled:smollm2', 'bundled:qwen2.5-coder-0.5b' "
+        "or a file of a Hugging Face repository, 'hf:ORG/REPO/FILE' (from its cache; downloaded when missing).",
     )
     base_url: str | None = Field(None, description="Endpoint for OpenAI-compatible servers (Azure, Ollama, vLLM...).")
     api_key_env: str | None = Field(

@@ -47,6 +47,7 @@ from ..config import Rung
 from ..errors import EcoagentError
 from ._llama_worker import read_frame, write_frame
 from .base import GENERIC_MODEL_INFO
+from .hub import HF_PREFIX, hub_file
 
 __all__ = ["LlamaWorker", "LlamaWorkerClient", "LocalModelCrashed", "llama_client", "llama_model_path", "rung_adapter"]
 
@@ -65,7 +66,8 @@ def llama_model_path(model: str) -> Path:
     """The GGUF file of a ``llama-cpp`` rung's ``model``.
 
     Raises:
-        EcoagentError: Unknown bundled name or a missing file.
+        EcoagentError: Unknown bundled name, a missing file, or a Hugging Face file that is
+            neither cached nor downloadable.
     """
     if model.startswith("bundled:"):
         locate = bundled.BUNDLED_MODELS.get(model.removeprefix("bundled:"))
@@ -76,9 +78,14 @@ def llama_model_path(model: str) -> Path:
             return locate()
         except FileNotFoundError as exc:
             raise EcoagentError(str(exc), "run ./scripts/setup.sh, which installs the bundled models") from exc
+    if model.startswith(HF_PREFIX):
+        return hub_file(model)
     path = Path(model).expanduser()
     if not path.is_file():
-        raise EcoagentError(f"GGUF model file {path} does not exist", "fix the rung's model path")
+        raise EcoagentError(
+            f"GGUF model file {path} does not exist",
+            "fix the rung's model: a GGUF path, bundled:NAME, or hf:ORG/REPO/FILE",
+        )
     return path
 
 
