@@ -213,7 +213,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bank = SolutionBank(BankSettings(path=Path(tmp) / "bank"))
         plain = Conversation(context_turns=3)
-        memory = Conversation(memory=SummaryBufferContext(client, keep_turns=3), recall=TurnMemory(bank, "bench"))
+        memory = Conversation(memory=SummaryBufferContext(client, keep_turns=3), recall=TurnMemory(bank.store, "bench"))
         done: list[RunRecord] = []
         rows = []
         for i, (question, code, output, answer, needs) in enumerate(TURNS, 1):

@@ -101,7 +101,7 @@ class EcoAssistant(Parts):
         self.memory = MemoryStage(
             self.settings.memory,
             lambda: self.summarizer()[1],
-            lambda: self.bank,
+            lambda: self.vectors,
             lambda: self.runlog,
             self.rungs[0].cost,
         )

@@ -31,10 +31,10 @@ from .records import RunRecord
 if TYPE_CHECKING:  # AutoGen and qdrant-client load in chat's background loader, not before its prompt
     from autogen_core.models import ChatCompletionClient
 
-    from .bank import SolutionBank
     from .config import MemorySettings
     from .memory import RecalledTurn, SummaryBufferContext, TurnMemory
     from .runlog import RunLog
+    from .vectors import VectorStore
 
 __all__ = ["Conversation", "MemoryView", "save_session", "session_file"]
 
@@ -132,10 +132,10 @@ class Conversation:
     _recall_ids: dict[str, str] = field(default_factory=dict)
 
     def give_memory(
-        self, summarizer: ChatCompletionClient, bank: SolutionBank, settings: MemorySettings, *, user: str | None = None
+        self, summarizer: ChatCompletionClient, store: VectorStore, settings: MemorySettings, *, user: str | None = None
     ) -> None:
         """Give the conversation chat's memory: a summary buffer that ``summarizer`` writes, and
-        recall of ``user``'s earlier turns (default: ``settings.user``) from a collection next to the bank."""
+        recall of ``user``'s earlier turns (default: ``settings.user``) from a collection of ``store``."""
         from .memory import SummaryBufferContext, TurnMemory
 
         self.memory = SummaryBufferContext(
@@ -143,7 +143,7 @@ class Conversation:
         )
         if settings.recall and settings.recall_k > 0:
             self.recall = TurnMemory(
-                bank, user or settings.user, threshold=settings.recall_threshold, k=settings.recall_k
+                store, user or settings.user, threshold=settings.recall_threshold, k=settings.recall_k
             )
 
     async def memory_for(self, text: str | None) -> MemoryView:

@@ -23,6 +23,7 @@ from .judge import Calibration, load_calibration
 from .models import build_client, check_rung
 from .router.stage import RouteIndex
 from .runlog import RunLog
+from .vectors import VectorStore
 
 __all__ = ["Parts"]
 
@@ -76,6 +77,11 @@ class Parts:
             return self._bank
 
     @property
+    def vectors(self) -> VectorStore:
+        """The vector store the bank, the router's climbs and recalled turns share (the bank's)."""
+        return self.bank.store
+
+    @property
     def cache(self) -> AnswerCache:
         """The first-turn answer cache (opened on first use)."""
         with self._parts_lock:
@@ -89,7 +95,7 @@ class Parts:
         is filled from the run log first)."""
         with self._parts_lock:
             if self._routes is None:
-                self._routes = RouteIndex(self.bank, self.rungs, history=self.runlog.all)
+                self._routes = RouteIndex(self.vectors, self.rungs, history=self.runlog.all)
             return self._routes
 
     @property

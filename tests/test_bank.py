@@ -223,9 +223,9 @@ def test_migrate_moves_every_collection_of_the_store(bank: SolutionBank, tmp_pat
     from ecoagent.memory.recall import RecalledTurn
 
     bank.add("What is 17 * 23?", "print(17 * 23)", answer="391", rung="cheap")
-    recall = TurnMemory(bank, "alice")  # chat's recalled turns live in the same store
+    recall = TurnMemory(bank.store, "alice")  # chat's recalled turns live in the same store
     recall.add(RecalledTurn(session="s1", query="What is the capital of France?", answer="Paris"))
-    assert bank.ensure_collection("routes-test") and not bank.ensure_collection("routes-test")
+    assert bank.store.ensure("routes-test") and not bank.store.ensure("routes-test")
     dest = QdrantClient(path=str(tmp_path / "moved"))
     try:
         counts = bank.migrate_to(dest)

@@ -153,7 +153,7 @@ def record(query: str, answer: str, output: str = "") -> RunRecord:
 def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: Path) -> None:
     settings = BankSettings(path=tmp_path / "bank")
     bank = SolutionBank(settings)
-    monday = Conversation(recall=TurnMemory(bank, "ana"))
+    monday = Conversation(recall=TurnMemory(bank.store, "ana"))
     asyncio.run(
         monday.add(
             record("Load sales.csv and give the total revenue for March", "Total March revenue: 48,210 EUR", "48210")
@@ -163,7 +163,7 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
     bank.close()
 
     bank = SolutionBank(settings)  # another process, another day
-    tuesday = Conversation(recall=TurnMemory(bank, "ana"))
+    tuesday = Conversation(recall=TurnMemory(bank.store, "ana"))
     asyncio.run(tuesday.add(record("Hi, let's continue the sales analysis", "Sure.")))
     query = asyncio.run(tuesday.query("How does March revenue compare with April?"))
     assert (
@@ -172,7 +172,9 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
         and "(the code printed: 48210)" in query.history
     )
     assert "Peru" not in query.history  # below the threshold
-    assert asyncio.run(Conversation(recall=TurnMemory(bank, "bob")).query("first question")).history is None  # per user
+    assert (
+        asyncio.run(Conversation(recall=TurnMemory(bank.store, "bob")).query("first question")).history is None
+    )  # per user
     assert asyncio.run(tuesday.query("And the March revenue?")).history.count("March revenue") == 1  # type: ignore[union-attr]
     assert asyncio.run(tuesday.forget(everything=True)) == 3
     assert "48,210" not in (asyncio.run(tuesday.query("March revenue?")).history or "")
@@ -181,7 +183,7 @@ def test_recall_finds_earlier_sessions_turns_and_forget_removes_them(tmp_path: P
 
 def test_a_first_turn_gets_no_recall_so_it_stays_cacheable(tmp_path: Path) -> None:
     bank = SolutionBank(BankSettings(path=tmp_path / "bank"))
-    memory = TurnMemory(bank, "ana")
+    memory = TurnMemory(bank.store, "ana")
     asyncio.run(Conversation(recall=memory).add(record("What is 17 * 23?", "391")))
     assert asyncio.run(Conversation(recall=memory).query("What is 17 * 23?")).history is None
     bank.close()
@@ -242,7 +244,7 @@ def test_a_new_chat_session_recalls_an_earlier_sessions_turn(tmp_path: Path, san
 def test_a_retried_turn_replaces_its_first_answer_in_the_buffer_and_in_recall(tmp_path: Path) -> None:
     bank = SolutionBank(BankSettings(path=tmp_path / "bank"))
     conversation = Conversation(
-        memory=SummaryBufferContext(ScriptedChatCompletionClient([])), recall=TurnMemory(bank, "ana")
+        memory=SummaryBufferContext(ScriptedChatCompletionClient([])), recall=TurnMemory(bank.store, "ana")
     )
     asyncio.run(conversation.add(record("What is the total revenue for March?", "It is 12.")))
     asyncio.run(

@@ -82,13 +82,7 @@ class SolutionMemory(Memory):
 
     async def clear(self) -> None:
         """Delete every solution in the collection (the bank stays usable)."""
-        bank = self.bank
-        await asyncio.to_thread(
-            bank.client.delete,
-            bank.collection,
-            points_selector=models.FilterSelector(filter=models.Filter()),
-            wait=True,
-        )
+        await asyncio.to_thread(self.bank.store.delete, self.bank.collection, models.Filter())
 
     async def close(self) -> None:
         """Nothing to release: the bank is shared and closed by its owner."""

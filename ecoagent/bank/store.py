@@ -6,21 +6,16 @@ one. Thumbs-down on runs that used a solution count against it; enough of them
 retire it. Qdrant runs embedded on disk by default (qdrant-client's local mode) or as
 a server when ``bank.url`` is set — the same code path either way.
 
-Embedded mode allows one process at a time; a second one gets a clear error that
-says to use a server. Writes are serialized and made with ``wait=True``: a solution
-reported as banked survives a ``kill -9`` of the process. Only the "times retrieved"
+The bank is the solutions' collection of the :class:`~ecoagent.vectors.VectorStore` (which
+opens Qdrant, locks it and embeds). Writes are serialized and made with ``wait=True``: a
+solution reported as banked survives a ``kill -9`` of the process. Only the "times retrieved"
 statistic is batched (flushed before any write, every 64 hits and on close), since a
 disk write per retrieval would double the cost of every query.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.metadata
-import os
-import threading
 import uuid
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -30,34 +25,16 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 from qdrant_client import QdrantClient, models
-from qdrant_client.common.version_check import is_compatible
-from threadpoolctl import ThreadpoolController
 
 from ..config import BankSettings
 from ..embed import Embedder
-from ..errors import EcoagentError
-from ..paths import running_server
+from ..vectors import VectorStore, single_blas_thread
 
 __all__ = ["BankedSolution", "SolutionBank"]
 
 
-_BLAS = ThreadpoolController()
-_BLAS_LOCK = threading.Lock()
 _FLUSH_AT = 64  # pending retrieval counts before they are written
 _ACTIVE = models.Filter(must_not=[models.FieldCondition(key="retired", match=models.MatchValue(value=True))])
-
-
-@contextlib.contextmanager
-def _single_blas_thread() -> Iterator[None]:
-    """One BLAS thread for the duration, one caller at a time.
-
-    threadpoolctl changes a process-wide setting: two threads limiting and
-    restoring it at once (``batch -j 2``) would leave it wrong, and changing an
-    OpenBLAS thread count while another thread is inside a BLAS call is a known
-    way to crash it. The search inside takes milliseconds; serializing it is cheap.
-    """
-    with _BLAS_LOCK, _BLAS.limit(limits=1, user_api="blas"):
-        yield
 
 
 def _now() -> str:
@@ -93,89 +70,45 @@ class SolutionBank:
     Args:
         settings: Location, collection, thresholds.
         embedder: Shared embedder (loaded from ``settings.embedding_model`` if omitted).
+        store: The vector store to keep the solutions in (default: one opened from ``settings``,
+            which the bank then closes).
 
     Raises:
         EcoagentError: The embedded store is open in another process, or the server
             does not answer.
     """
 
-    def __init__(self, settings: BankSettings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: BankSettings | None = None,
+        embedder: Embedder | None = None,
+        *,
+        store: VectorStore | None = None,
+    ) -> None:
         self.settings = settings or BankSettings()
-        self._embedder = embedder
-        self._embedder_lock = threading.Lock()
-        self._write = threading.Lock()
+        self._owns_store = store is None
+        self.store = store or VectorStore(self.settings, embedder)
+        self.client = self.store.client
+        self._write = self.store.write_lock
         self._retrieved: Counter[str] = Counter()
-        # The store first: a bank locked by another process fails in milliseconds,
-        # not after seconds of loading an embedding model it will never use.
-        self.client = self._open()
         self.collection = self.settings.collection
-        if not self.client.collection_exists(self.collection):
-            self.client.create_collection(
-                self.collection,
-                # Embeddings are normalized, so dot product *is* cosine similarity; local
-                # mode's COSINE recomputes every stored vector's norm on each search.
-                vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.DOT),
-            )
+        self.store.ensure(self.collection)
 
     @property
     def embedder(self) -> Embedder:
-        """The query embedder, loaded on first use (listing or counting needs none)."""
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = Embedder(self.settings.embedding_model, self.settings.embedding_backend)
-            return self._embedder
+        """The store's embedder, loaded on first use (listing or counting needs none)."""
+        return self.store.embedder
 
     @property
     def location(self) -> str:
         """Where the bank lives (folder or URL), for banners and errors."""
-        return self.settings.url or str(self.settings.storage_path())
-
-    def _open(self) -> QdrantClient:
-        s = self.settings
-        if s.url:
-            api_key = os.environ.get(s.api_key_env) if s.api_key_env else None
-            # qdrant-client's own version check runs in a thread and, for a server that
-            # is down, only warns; the error below says it better. Check after connecting.
-            try:
-                client = QdrantClient(url=s.url, api_key=api_key, timeout=10, check_compatibility=False)
-                server = client.info().version
-            except Exception as exc:
-                raise EcoagentError(
-                    f"the Qdrant server at {s.url} does not answer ({exc})",
-                    "start it, or remove bank.url to use the embedded store",
-                ) from exc
-            mine = importlib.metadata.version("qdrant-client")
-            if not is_compatible(mine, server):
-                warnings.warn(
-                    f"qdrant-client {mine} may not work with the Qdrant server {server} at {s.url}: "
-                    "install a qdrant-client with the server's major version and a minor version within 1",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            return client
-        path = s.storage_path()
-        path.mkdir(parents=True, exist_ok=True)
-        try:
-            return QdrantClient(path=str(path))
-        except RuntimeError as exc:
-            if "already accessed" not in str(exc):
-                raise
-            held_by = running_server()
-            if held_by is not None:
-                raise EcoagentError(
-                    f"the solution bank at {path} is held by `ecoagent serve` at {held_by}",
-                    f"send this command to it: add --server {held_by} (or set ECOAGENT_SERVER={held_by})",
-                ) from exc
-            raise EcoagentError(
-                f"the solution bank at {path} is open in another ecoagent process",
-                "close the other process, run `ecoagent serve` and pass --server URL to the others, or for "
-                "concurrent use run a Qdrant server and set bank.url (`ecoagent bank migrate --to URL` moves this bank there)",
-            ) from exc
+        return self.store.location
 
     def close(self) -> None:
-        """Write pending counts and release the store (the embedded folder's lock)."""
+        """Write pending counts and release the store (the embedded folder's lock) if the bank opened it."""
         self.flush()
-        self.client.close()
+        if self._owns_store:
+            self.store.close()
 
     # ---- writes --------------------------------------------------------------
     def add(
@@ -242,31 +175,11 @@ class SolutionBank:
             point = models.PointStruct(id=solution.id, vector=vector, payload=solution.payload())
             self.client.upsert(self.collection, points=[point], wait=True)
 
-    def ensure_collection(self, name: str) -> bool:
-        """Create the vector collection ``name`` beside the solutions (same embedder, same
-        distance) unless it exists; True when it was created. The router's climbs and chat's
-        recalled turns live in this store this way, so they move with it (:meth:`migrate_to`)."""
-        with self._write:
-            if self.client.collection_exists(name):
-                return False
-            self.client.create_collection(
-                name, vectors_config=models.VectorParams(size=self.embedder.dim, distance=models.Distance.DOT)
-            )
-            return True
-
     def migrate_to(self, dest: QdrantClient) -> dict[str, int]:
-        """Copy every collection of this store (the solutions, the router's climbs, recalled turns)
-        to another Qdrant (qdrant-client's ``migrate``).
-
-        Returns:
-            Points in each destination collection afterwards, the solutions first.
-        """
+        """Copy every collection of the bank's store (the solutions, the router's climbs, recalled
+        turns) to another Qdrant. Returns the points in each destination collection, solutions first."""
         self.flush()
-        names = [self.collection] + sorted(
-            c.name for c in self.client.get_collections().collections if c.name != self.collection
-        )
-        self.client.migrate(dest, collection_names=names, recreate_on_collision=True)
-        return {name: int(dest.count(name, exact=True).count) for name in names}
+        return self.store.migrate_to(dest, first=self.collection)
 
     def remove(self, solution_id: str) -> bool:
         """Delete one solution; False if it was not there."""
@@ -286,12 +199,12 @@ class SolutionBank:
             return []
         vector = self.embedder.vector(query)
         floor = self.settings.threshold if threshold is None else threshold
-        if self.settings.url:  # a server evaluates the filter natively
+        if self.store.remote:  # a server evaluates the filter natively
             return self._counted(self._nearest(vector, limit=k, floor=floor, active_only=True), count)
         # Embedded mode searches with numpy. One BLAS thread: a multi-threaded BLAS
         # keeps its threads spinning after the search and slows the next embedding
         # (torch) threefold on a small machine; this search gains nothing from threads.
-        with _single_blas_thread():
+        with single_blas_thread():
             # Embedded mode evaluates payload filters in Python point by point (~130 ms
             # at 10k points); over-fetching a few and skipping the rare retired ones
             # costs a few payload copies.
@@ -307,24 +220,10 @@ class SolutionBank:
     def _nearest(
         self, vector: npt.NDArray[np.float32], *, limit: int, floor: float, active_only: bool = False
     ) -> list[models.ScoredPoint]:
-        """Points nearest to the vector, scoring above ``floor``, best first."""
-        query: Any
-        if self.settings.url:
-            query = vector.tolist()
-        else:
-            # qdrant-client's local mode turns a list into a float64 array, and a dot
-            # product of float32 vectors with it first copies all of them to float64
-            # (~3 ms at 10k points, ~30 ms at 100k). Handing it the float32 array
-            # (unvalidated, as the local mode uses it as it is) skips that copy.
-            query = models.NearestQuery.model_construct(nearest=vector)  # type: ignore[arg-type]
-        return self.client.query_points(
-            self.collection,
-            query=query,
-            limit=limit,
-            score_threshold=floor,
-            query_filter=_ACTIVE if active_only else None,
-            with_payload=True,
-        ).points
+        """Solutions nearest to the vector, scoring above ``floor``, best first."""
+        return self.store.nearest(
+            self.collection, vector, limit=limit, floor=floor, where=_ACTIVE if active_only else None
+        )
 
     def _counted(self, hits: list[Any], count: bool) -> list[tuple[BankedSolution, float]]:
         found = [(self._solution(h.id, h.payload or {}), float(h.score)) for h in hits]
@@ -366,8 +265,7 @@ class SolutionBank:
 
     def count(self, include_retired: bool = True) -> int:
         """How many solutions the bank holds."""
-        flt = None if include_retired else _ACTIVE
-        return int(self.client.count(self.collection, count_filter=flt, exact=True).count)
+        return self.store.count(self.collection, None if include_retired else _ACTIVE)
 
     def __iter__(self) -> Iterator[BankedSolution]:
         offset = None

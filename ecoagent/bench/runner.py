@@ -261,7 +261,9 @@ class _Conversations:
                     self.eco.summarizer()[1], keep_turns=m.keep_turns, summary_words=m.summary_words
                 )
                 recall = (
-                    TurnMemory(self.eco.bank, "bench", threshold=m.recall_threshold, k=m.recall_k) if m.recall else None
+                    TurnMemory(self.eco.vectors, "bench", threshold=m.recall_threshold, k=m.recall_k)
+                    if m.recall
+                    else None
                 )
                 self.chats[task_id] = Conversation(memory=memory, recall=recall, session=task_id)
             else:

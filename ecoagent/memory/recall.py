@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 from qdrant_client import models
 
-from ..bank import SolutionBank
+from ..vectors import VectorStore
 
 __all__ = ["RecalledTurn", "TurnMemory"]
 
@@ -48,27 +48,28 @@ class TurnMemory:
     """A user's earlier turns, searchable by similarity.
 
     Args:
-        bank: The bank whose store and embedder are shared.
+        store: The vector store (the bank's: recalled turns move with it).
         user: Whose turns (a collection per user).
         threshold: Minimum cosine similarity of a recalled turn.
         k: At most this many turns recalled per query.
     """
 
-    def __init__(self, bank: SolutionBank, user: str = "default", *, threshold: float = 0.45, k: int = 2) -> None:
+    def __init__(self, store: VectorStore, user: str = "default", *, threshold: float = 0.45, k: int = 2) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", user):
             raise ValueError(f"user {user!r}: use letters, digits, '_' or '-' (at most 64)")
-        self.bank = bank
+        self.store = store
         self.user = user
         self.threshold = threshold
         self.k = k
         self.collection = f"turns-{user}"
-        bank.ensure_collection(self.collection)
+        store.ensure(self.collection)
 
     def add(self, turn: RecalledTurn) -> str:
         """Store a finished turn (embedded on its question and answer)."""
-        vector = self.bank.embedder.vector(f"{turn.query}\n{turn.answer}")
-        point = models.PointStruct(id=turn.id, vector=vector.tolist(), payload=turn.model_dump())
-        self.bank.client.upsert(self.collection, points=[point], wait=True)
+        vector = self.store.embedder.vector(f"{turn.query}\n{turn.answer}")
+        self.store.add(
+            self.collection, [models.PointStruct(id=turn.id, vector=vector.tolist(), payload=turn.model_dump())]
+        )
         return turn.id
 
     def search(self, query: str, *, exclude: set[str] | None = None) -> list[RecalledTurn]:
@@ -76,14 +77,8 @@ class TurnMemory:
         (the turns the conversation already shows verbatim)."""
         if self.k <= 0:
             return []
-        vector = self.bank.embedder.vector(query)
-        hits = self.bank.client.query_points(
-            self.collection,
-            query=vector.tolist(),
-            limit=self.k + len(exclude or ()),
-            score_threshold=self.threshold,
-            with_payload=True,
-        ).points
+        vector = self.store.embedder.vector(query)
+        hits = self.store.nearest(self.collection, vector, limit=self.k + len(exclude or ()), floor=self.threshold)
         found = []
         for hit in hits:
             turn = RecalledTurn(**(hit.payload or {}))
@@ -95,18 +90,17 @@ class TurnMemory:
 
     def remove(self, turn_id: str) -> None:
         """Delete one stored turn (a retried turn's first answer)."""
-        self.bank.client.delete(self.collection, points_selector=models.PointIdsList(points=[turn_id]), wait=True)
+        self.store.delete(self.collection, [turn_id])
 
     def forget(self, session: str | None = None) -> int:
         """Delete this user's turns of one session, or all of them; how many went."""
-        flt = None
+        where = models.Filter()
         if session is not None:
-            flt = models.Filter(must=[models.FieldCondition(key="session", match=models.MatchValue(value=session))])
-        count = int(self.bank.client.count(self.collection, count_filter=flt, exact=True).count)
-        selector: models.FilterSelector | models.Filter = models.FilterSelector(filter=flt or models.Filter())
-        self.bank.client.delete(self.collection, points_selector=selector, wait=True)
+            where = models.Filter(must=[models.FieldCondition(key="session", match=models.MatchValue(value=session))])
+        count = self.store.count(self.collection, where)
+        self.store.delete(self.collection, where)
         return count
 
     def count(self) -> int:
         """How many turns are stored for this user."""
-        return int(self.bank.client.count(self.collection, exact=True).count)
+        return self.store.count(self.collection)

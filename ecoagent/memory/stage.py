@@ -40,9 +40,9 @@ from ..records import MemoryStep, RunRecord
 if TYPE_CHECKING:
     from autogen_core.models import ChatCompletionClient
 
-    from ..bank import SolutionBank
     from ..config import MemorySettings
     from ..runlog import RunLog
+    from ..vectors import VectorStore
 
 __all__ = ["MemoryStage", "Turn"]
 
@@ -81,7 +81,7 @@ class MemoryStage:
     Args:
         settings: ``[memory]`` settings.
         summarizer: The model that writes summaries (called once, when the first session opens).
-        bank: The bank, whose store holds recall's collection.
+        store: The vector store that holds recall's collections.
         runlog: The run log (a resumed session's turns; a key's summary spend).
         price: What a summary's (prompt, completion) tokens cost.
     """
@@ -90,12 +90,12 @@ class MemoryStage:
         self,
         settings: MemorySettings,
         summarizer: Callable[[], ChatCompletionClient],
-        bank: Callable[[], SolutionBank],
+        store: Callable[[], VectorStore],
         runlog: Callable[[], RunLog],
         price: Callable[[int, int], float],
     ) -> None:
         self.settings = settings
-        self._summarizer, self._bank, self._runlog, self._price = summarizer, bank, runlog, price
+        self._summarizer, self._store, self._runlog, self._price = summarizer, store, runlog, price
         self._open: OrderedDict[str, _Session] = OrderedDict()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -129,7 +129,7 @@ class MemoryStage:
     def _conversation(self, sid: str, key_name: str | None) -> Conversation:
         conversation = Conversation(session=sid)
         user = (key_name or self.settings.user).replace(".", "_")[:64]  # a key's turns are recalled for it alone
-        conversation.give_memory(self._summarizer(), self._bank(), self.settings, user=user)
+        conversation.give_memory(self._summarizer(), self._store(), self.settings, user=user)
         path = session_file(sid)
         if path.is_file():
             try:

@@ -26,12 +26,12 @@ import numpy as np
 from autogen_core.models import ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
 from qdrant_client import models
 
-from ..bank import SolutionBank
 from ..cache import ladder_scope
 from ..config import RouterSettings, Rung
 from ..prompts import load_prompt
 from ..query import Query
 from ..records import RouteEstimate, Routing, RunRecord
+from ..vectors import VectorStore
 from .cascades import cascades_from
 from .neighbours import NeighbourRouter
 
@@ -42,19 +42,19 @@ class RouteIndex:
     """Logged climbs of one ladder in Qdrant: query vector → each rung's outcome (1, 0 or unknown).
 
     Args:
-        bank: Whose store and embedder it shares.
+        store: The vector store (the bank's: the climbs move with it).
         rungs: The ladder.
         history: The run log's records, read once when the index is new, so a ladder
             with a log starts routing from what it already knows.
     """
 
     def __init__(
-        self, bank: SolutionBank, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None
+        self, store: VectorStore, rungs: Sequence[Rung], history: Callable[[], Sequence[RunRecord]] | None = None
     ) -> None:
-        self.bank = bank
+        self.store = store
         self.rungs = list(rungs)
         self.collection = "routes-" + hashlib.sha256(ladder_scope(rungs).encode()).hexdigest()[:12]
-        if bank.ensure_collection(self.collection):
+        if store.ensure(self.collection):
             if history is not None:
                 self.add_all(history())
 
@@ -67,7 +67,7 @@ class RouteIndex:
         climbs = [(r, c) for r in records for c in cascades_from([r], self.rungs)]
         if not climbs:
             return 0
-        vectors = self.bank.embedder.vectors([r.query for r, _ in climbs])
+        vectors = self.store.embedder.vectors([r.query for r, _ in climbs])
         points = [
             models.PointStruct(
                 id=str(uuid.uuid5(uuid.NAMESPACE_URL, r.run_id)),
@@ -76,15 +76,12 @@ class RouteIndex:
             )
             for (r, c), v in zip(climbs, vectors, strict=True)
         ]
-        for start in range(0, len(points), 256):
-            self.bank.client.upsert(self.collection, points=points[start : start + 256], wait=True)
+        self.store.add(self.collection, points)
         return len(points)
 
     def nearest(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` logged queries nearest to ``query``: their similarities and labels (NaN: unknown)."""
-        hits = self.bank.client.query_points(
-            self.collection, query=self.bank.embedder.vector(query).tolist(), limit=k, with_payload=True
-        ).points
+        hits = self.store.nearest(self.collection, self.store.embedder.vector(query), limit=k)
         sims = np.array([float(h.score) for h in hits])
         labels = np.array(
             [[np.nan if x is None else x for x in (h.payload or {})["labels"]] for h in hits], dtype=np.float64
@@ -93,7 +90,7 @@ class RouteIndex:
 
     def count(self) -> int:
         """Logged climbs."""
-        return int(self.bank.client.count(self.collection, exact=True).count)
+        return self.store.count(self.collection)
 
 
 class RouterStage:
