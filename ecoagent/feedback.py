@@ -58,14 +58,7 @@ class Feedback:
         self._judge, self._recalibrated = judge, recalibrated
 
     def give(self, run_id: str, good: bool) -> FeedbackResult:
-        """A person's thumbs-up or thumbs-down on a run; the person is the judge of record.
-
-        Thumbs-up banks the query with the code that solved it. When the automatic
-        judge said no but the run's last execution succeeded, the person's word
-        overrules it (EcoAssistant's human mode) and the record shows the override.
-        A run with no successful execution is not banked, and the note says why.
-        Thumbs-down counts against the demonstrations the run used (repeated downs
-        retire them). Both are logged.
+        """The verdict on run ``run_id`` (:meth:`EcoAssistant.feedback <ecoagent.EcoAssistant.feedback>` says what each does).
 
         Raises:
             EcoagentError: Unknown run id (exit code 2).

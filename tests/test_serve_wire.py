@@ -133,7 +133,9 @@ def test_a_new_sqlite_file_opens_from_many_threads_and_processes_at_once(tmp_pat
                 errors.append(exc)
 
         ctx = multiprocessing.get_context("spawn")
-        procs = [ctx.Process(target=_open_log, args=(str(path),)) for _ in range(3)]
+        # RunLog itself is the target: a child imports ecoagent.runlog alone (this module would
+        # bring the server's imports, ~5 s a child)
+        procs = [ctx.Process(target=RunLog, args=(path,)) for _ in range(3)]
         threads = [threading.Thread(target=one) for _ in range(12)]
         for p in procs:
             p.start()
