@@ -32,6 +32,13 @@ def _contexts(n: int) -> list[str]:
     return [json.loads(line)["context"] for line in TASKS.read_text(encoding="utf-8").splitlines()[:n]]
 
 
+def _half(text: str) -> str:
+    """The first half of a report's paragraphs (~550 tokens, over ``min_tokens``): enough for
+    the tests of the stage's mechanics, at half the compressor's time."""
+    paragraphs = text.split("\n\n")
+    return "\n\n".join(paragraphs[: max(1, len(paragraphs) // 2)])
+
+
 def _long_document() -> str:
     """Three reports of the bench's long-context set with code and a traceback between: several thousand tokens."""
     a, b, c = _contexts(3)
@@ -111,7 +118,7 @@ def _paid_ladder(compressor: Compressor, replies: list[str]) -> tuple[EcoAssista
 
 
 def test_a_paid_rung_reads_compressed_context_and_the_record_says_what_it_saved(compressor: Compressor) -> None:
-    context = _contexts(1)[0]
+    context = _half(_contexts(1)[0])
     question = json.loads(TASKS.read_text(encoding="utf-8").splitlines()[0])["query"]
     eco, client = _paid_ladder(compressor, ["```python\nprint(1 + 1)\n```", "It is 2. TERMINATE"])
 
@@ -141,7 +148,7 @@ def test_the_same_question_about_other_material_is_another_cache_entry() -> None
 def test_compressing_client_compresses_a_long_user_message_once_for_any_autogen_agent(compressor: Compressor) -> None:
     inner = ScriptedChatCompletionClient(["first", "second"])
     client = CompressingClient(inner, compressor, rate=0.5)
-    context = _contexts(2)[1]
+    context = _half(_contexts(2)[1])
     question = "How many more engineers does the platform team have than the search team?"
     messages = [
         SystemMessage(content="Answer briefly."),
@@ -165,7 +172,7 @@ def test_two_rungs_at_one_rate_share_one_compression_and_its_time_counts_once(co
 
     stage = CompressionStage(CompressSettings(), lambda: compressor)
     messages = stage.for_query(
-        Query("What is the combined budget?", context=_contexts(1)[0]),
+        Query("What is the combined budget?", context=_half(_contexts(1)[0])),
         [Demonstration(id="d", score=0.7, query="Add two budgets", code="print(1 + 2)")],
     )
     mid = Rung(name="mid", provider="openai", model="m", input_price_per_mtok=0.5)
