@@ -25,7 +25,7 @@ from .request import field_name, parse_chat_request
 from .response import completion, wire
 from .service import LADDER_MODEL, Service, owned_run, pipeline_error, read_body, start, stream, watch_disconnect
 
-__all__ = ["FeedbackRequest", "KeyDep", "ServiceDep", "router"]
+__all__ = ["BudgetDep", "FeedbackRequest", "KeyDep", "ServiceDep", "router"]
 
 
 def _service(request: Request) -> Service:
@@ -42,6 +42,16 @@ def _key(request: Request, service: ServiceDep) -> ApiKey | None:
 
 KeyDep = Annotated[ApiKey | None, Depends(_key)]
 """The caller's key (None on a server without keys); a missing or wrong key is a 401."""
+
+
+async def _within_budget(service: ServiceDep, key: KeyDep) -> ApiKey | None:
+    if key is not None:  # an open server has no budgets: no thread hop per request
+        await asyncio.to_thread(KeyRing.check_budget, key, service.eco.runlog)
+    return key
+
+
+BudgetDep = Annotated[ApiKey | None, Depends(_within_budget)]
+"""The caller's key, with budget left (a spent budget is a 429)."""
 
 router = APIRouter()
 
@@ -117,11 +127,9 @@ async def get_model(model_id: str, service: ServiceDep, key: KeyDep) -> dict[str
 
 
 @router.post("/v1/chat/completions")
-async def chat_completions(request: Request, service: ServiceDep, key: KeyDep) -> Response:
+async def chat_completions(request: Request, service: ServiceDep, key: BudgetDep) -> Response:
     chat = parse_chat_request(await read_body(request, service.settings.max_body_bytes))
     first = service.model_index(chat.model)
-    if key is not None:  # an open server has no budgets: no thread hop per request
-        await asyncio.to_thread(KeyRing.check_budget, key, service.eco.runlog)
     service.gate.enter()
     try:
         run = await start(service, chat, first, key)
