@@ -514,6 +514,20 @@ def test_a_session_gives_follow_ups_the_conversation_memory(server: LiveServer) 
     assert record.session == "s1"  # type: ignore[union-attr]
 
 
+def test_a_retried_turn_replaces_the_one_it_asks_again_in_the_sessions_memory(server: LiveServer) -> None:
+    client = sdk(server)
+    first = client.chat.completions.create(
+        model="ecoagent", messages=ask("What is 17 * 23?"), extra_body={"session": "r"}
+    )
+    first_id = first.model_extra["ecoagent"]["run_id"]  # type: ignore[index]
+    client.chat.completions.create(
+        model="top", messages=ask("What is 17 * 23?"), extra_body={"session": "r", "replaces": first_id}
+    )
+    third = client.chat.completions.create(model="ecoagent", messages=ask("And doubled?"), extra_body={"session": "r"})
+    record = server.eco.runlog.get(third.model_extra["ecoagent"]["run_id"])  # type: ignore[attr-defined, index]
+    assert record is not None and record.memory is not None and record.memory.verbatim_turns == 1
+
+
 def test_the_summary_a_session_writes_is_charged_to_its_key_and_counted_in_the_next_usage(tmp_path: Path) -> None:
     eco = assistant(tmp_path)
     eco.settings.memory.keep_turns = 1  # the second turn folds the first into the summary

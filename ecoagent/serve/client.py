@@ -109,7 +109,7 @@ class RemoteAssistant:
         if isinstance(query, str):
             query = Query(query, **fields)
         extra: dict[str, Any] = {}
-        for name in ("expected", "expected_regex", "tests", "entry_point", "context", "session"):
+        for name in ("expected", "expected_regex", "tests", "entry_point", "context", "session", "replaces"):
             if getattr(query, name) is not None:
                 extra[name] = getattr(query, name)
         if query.judge is not None:

@@ -76,6 +76,9 @@ class ChatRequest(BaseModel):
     response_format: dict[str, Any] | None = None
     # ecoagent's own (extra_body)
     session: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    replaces: str | None = Field(
+        None, min_length=1, max_length=64, description="The run id of the session's last turn this one asks again."
+    )
     expected: str | None = None
     expected_regex: str | None = None
     tests: str | None = Field(None, max_length=MAX_CONTEXT_CHARS)
@@ -274,6 +277,7 @@ def to_query(request: ChatRequest, turns: Turns, *, start_rung: int, key_name: s
             history=turns.history,
             context=context,
             session=request.session_id,
+            replaces=request.replaces,
             cache=not request.no_cache,
             key_name=key_name,
         )
