@@ -83,7 +83,7 @@ def _turn_messages(record: RunRecord) -> list[Any]:
     from autogen_core.models import AssistantMessage, UserMessage
 
     messages: list[Any] = [UserMessage(content=record.query, source="user")]
-    found = record.last_execution
+    found = record.answer_execution  # the code behind the answer, not a later rung's that was not served
     code, output = (found[1].code, found[1].output) if found else (record.final_code or "", "")
     if record.served_from_cache and record.first_turn and record.first_turn.execution:
         code, output = record.first_turn.execution.code, record.first_turn.execution.output
@@ -193,7 +193,7 @@ class Conversation:
             for message in _turn_messages(record):
                 await self.memory.add_message(message)
         if self.recall is not None:
-            found = record.last_execution
+            found = record.answer_execution
             output = found[1].output if found else ""
             turn = RecalledTurn(
                 session=self.session,

@@ -407,6 +407,15 @@ class RunRecord(BaseModel):
         return None
 
     @property
+    def answer_execution(self) -> tuple[RungAttempt, Execution] | None:
+        """The execution behind the returned answer: the served attempt's last one (an unverified
+        answer may come from an attempt before the last), else the run's last execution."""
+        served = self.served_attempt
+        if served is not None and served.executions:
+            return served, served.executions[-1]
+        return self.last_execution
+
+    @property
     def last_good_execution(self) -> Execution | None:
         """The run's last execution if it succeeded (exit 0, no timeout), else None.
 

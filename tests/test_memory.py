@@ -256,3 +256,27 @@ def test_a_retried_turn_replaces_its_first_answer_in_the_buffer_and_in_recall(tm
     assert len(view.verbatim) == 1 and "48,210.50" in view.verbatim[0] and "It is 12." not in view.verbatim[0]
     assert conversation.recall is not None and conversation.recall.count() == 1
     bank.close()
+
+
+def test_an_unverified_answer_is_remembered_with_the_code_that_gave_it() -> None:
+    """A later rung's code that was not served must not sit beside the answer in the memory."""
+    served = RungAttempt(
+        rung="mid",
+        answer="390",
+        executions=[Execution(code="print(391 - 1)", language="python", exit_code=0, output="390")],
+    )
+    later = RungAttempt(
+        rung="top", executions=[Execution(code="print(17 * 23)", language="python", exit_code=0, output="391")]
+    )
+    record = RunRecord(
+        query="And that minus 1?",
+        final_answer="390",
+        final_rung="mid",
+        unverified=True,
+        attempts=[served, later],
+    )
+    assert record.answer_execution is not None and record.answer_execution[1].code == "print(391 - 1)"
+    conversation = Conversation(memory=SummaryBufferContext(ScriptedChatCompletionClient([])))
+    asyncio.run(conversation.add(record))
+    shown = asyncio.run(conversation.memory_for(None)).verbatim[0]
+    assert "print(391 - 1)" in shown and "Output: 390" in shown and "17 * 23" not in shown
