@@ -271,6 +271,9 @@ class Outcome:
             self.unverified_right += ok
 
 
+SKIP_SILENT_RUNGS = True  # the judge's start_rung (--no-skip: climb from the bottom, to measure what it saves)
+
+
 async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_for=None) -> Outcome:  # type: ignore[no-untyped-def]
     outcome = Outcome()
     for task in tasks:
@@ -281,7 +284,8 @@ async def replay(tasks: Sequence[Task], rungs: list[str], strategy: str, judge_f
         ran: list[RungAttempt] = []
         served, accepted = None, False
         judge = judge_for(task) if judge_for else None
-        for rung in rungs:
+        lifted = judge.start_rung(task.query.text, rungs, 0) if judge and SKIP_SILENT_RUNGS else None
+        for rung in rungs[lifted[0] if lifted else 0 :]:
             for sample in range(judge.samples_per_rung if judge else 1):
                 attempt = task.by[(rung, sample)]
                 if judge is None:  # ladder-key: the key decides, one attempt a rung
@@ -344,7 +348,15 @@ def main() -> int:
         "their tests hidden from the pipeline, the halves (odd, even) calibrating each other.",
     )
     parser.add_argument("--limit", type=int, default=None, help="humaneval: explore the first N problems.")
+    parser.add_argument(
+        "--no-skip",
+        action="store_true",
+        help="Replay the evidence judge climbing from the bottom, without skipping the rungs its calibration "
+        "never saw write a function (what skipping saves is the difference).",
+    )
     args = parser.parse_args()
+    global SKIP_SILENT_RUNGS
+    SKIP_SILENT_RUNGS = not args.no_skip
 
     settings = load_settings()
     settings.run = settings.run.model_copy(update={"max_turns": args.max_turns})

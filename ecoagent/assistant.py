@@ -47,7 +47,7 @@ from .ladder import ExecutorFactory, Ladder
 from .memory.stage import MemoryStage
 from .parts import Parts
 from .query import Query
-from .records import RunRecord
+from .records import Routing, RunRecord
 from .router.stage import RouterStage
 from .runlog import RunLog
 from .sandbox.executor import DockerSandboxExecutor
@@ -207,6 +207,15 @@ class EcoAssistant(Parts):
             _answer_from(record)
             return
         record.routing = await self.router.decide(query)
+        start = record.routing.start if record.routing is not None else query.start_rung
+        lifted = judge.start_rung(query.text, [r.name for r in self.rungs], start)
+        if lifted is not None:
+            record.routing = Routing(
+                start=lifted[0],
+                start_rung=self.rungs[lifted[0]].name,
+                reason=lifted[1],
+                threshold=self.settings.judge.max_error,
+            )
         climb = query
         if record.routing is not None:
             climb = query.but(start_rung=record.routing.start)  # the cache still sees the query as asked

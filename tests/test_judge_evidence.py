@@ -276,3 +276,63 @@ def test_the_unverified_answer_is_the_one_whose_evidence_was_least_often_wrong()
     record, _, _ = climb({"cheap": says("1"), "mid": says("2"), "top": says("3")}, calibration, samples=1)
     assert record.unverified and record.final_rung == "mid" and record.final_code == "print(2)"
     assert record.risk == pytest.approx(0.4) and record.risk_note == "about 4 in 10 like it are wrong"
+
+
+# ---- rungs that never wrote a function are skipped for function queries ----------------------------
+FUNCTION_QUERY = "Write a function called add(a, b) that returns a + b.\n>>> add(2, 3)\n5"
+NAMES = ["tiny", "mid", "top"]
+
+
+def function_calibration(mid: int, tiny: int = 0) -> Calibration:
+    table = Calibration()
+    for _ in range(40):
+        table.observe("tiny", "single", wrong=True)  # tiny was calibrated: it answers, just never functions
+    for _ in range(tiny):
+        table.observe("tiny", "function", wrong=False)
+    for _ in range(mid):
+        table.observe("mid", "function-samples", wrong=False)
+    return table
+
+
+def names_judge(table: Calibration, **kw: object) -> EvidenceJudge:
+    rungs = [Rung(name=n, provider="openai", model=n) for n in NAMES]
+    judge = EvidenceJudge(rungs, table, **kw)  # type: ignore[arg-type]
+    judge.identities = {n: n for n in NAMES}  # identities by name, as a calibration file names them
+    return judge
+
+
+def test_a_function_query_skips_the_rungs_its_calibration_never_saw_write_a_function() -> None:
+    lifted = names_judge(function_calibration(mid=12)).start_rung(FUNCTION_QUERY, NAMES, 0)
+    assert lifted is not None and lifted[0] == 1 and "tiny never wrote one" in lifted[1] and "mid: 12" in lifted[1]
+    assert names_judge(function_calibration(mid=12)).start_rung("What is 17 * 23?", NAMES, 0) is None  # no function
+    assert names_judge(function_calibration(mid=5)).start_rung(FUNCTION_QUERY, NAMES, 0) is None  # too little seen
+    assert names_judge(function_calibration(mid=12, tiny=1)).start_rung(FUNCTION_QUERY, NAMES, 0) is None
+    assert names_judge(function_calibration(mid=12)).start_rung(FUNCTION_QUERY, NAMES, 1) is None  # already there
+    assert names_judge(function_calibration(mid=12), explore=True).start_rung(FUNCTION_QUERY, NAMES, 0) is None
+
+
+def test_the_pipeline_starts_a_function_query_above_the_silent_rung_and_says_why(tmp_path: Path) -> None:
+    from ecoagent import EcoAssistant
+    from ecoagent.config import LadderSettings, Settings
+    from ecoagent.events import Routed
+
+    code = "```python\ndef add(a, b):\n    return a + b\n\nprint(add(2, 3))\n```"
+    clients = {n: ScriptedChatCompletionClient([code] * 20) for n in NAMES}
+    settings = Settings(ladder=LadderSettings(rungs=[Rung(name=n, provider="openai", model=n) for n in NAMES]))
+    settings.router.enabled = False
+    settings.bank.path, settings.runlog_path = tmp_path / "bank", tmp_path / "runs.sqlite3"
+    settings.cache.path = tmp_path / "cache.sqlite3"
+    eco = EcoAssistant(settings, clients=clients, executor_factory=FakeExecutor)
+    judge = names_judge(function_calibration(mid=12))
+
+    async def go() -> list[object]:
+        return [item async for item in eco.run_stream(Query(FUNCTION_QUERY), judge=judge)]
+
+    items = asyncio.run(go())
+    routed = next(e for e in items if isinstance(e, Routed))
+    record = items[-1]
+    assert isinstance(record, RunRecord) and routed.routing.start_rung == "mid"
+    assert record.routing is not None and "never wrote one" in record.routing.reason
+    assert not clients["tiny"].calls and clients["mid"].calls  # the silent rung cost nothing
+    assert record.attempts[0].rung == "mid"
+    eco.close()

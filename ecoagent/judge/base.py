@@ -105,6 +105,13 @@ class Judge:
         """The answer to return, unverified, when no attempt was accepted (None: none, the run failed)."""
         return None
 
+    def start_rung(self, query: str, rungs: Sequence[str], start: int) -> tuple[int, str] | None:
+        """A start above ``start`` that this judge's own record argues for, and why (None: start there).
+
+        ``rungs`` are the ladder's rung names, cheapest first.
+        """
+        return None
+
 
 class AutoJudge(Judge):
     """Success = code ran fine and the assistant said it is done."""
