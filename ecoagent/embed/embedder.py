@@ -45,7 +45,14 @@ def _load(name: str) -> Any:
                 # The bundled copy is complete: never ask a hub for anything.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                location = str(bundled.embedding_model_path())
+                try:
+                    location = str(bundled.embedding_model_path())
+                except FileNotFoundError as exc:  # a core install, without the offline extra
+                    raise EcoagentError(
+                        str(exc),
+                        "or set [bank] embedding_model to a sentence-transformers model name (from the "
+                        "Hugging Face cache) or folder",
+                    ) from None
             else:
                 location = name
             # A progress bar per model load is noise in a terminal session.
