@@ -336,3 +336,12 @@ def test_the_pipeline_starts_a_function_query_above_the_silent_rung_and_says_why
     assert not clients["tiny"].calls and clients["mid"].calls  # the silent rung cost nothing
     assert record.attempts[0].rung == "mid"
     eco.close()
+
+
+def test_a_printed_answer_draws_no_sample_that_only_a_function_bin_could_vouch_for() -> None:
+    """An unknown rung borrows the pooled agreement bins; a calibration that vouches for agreeing
+    *functions* says nothing about a printed number, so no second sample is drawn for one."""
+    functions_only = table(**{"known-model": {"function-samples": (40, 0), "samples": (40, 10)}})
+    record, _, clients = climb({"cheap": says("17 * 23", "The answer is 391.") * 2}, functions_only)
+    assert [(a.rung, a.sample) for a in record.attempts] == [("cheap", 0)]
+    assert record.unverified and record.final_answer and clients["cheap"].remaining == 2

@@ -427,7 +427,12 @@ class EvidenceJudge(Judge):
         same = [a for a in data.earlier if a.rung == attempt.rung]
         if any(mine is None or not same_answer(k, mine) for _, k in self._answers(data.query.text, same)):
             return False
-        agreeing: tuple[EvidenceKind, ...] = ("samples", "rungs", "function-samples", "function-rungs")
+        # Only the bins this answer could land in: a written function's agreement, or a printed
+        # answer's (a calibration that vouches for functions says nothing about sums).
+        function = mine is not None and mine.startswith("f:")
+        agreeing: tuple[EvidenceKind, ...] = (
+            ("function-samples", "function-rungs") if function else ("samples", "rungs")
+        )
         return any(self.estimate(attempt.rung, kind).upper <= self.max_error for kind in agreeing)
 
     def unbacked(self, query: str, attempts: Sequence[RungAttempt]) -> Unbacked | None:
