@@ -253,19 +253,10 @@ class _Conversations:
 
     def _chat(self, task_id: str) -> Conversation:
         if task_id not in self.chats:
-            if self.strategy.memory:
-                from ..memory import SummaryBufferContext, TurnMemory
-
-                m = self.settings.memory
-                memory = SummaryBufferContext(
-                    self.eco.summarizer()[1], keep_turns=m.keep_turns, summary_words=m.summary_words
-                )
-                recall = (
-                    TurnMemory(self.eco.vectors, "bench", threshold=m.recall_threshold, k=m.recall_k)
-                    if m.recall
-                    else None
-                )
-                self.chats[task_id] = Conversation(memory=memory, recall=recall, session=task_id)
+            if self.strategy.memory:  # chat's memory, recalled for the bench's own user
+                chat = Conversation(session=task_id)
+                chat.give_memory(self.eco.summarizer()[1], self.eco.vectors, self.settings.memory, user="bench")
+                self.chats[task_id] = chat
             else:
                 self.chats[task_id] = Conversation(context_turns=0, session=task_id)
         return self.chats[task_id]

@@ -178,13 +178,16 @@ class ChatSession(ContextCommands):
         self.session = _new_session()  # the old session stays saved: --resume continues it
         self.console.print("new conversation")
 
+    def _summary_written(self, eco: EcoAssistant) -> None:
+        """Wait, with a spinner, for the summary the last answer started (the next turn reads it)."""
+        if eco.memory.busy(self.session):
+            with self.console.status("updating the conversation summary…"):
+                eco.memory.wait(self.session)
+
     def _conversation(self) -> Conversation:
         """This session's conversation, once its summary is written."""
-        memory = self.eco.memory
-        if memory.busy(self.session):
-            with self.console.status("updating the conversation summary…"):
-                memory.wait(self.session)
-        return memory.conversation(self.session)
+        self._summary_written(self.eco)
+        return self.eco.memory.conversation(self.session)
 
     def cmd_memory(self, arg: str) -> None:
         """Exactly what the next follow-up reads of this conversation; /memory QUESTION adds what it would recall."""
@@ -237,9 +240,7 @@ class ChatSession(ContextCommands):
                 record = asyncio.run(self.remote.run(query, on_event=LiveRun(self.console)))
             else:
                 eco = self.eco  # may wait for the loader; Ctrl-C while it loads cancels this query only
-                if eco.memory.busy(self.session):  # the previous answer's summary: the model reads it
-                    with self.console.status("updating the conversation summary…"):
-                        eco.memory.wait(self.session)
+                self._summary_written(eco)
                 record = asyncio.run(eco.run(query, on_event=LiveRun(self.console)))
         except KeyboardInterrupt:
             where = "the server stops the query" if self.remote is not None else "its sandbox container was removed"
